@@ -1,0 +1,163 @@
+/**
+ * The rule engine: decodes the object of a request, runs the rules of its kind
+ * and returns a decision. It knows nothing of HTTP or files; the admission
+ * endpoints, the CLI and the audit feed it requests.
+ *
+ * Phases mirror the kube-apiserver: `mutate` runs mutating rules in order,
+ * each on the object as patched by the ones before it (their patches are
+ * concatenated); `validate` runs validating rules; `both` (the CLI) mutates
+ * first and validates the mutated object, as the API server would.
+ */
+import fjp from 'fast-json-patch';
+import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
+import type { ClusterState } from '../state/cluster-state.js';
+import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
+import { deny, type Finding } from './finding.js';
+import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, Rule, RuleContext, RuleInput } from './rule.js';
+
+type AnyObject = HandledObjects[HandledKind];
+
+export type Phase = 'mutate' | 'validate' | 'both';
+
+/** An admission request reduced to what the rules need. */
+export interface EngineRequest {
+  /** API group and kind of the object (`request.kind` in an AdmissionReview). */
+  group: string;
+  kind: string;
+  /** CREATE, UPDATE, DELETE or CONNECT; only CREATE and UPDATE are checked. */
+  operation: string;
+  /** `request.namespace`; "" for cluster-scoped objects. */
+  namespace: string;
+  /** `request.name`; may be "" on CREATE with generateName. */
+  name: string;
+  object: unknown;
+  oldObject?: unknown;
+}
+
+export interface Decision {
+  /** False when no rule applies (kind not handled, DELETE...): always allowed then. */
+  handled: boolean;
+  kind?: HandledKind;
+  /** Effective namespace and name of the object. */
+  namespace: string;
+  name: string;
+  allowed: boolean;
+  findings: Finding[];
+  /** JSON Patch against the request's object; empty when nothing is defaulted. */
+  patch: PatchOperation[];
+}
+
+export interface EngineOptions {
+  operatorNamespace: string;
+  /** Clock for expiry checks; defaults to the system clock. */
+  now?: () => Date;
+}
+
+/** Rule id of the finding made when a rule throws: a bug, reported rather than crashing the request. */
+export const INTERNAL_ERROR_RULE = 'internal-error';
+
+export class Engine {
+  private readonly byKind = new Map<HandledKind, AnyRule[]>();
+
+  constructor(
+    readonly rules: readonly AnyRule[],
+    private readonly options: EngineOptions,
+  ) {
+    for (const rule of rules) {
+      const list = this.byKind.get(rule.kind) ?? [];
+      list.push(rule);
+      this.byKind.set(rule.kind, list);
+    }
+  }
+
+  evaluate(req: EngineRequest, phase: Phase, state: ClusterState): Decision {
+    const info = handledKind(req.group, req.kind);
+    const base = { namespace: req.namespace, name: req.name, findings: [] as Finding[], patch: [] as PatchOperation[] };
+    if (!info || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) {
+      return { ...base, handled: false, allowed: true };
+    }
+    const decoded = info.schema.safeParse(req.object);
+    if (!decoded.success) {
+      const findings = shapeFindings(decoded.error.issues);
+      return { ...base, handled: true, kind: info.kind, allowed: false, findings };
+    }
+    const ctx: RuleContext = { state, now: this.options.now?.() ?? new Date(), operatorNamespace: this.options.operatorNamespace };
+    const oldDecoded = req.operation === 'UPDATE' ? info.schema.safeParse(req.oldObject) : undefined;
+    const input = this.input(info, req, decoded.data, oldDecoded?.success ? oldDecoded.data : undefined, ctx);
+    const rules = this.byKind.get(info.kind) ?? [];
+    const findings: Finding[] = [];
+    const patch: PatchOperation[] = [];
+
+    if (phase !== 'validate') {
+      let working: unknown;
+      for (const rule of rules) {
+        if (!rule.mutate) continue;
+        const m = this.guard(rule, () => callMutate(rule, input));
+        if ('error' in m) {
+          findings.push(m.error);
+          continue;
+        }
+        findings.push(...m.value.findings);
+        if (m.value.patch.length === 0) continue;
+        working ??= structuredClone(req.object);
+        fjp.applyPatch(working, m.value.patch, false, true);
+        patch.push(...m.value.patch);
+        // Later rules see the patched object, as chained mutating webhooks would.
+        const again = info.schema.safeParse(working);
+        if (!again.success) {
+          findings.push(deny(INTERNAL_ERROR_RULE, '', `rule ${rule.id} produced an invalid object (${describeIssues(again.error.issues)}); this is a bug in remote-cluster-guard`));
+          break;
+        }
+        input.object = this.withNamespace(info, again.data, input.namespace);
+      }
+    }
+    if (phase !== 'mutate') {
+      for (const rule of rules) {
+        if (!rule.validate) continue;
+        const v = this.guard(rule, () => callValidate(rule, input));
+        if ('error' in v) findings.push(v.error);
+        else findings.push(...v.value);
+      }
+    }
+    const allowed = !findings.some((f) => f.action === 'deny');
+    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings, patch };
+  }
+
+  private input(info: KindInfo, req: EngineRequest, object: AnyObject, oldObject: AnyObject | undefined, ctx: RuleContext): RuleInput<AnyObject> {
+    const namespace = info.clusterScoped ? '' : object.metadata.namespace || req.namespace;
+    const name = object.metadata.name || req.name;
+    return {
+      object: this.withNamespace(info, object, namespace),
+      oldObject: oldObject && this.withNamespace(info, oldObject, namespace),
+      operation: req.operation as AdmissionOperation,
+      namespace,
+      name,
+      ctx,
+    };
+  }
+
+  /** On CREATE the API server may send an object without `metadata.namespace`; rules always see it filled. */
+  private withNamespace(info: KindInfo, object: AnyObject, namespace: string): AnyObject {
+    if (!info.clusterScoped && !object.metadata.namespace) object.metadata.namespace = namespace;
+    return object;
+  }
+
+  private guard<T>(rule: Rule<HandledKind>, fn: () => T): { value: T } | { error: Finding } {
+    try {
+      return { value: fn() };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      return { error: deny(INTERNAL_ERROR_RULE, '', `rule ${rule.id} failed (${reason}); this is a bug in remote-cluster-guard`) };
+    }
+  }
+}
+
+// The registry holds rules of every kind; the engine only calls a rule with an object of its own kind.
+function callMutate(rule: AnyRule, input: RuleInput<AnyObject>): Mutation {
+  return (rule.mutate as (i: RuleInput<AnyObject>) => Mutation)(input);
+}
+function callValidate(rule: AnyRule, input: RuleInput<AnyObject>): Finding[] {
+  return (rule.validate as (i: RuleInput<AnyObject>) => Finding[])(input);
+}
+
+export { OBJECT_SHAPE_RULE };

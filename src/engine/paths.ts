@@ -1,0 +1,26 @@
+/**
+ * Field paths in two notations: the one people read in messages
+ * (`spec.remoteClusters[0].name`, as Kubernetes field errors print them) and
+ * RFC 6901 JSON Pointers for JSON Patch (`/spec/remoteClusters/0/name`).
+ */
+import fjp from 'fast-json-patch';
+
+export type PathSegment = string | number;
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** `spec.remoteClusters[0].name`; keys that are not identifiers are bracketed: `metadata.labels[a/b]`. */
+export function fieldPath(segments: readonly PathSegment[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (IDENTIFIER.test(s)) out += out ? `.${s}` : s;
+    else out += `[${s}]`;
+  }
+  return out;
+}
+
+/** `/spec/remoteClusters/0/name`, with `~` and `/` escaped as RFC 6901 requires. */
+export function jsonPointer(segments: readonly PathSegment[]): string {
+  return segments.map((s) => '/' + fjp.escapePathComponent(String(s))).join('');
+}

@@ -1,0 +1,81 @@
+/**
+ * Calico's `IPPool` and `RemoteClusterConfiguration`, both cluster-scoped and
+ * served in two API groups: `crd.projectcalico.org/v1` (CRDs stored by the
+ * kube-apiserver, no Calico validation or defaulting) and
+ * `projectcalico.org/v3` (Calico API server). The same object has the same
+ * name in both groups, so the state keys them by name alone.
+ *
+ * Source: projectcalico/api `pkg/apis/projectcalico/v3` (IPPoolSpec,
+ * RemoteClusterConfigurationSpec) as summarised in
+ * shared/notes/field-facts.md; seed 004_7ab86b61c4db0647.txt.
+ *
+ * Enumerated fields (`ipipMode`, `datastoreType`, ...) are plain strings here:
+ * crd/v1 objects may carry any string, and the rules reject unknown values
+ * with a message that lists the accepted ones.
+ */
+import { z } from 'zod';
+import { ObjectMeta } from './meta.js';
+
+export const CALICO_CRD_GROUP = 'crd.projectcalico.org';
+export const CALICO_API_GROUP = 'projectcalico.org';
+
+/** IPPool `spec`. `blockSize` is a prefix length (bits), not an address count. */
+export const IPPoolSpec = z.object({
+  cidr: z.string().optional(),
+  blockSize: z.number().int().optional(),
+  ipipMode: z.string().optional(),
+  vxlanMode: z.string().optional(),
+  natOutgoing: z.boolean().optional(),
+  disabled: z.boolean().optional(),
+  disableBGPExport: z.boolean().optional(),
+  nodeSelector: z.string().optional(),
+  allowedUses: z.array(z.string()).optional(),
+  assignmentMode: z.string().optional(),
+});
+
+export const IPPool = z.object({
+  apiVersion: z.string(),
+  kind: z.literal('IPPool'),
+  metadata: ObjectMeta,
+  spec: IPPoolSpec.optional(),
+});
+export type IPPool = z.infer<typeof IPPool>;
+
+/** RemoteClusterConfiguration `spec`. Secret-bearing fields are never echoed in messages or logs. */
+export const RemoteClusterConfigurationSpec = z.object({
+  clusterAccessSecret: z
+    .object({
+      apiVersion: z.string().optional(),
+      kind: z.string().optional(),
+      name: z.string().optional(),
+      namespace: z.string().optional(),
+    })
+    .optional(),
+  datastoreType: z.string().optional(),
+  etcdEndpoints: z.string().optional(),
+  etcdUsername: z.string().optional(),
+  etcdPassword: z.string().optional(),
+  etcdKeyFile: z.string().optional(),
+  etcdCertFile: z.string().optional(),
+  etcdCACertFile: z.string().optional(),
+  kubeconfig: z.string().optional(),
+  kubeconfigInline: z.string().optional(),
+  k8sAPIEndpoint: z.string().optional(),
+  k8sKeyFile: z.string().optional(),
+  k8sCertFile: z.string().optional(),
+  k8sCAFile: z.string().optional(),
+  k8sAPIToken: z.string().optional(),
+  k8sInsecureSkipTLSVerify: z.boolean().optional(),
+  syncOptions: z.object({ overlayRoutingMode: z.string().optional() }).optional(),
+});
+
+export const RemoteClusterConfiguration = z.object({
+  apiVersion: z.string(),
+  kind: z.literal('RemoteClusterConfiguration'),
+  metadata: ObjectMeta,
+  spec: RemoteClusterConfigurationSpec.optional(),
+});
+export type RemoteClusterConfiguration = z.infer<typeof RemoteClusterConfiguration>;
+
+/** RCC fields whose values are secrets: never in a message, a log line or CLI output. */
+export const RCC_SECRET_FIELDS = ['etcdPassword', 'k8sAPIToken', 'kubeconfigInline'] as const;
