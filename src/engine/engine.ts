@@ -45,6 +45,8 @@ export interface Decision {
   findings: Finding[];
   /** JSON Patch against the request's object; empty when nothing is defaulted. */
   patch: PatchOperation[];
+  /** The same operations grouped by the rule that made them, in order. */
+  mutations: { rule: string; patch: PatchOperation[] }[];
 }
 
 export interface EngineOptions {
@@ -72,7 +74,7 @@ export class Engine {
 
   evaluate(req: EngineRequest, phase: Phase, state: ClusterState): Decision {
     const info = handledKind(req.group, req.kind);
-    const base = { namespace: req.namespace, name: req.name, findings: [] as Finding[], patch: [] as PatchOperation[] };
+    const base = { namespace: req.namespace, name: req.name, findings: [] as Finding[], patch: [] as PatchOperation[], mutations: [] };
     if (!info || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) {
       return { ...base, handled: false, allowed: true };
     }
@@ -87,6 +89,7 @@ export class Engine {
     const rules = this.byKind.get(info.kind) ?? [];
     const findings: Finding[] = [];
     const patch: PatchOperation[] = [];
+    const mutations: Decision['mutations'] = [];
 
     if (phase !== 'validate') {
       let working: unknown;
@@ -102,6 +105,7 @@ export class Engine {
         working ??= structuredClone(req.object);
         fjp.applyPatch(working, m.value.patch, false, true);
         patch.push(...m.value.patch);
+        mutations.push({ rule: rule.id, patch: m.value.patch });
         // Later rules see the patched object, as chained mutating webhooks would.
         const again = info.schema.safeParse(working);
         if (!again.success) {
@@ -120,7 +124,7 @@ export class Engine {
       }
     }
     const allowed = !findings.some((f) => f.action === 'deny');
-    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings, patch };
+    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings, patch, mutations };
   }
 
   private input(info: KindInfo, req: EngineRequest, object: AnyObject, oldObject: AnyObject | undefined, ctx: RuleContext): RuleInput<AnyObject> {

@@ -24,3 +24,13 @@ export function fieldPath(segments: readonly PathSegment[]): string {
 export function jsonPointer(segments: readonly PathSegment[]): string {
   return segments.map((s) => '/' + fjp.escapePathComponent(String(s))).join('');
 }
+
+/** The field path a JSON Pointer designates: `/spec/remoteClusters/0/name` → `spec.remoteClusters[0].name`. */
+export function pointerToField(pointer: string): string {
+  const segments = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+  return fieldPath(segments);
+}

@@ -1,0 +1,50 @@
+# remote-cluster-guard: `make run` serves the webhook, `make test` runs every test.
+# Each target installs what it needs on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8443
+STATE ?=
+NODE_MAJOR_MIN := 20
+
+UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
+E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
+
+.PHONY: help deps build run certs typecheck unit e2e test clean
+
+help:
+	@echo "make run    serve the webhook on https://localhost:$(PORT) (certificates in certs/, created on first start)"
+	@echo "make test   type-check, unit tests, end-to-end tests against a real kube-apiserver"
+	@echo "make e2e    only the end-to-end tests"
+	@echo "make certs  write certs/ and print the caBundle"
+
+# npm packages, reinstalled when package-lock.json changes.
+node_modules/.installed: package.json package-lock.json
+	@node -e 'const m=+process.versions.node.split(".")[0]; if (m < $(NODE_MAJOR_MIN)) { console.error("Node.js >= $(NODE_MAJOR_MIN) is required, found " + process.version); process.exit(1) }'
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed
+
+build: deps
+	npx tsc -p tsconfig.build.json
+
+run: deps
+	npx tsx src/cli/bin.ts serve --port $(PORT) $(if $(STATE),$(foreach f,$(STATE),--state $(f)),)
+
+certs: deps
+	npx tsx src/cli/bin.ts certs --out-dir certs
+
+typecheck: deps
+	npx tsc -p tsconfig.json --noEmit
+
+unit: deps
+	node --import tsx --test --test-reporter=spec $(UNIT_TESTS)
+
+e2e: deps
+	@if [ -n "$(E2E_TESTS)" ]; then node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS); else echo "no e2e tests"; fi
+
+test: typecheck unit e2e
+
+clean:
+	rm -rf dist node_modules

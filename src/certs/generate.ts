@@ -1,0 +1,100 @@
+/**
+ * A CA and a serving certificate for the webhook, made with node-forge.
+ *
+ * The serving certificate's SANs are what the kube-apiserver dials: the
+ * Service DNS names `<service>.<namespace>.svc` and
+ * `<service>.<namespace>.svc.cluster.local`, plus `localhost` and `127.0.0.1`
+ * for `clientConfig.url` setups and local runs. The kube-apiserver trusts it
+ * through the webhook configurations' `caBundle` (base64 of the CA PEM).
+ */
+import forge from 'node-forge';
+
+export interface CertOptions {
+  service: string;
+  namespace: string;
+  /** Validity of both certificates, in days. */
+  validityDays: number;
+  /** Clock, for tests. */
+  now?: Date;
+}
+
+/** PEM texts of the CA and the serving certificate with their private keys. */
+export interface CertBundle {
+  caCert: string;
+  caKey: string;
+  cert: string;
+  key: string;
+}
+
+export const DEFAULT_SERVICE = 'remote-cluster-guard';
+export const DEFAULT_NAMESPACE = 'remote-cluster-guard';
+
+/** The DNS SANs of the serving certificate. */
+export function servingDnsNames(service: string, namespace: string): string[] {
+  return [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, 'localhost'];
+}
+
+function serialNumber(): string {
+  // 16 random bytes, high bit cleared so the DER integer stays positive.
+  const bytes = forge.random.getBytesSync(16);
+  return ((bytes.charCodeAt(0) & 0x7f).toString(16).padStart(2, '0') + forge.util.bytesToHex(bytes.slice(1)));
+}
+
+function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
+  // Back-date by 5 minutes for clock skew between this process and the kube-apiserver.
+  cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
+  cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
+}
+
+export function generateCertificates(opts: CertOptions): CertBundle {
+  const now = opts.now ?? new Date();
+  const caKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const ca = forge.pki.createCertificate();
+  ca.publicKey = caKeys.publicKey;
+  ca.serialNumber = serialNumber();
+  validity(ca, now, opts.validityDays);
+  const caSubject = [{ name: 'commonName', value: `${opts.service}-ca` }, { name: 'organizationName', value: 'remote-cluster-guard' }];
+  ca.setSubject(caSubject);
+  ca.setIssuer(caSubject);
+  ca.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  ca.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  validity(cert, now, opts.validityDays);
+  cert.setSubject([{ name: 'commonName', value: `${opts.service}.${opts.namespace}.svc` }]);
+  cert.setIssuer(caSubject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        ...servingDnsNames(opts.service, opts.namespace).map((value) => ({ type: 2, value })),
+        { type: 7, ip: '127.0.0.1' },
+      ],
+    },
+  ]);
+  cert.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  return {
+    caCert: forge.pki.certificateToPem(ca),
+    caKey: forge.pki.privateKeyToPem(caKeys.privateKey),
+    cert: forge.pki.certificateToPem(cert),
+    key: forge.pki.privateKeyToPem(keys.privateKey),
+  };
+}
+
+/** The `caBundle` value of a webhook configuration: base64 of the CA PEM. */
+export function caBundleOf(caCertPem: string): string {
+  return Buffer.from(caCertPem).toString('base64');
+}

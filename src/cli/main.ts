@@ -1,0 +1,105 @@
+/**
+ * The `remote-cluster-guard` command: `serve`, `validate`, `certs`, `rules`.
+ * Bad flags and unreadable input exit with status 2.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CERT_DIR } from '../certs/files.js';
+import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
+import { ALL_RULES } from '../rules/index.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
+import { ManifestError } from '../state/manifests.js';
+import { runCerts } from './certs.js';
+import { runServe } from './serve.js';
+import { formatJson, formatText, runValidate } from './validate.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function integer(min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('remote-cluster-guard')
+    .description('Admission webhook for ECK Elasticsearch remote clusters and Calico federation')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) });
+
+  program
+    .command('serve')
+    .description('serve the HTTPS admission webhook (POST /validate, POST /mutate, GET /healthz, GET /readyz)')
+    .option('--port <port>', 'HTTPS port', integer(1, 65535), 8443)
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--tls-cert <file>', 'serving certificate (PEM); default: certs/tls.crt, created on first start')
+    .option('--tls-key <file>', 'serving private key (PEM)')
+    .option('--cert-dir <dir>', 'where to find or create the certificate when no --tls-* flag is given', DEFAULT_CERT_DIR)
+    .option('--state <file>', 'cluster state from manifests (YAML/JSON, repeatable)', collect, [] as string[])
+    .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+    .option('--max-body-bytes <n>', 'largest accepted request body', integer(1024, 64 * 1024 * 1024), DEFAULT_MAX_BODY_BYTES)
+    .action(async (o) => {
+      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+      const server = await runServe({ ...o, rules: ALL_RULES });
+      const stop = () => void server.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+
+  program
+    .command('validate')
+    .description('run the rules on manifest files as CREATE requests; exit 1 if anything is denied')
+    .argument('<files...>', 'YAML or JSON files or directories, - for stdin')
+    .option('--state <file>', 'cluster state from manifests (repeatable)', collect, [] as string[])
+    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-n, --namespace <ns>', 'namespace for objects that have none', 'default')
+    .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
+    .action((files: string[], o) => {
+      const result = runValidate({ files, state: o.state, output: o.output, namespace: o.namespace, operatorNamespace: o.operatorNamespace, rules: ALL_RULES });
+      for (const p of result.problems) process.stderr.write(`warning: ${p}\n`);
+      process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
+      process.exitCode = result.exitCode;
+    });
+
+  program
+    .command('certs')
+    .description('write a CA and a serving certificate; print the base64 caBundle')
+    .option('--service <name>', 'Service name of the webhook', DEFAULT_SERVICE)
+    .option('--namespace <ns>', 'namespace of the Service', DEFAULT_NAMESPACE)
+    .option('--validity-days <days>', 'validity of both certificates', integer(1, 3650), 365)
+    .option('--out-dir <dir>', 'output directory', DEFAULT_CERT_DIR)
+    .action((o) => {
+      const { caBundle, files } = runCerts({ service: o.service, namespace: o.namespace, validityDays: o.validityDays, outDir: o.outDir });
+      process.stderr.write(`wrote ${files.join(', ')}\n`);
+      process.stdout.write(caBundle + '\n');
+    });
+
+  program
+    .command('rules')
+    .description('list the rules')
+    .action(() => {
+      for (const r of ALL_RULES) process.stdout.write(`${r.id}\t${r.kind}\t${r.summary}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; every usage error exits 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ManifestError || err instanceof InvalidArgumentError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `remote-cluster-guard serve`: the HTTPS admission webhook. The state comes
+ * from `--state` manifests (the live, informer-backed state is the other
+ * source). Without `--tls-cert/--tls-key` it serves the certificate in
+ * `certs/`, creating one on first start.
+ */
+import { ensureCertificates } from '../certs/files.js';
+import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
+import { Engine } from '../engine/engine.js';
+import type { AnyRule } from '../engine/rule.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createRequestListener } from '../server/app.js';
+import { createHttpsServer, listen } from '../server/https-server.js';
+import { addToState, loadManifests } from '../state/manifests.js';
+import type { LevelWithSilent } from 'pino';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  certDir: string;
+  state: string[];
+  operatorNamespace: string;
+  logLevel: LevelWithSilent;
+  maxBodyBytes: number;
+  rules: readonly AnyRule[];
+}
+
+export interface RunningServer {
+  port: number;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function runServe(opts: ServeOptions): Promise<RunningServer> {
+  const log = createLogger(opts.logLevel);
+  let tls: { certFile: string; keyFile: string };
+  if (opts.tlsCert && opts.tlsKey) {
+    tls = { certFile: opts.tlsCert, keyFile: opts.tlsKey };
+  } else {
+    const { paths, created } = ensureCertificates(opts.certDir, { service: DEFAULT_SERVICE, namespace: DEFAULT_NAMESPACE, validityDays: 365 });
+    if (created) log.info({ dir: opts.certDir }, 'created a CA and serving certificate');
+    tls = { certFile: paths.cert, keyFile: paths.key };
+  }
+  const { state, problems } = addToState(loadManifests(opts.state));
+  for (const p of problems) log.warn({ problem: p }, 'state manifest ignored');
+  log.info({ counts: state.counts() }, 'state loaded from manifests');
+
+  let shuttingDown = false;
+  const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace });
+  const listener = createRequestListener({
+    engine,
+    state,
+    log,
+    maxBodyBytes: opts.maxBodyBytes,
+    ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : { ready: true }),
+  });
+  const server = createHttpsServer({ port: opts.port, host: opts.host, tls, listener });
+  const port = await listen(server, opts.port, opts.host);
+  log.info({ port, host: opts.host, rules: opts.rules.map((r) => r.id) }, 'serving admission webhook');
+
+  const close = () =>
+    new Promise<void>((resolve) => {
+      shuttingDown = true;
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  return { port, log, close };
+}

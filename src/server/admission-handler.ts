@@ -1,0 +1,87 @@
+/**
+ * The admission endpoints (`POST /validate`, `POST /mutate`) as plain
+ * `node:http` handlers: the hot path reads, parses and answers without
+ * per-request framework work (express serves everything else).
+ *
+ * Every outcome is either a well-formed AdmissionReview (200) or a 4xx/5xx
+ * `Status` with a one-line reason: a non-JSON or oversized body, a wrong
+ * apiVersion or a missing `request.uid` never reach the engine, and an error
+ * inside it becomes a fail-closed denial, not a crash.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import getRawBody from 'raw-body';
+import { parseAdmissionReview } from '../admission/parse.js';
+import { admissionResponse, errorResponse } from '../admission/response.js';
+import { ADMISSION_API_VERSION, type AdmissionResponse } from '../admission/types.js';
+import type { Engine, Phase } from '../engine/engine.js';
+import type { ClusterState } from '../state/cluster-state.js';
+import { logDecision } from '../log/decision-log.js';
+import type { Logger } from '../log/logger.js';
+import { sendJson, sendStatus } from './status.js';
+
+export interface AdmissionDeps {
+  engine: Engine;
+  state: ClusterState;
+  log: Logger;
+  /** Largest accepted body in bytes; larger ones get 413. */
+  maxBodyBytes: number;
+}
+
+/** Default body limit: an UPDATE carries object and oldObject, each up to etcd's 1.5 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+type HttpError = Error & { status?: number; type?: string };
+
+async function readBody(req: IncomingMessage, limit: number): Promise<{ body: string } | { code: number; reason: string }> {
+  try {
+    return { body: await getRawBody(req, { limit, encoding: 'utf-8' }) };
+  } catch (err) {
+    const e = err as HttpError;
+    if (e.type === 'entity.too.large') return { code: 413, reason: `body is larger than ${limit} bytes` };
+    if (e.type === 'request.aborted') return { code: 400, reason: 'request aborted by the client' };
+    return { code: e.status && e.status < 500 ? e.status : 400, reason: 'body could not be read' };
+  }
+}
+
+export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionDeps) {
+  const path = `/${phase}`;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST') return sendStatus(res, 405, `${path} accepts POST only`);
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(type)) {
+      req.resume();
+      return sendStatus(res, 415, 'content-type must be application/json');
+    }
+    const read = await readBody(req, deps.maxBodyBytes);
+    if ('code' in read) {
+      // Stop reading an oversized body: the connection is closed after the answer.
+      if (read.code === 413) res.setHeader('connection', 'close');
+      return sendStatus(res, read.code, read.reason);
+    }
+    const parsed = parseAdmissionReview(read.body);
+    if (!parsed.ok) return sendStatus(res, 400, parsed.reason);
+    const { request } = parsed;
+    let response: AdmissionResponse;
+    try {
+      const decision = deps.engine.evaluate(
+        {
+          group: request.kind.group,
+          kind: request.kind.kind,
+          operation: request.operation,
+          namespace: request.namespace ?? '',
+          name: request.name ?? '',
+          object: request.object,
+          oldObject: request.oldObject,
+        },
+        phase,
+        deps.state,
+      );
+      response = admissionResponse(request.uid, decision);
+      logDecision(deps.log, { uid: request.uid, path, request, decision });
+    } catch (err) {
+      deps.log.error({ uid: request.uid, path, err: err instanceof Error ? err.message : String(err) }, 'admission evaluation failed');
+      response = errorResponse(request.uid, 'remote-cluster-guard could not evaluate this request; see the webhook log');
+    }
+    sendJson(res, 200, { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response });
+  };
+}
