@@ -9,6 +9,8 @@ import { ALL_RULES } from '../rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
 import { ManifestError } from '../state/manifests.js';
 import { runCerts } from './certs.js';
+import { createLogger } from '../log/logger.js';
+import { LiveState, loadKubeConfig } from '../state/live/live-state.js';
 import { runServe } from './serve.js';
 import { formatJson, formatText, runValidate } from './validate.js';
 
@@ -20,6 +22,17 @@ function integer(min: number, max: number) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
     return n;
   };
+}
+
+/** Watches the cluster of `kubeconfig` until synced (read-only), for `validate --kubeconfig`. */
+async function openLiveState(kubeconfig: string, operatorNamespace: string, timeoutSeconds: number): Promise<LiveState> {
+  const live = new LiveState(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('warn', process.stderr));
+  await live.start();
+  if (!(await live.waitForSync(timeoutSeconds * 1000))) {
+    await live.stop();
+    throw new InvalidArgumentError(`the cluster's state did not sync within ${timeoutSeconds} s (pending: ${live.unsynced().join(', ')})`);
+  }
+  return live;
 }
 
 export function buildProgram(): Command {
@@ -36,7 +49,9 @@ export function buildProgram(): Command {
     .option('--tls-cert <file>', 'serving certificate (PEM); default: certs/tls.crt, created on first start')
     .option('--tls-key <file>', 'serving private key (PEM)')
     .option('--cert-dir <dir>', 'where to find or create the certificate when no --tls-* flag is given', DEFAULT_CERT_DIR)
-    .option('--state <file>', 'cluster state from manifests (YAML/JSON, repeatable)', collect, [] as string[])
+    .option('--state <file>', 'cluster state from manifests (YAML/JSON, repeatable) instead of a live cluster', collect, [] as string[])
+    .option('--kubeconfig <file>', 'watch this cluster for state (default: KUBECONFIG, or the in-cluster config in a Pod)')
+    .addOption(new Option('--unsynced <action>', 'what rules answer before the live state has synced').choices(['deny', 'warn']).default('deny'))
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1024, 64 * 1024 * 1024), DEFAULT_MAX_BODY_BYTES)
@@ -55,9 +70,17 @@ export function buildProgram(): Command {
     .option('--state <file>', 'cluster state from manifests (repeatable)', collect, [] as string[])
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-n, --namespace <ns>', 'namespace for objects that have none', 'default')
+    .option('--kubeconfig <file>', "check against this cluster's live state (read-only), e.g. in a GitOps pipeline before a sync")
+    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
-    .action((files: string[], o) => {
-      const result = runValidate({ files, state: o.state, output: o.output, namespace: o.namespace, operatorNamespace: o.operatorNamespace, rules: ALL_RULES });
+    .action(async (files: string[], o) => {
+      const live = o.kubeconfig ? await openLiveState(o.kubeconfig, o.operatorNamespace, o.syncTimeout) : undefined;
+      let result;
+      try {
+        result = await runValidate({ files, state: o.state, output: o.output, namespace: o.namespace, operatorNamespace: o.operatorNamespace, rules: ALL_RULES, ...(live ? { live } : {}) });
+      } finally {
+        await live?.stop();
+      }
       for (const p of result.problems) process.stderr.write(`warning: ${p}\n`);
       process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
       process.exitCode = result.exitCode;

@@ -13,9 +13,15 @@ import { createRequestListener } from '../server/app.js';
 import { createHttpsServer, listen } from '../server/https-server.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { LevelWithSilent } from 'pino';
+import { LiveState, loadKubeConfig } from '../state/live/live-state.js';
+import type { MemoryClusterState } from '../state/memory-state.js';
 
 export interface ServeOptions {
   port: number;
+  /** Live state from this kubeconfig; without it and without `--state`, KUBECONFIG or the in-cluster config when present. */
+  kubeconfig?: string;
+  /** What rules answer while the live state is not synced. */
+  unsynced: 'deny' | 'warn';
   host: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -25,6 +31,26 @@ export interface ServeOptions {
   logLevel: LevelWithSilent;
   maxBodyBytes: number;
   rules: readonly AnyRule[];
+}
+
+/** Whether this process should watch a cluster: a kubeconfig flag, KUBECONFIG, or running in a Pod. */
+export function wantsLiveState(opts: Pick<ServeOptions, 'kubeconfig' | 'state'>, env = process.env): boolean {
+  if (opts.kubeconfig) return true;
+  if (opts.state.length > 0) return false;
+  return Boolean(env['KUBECONFIG'] || env['KUBERNETES_SERVICE_HOST']);
+}
+
+async function openState(opts: ServeOptions, log: Logger): Promise<{ state: MemoryClusterState; live?: LiveState }> {
+  if (wantsLiveState(opts)) {
+    const live = new LiveState(loadKubeConfig(opts.kubeconfig), opts.operatorNamespace, log);
+    await live.start();
+    log.info({ unsynced: live.unsynced() }, 'live state started');
+    return { state: live.state, live };
+  }
+  const { state, problems } = addToState(loadManifests(opts.state));
+  for (const p of problems) log.warn({ problem: p }, 'state manifest ignored');
+  log.info({ counts: state.counts(), files: opts.state }, opts.state.length ? 'state loaded from manifests' : 'no cluster configured: serving with an empty state');
+  return { state };
 }
 
 export interface RunningServer {
@@ -43,18 +69,17 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     if (created) log.info({ dir: opts.certDir }, 'created a CA and serving certificate');
     tls = { certFile: paths.cert, keyFile: paths.key };
   }
-  const { state, problems } = addToState(loadManifests(opts.state));
-  for (const p of problems) log.warn({ problem: p }, 'state manifest ignored');
-  log.info({ counts: state.counts() }, 'state loaded from manifests');
+  const source = await openState(opts, log);
 
   let shuttingDown = false;
-  const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace });
+  const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace, unsynced: opts.unsynced });
   const listener = createRequestListener({
     engine,
-    state,
+    state: source.state,
     log,
     maxBodyBytes: opts.maxBodyBytes,
-    ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : { ready: true }),
+    ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
+    ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : (source.live?.ready() ?? { ready: true })),
   });
   const server = createHttpsServer({ port: opts.port, host: opts.host, tls, listener });
   const port = await listen(server, opts.port, opts.host);
@@ -63,6 +88,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const close = () =>
     new Promise<void>((resolve) => {
       shuttingDown = true;
+      void source.live?.stop();
       server.close(() => resolve());
       server.closeIdleConnections();
     });

@@ -16,6 +16,8 @@ import type { AnyRule } from '../engine/rule.js';
 import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import { MemoryClusterState } from '../state/memory-state.js';
+import type { LiveState } from '../state/live/live-state.js';
+import type { AdmissionRequest } from '../admission/types.js';
 
 export interface ValidateOptions {
   files: string[];
@@ -24,9 +26,22 @@ export interface ValidateOptions {
   namespace: string;
   operatorNamespace: string;
   rules: readonly AnyRule[];
-  /** A state to start from (the live cluster's, with `--kubeconfig`); manifests are added to a copy-free view of it. */
-  baseState?: MemoryClusterState;
+  /** The live cluster's state (`--kubeconfig`): the manifests are added to its in-memory copy, never to the cluster. */
+  live?: Pick<LiveState, 'state' | 'prepare'>;
   now?: () => Date;
+}
+
+/** A manifest object as the AdmissionRequest the kube-apiserver would send for its CREATE. */
+function asRequest(d: ManifestDocument, defaultNamespace: string): AdmissionRequest {
+  const o = (d.object ?? {}) as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } };
+  const { group, version } = parseApiVersion(typeof o.apiVersion === 'string' ? o.apiVersion : '');
+  return {
+    uid: `${d.file}:${d.line}`,
+    kind: { group, version, kind: typeof o.kind === 'string' ? o.kind : '' },
+    operation: 'CREATE',
+    namespace: typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : defaultNamespace,
+    object: d.object,
+  };
 }
 
 export interface ObjectResult {
@@ -62,10 +77,14 @@ export function validateDocuments(docs: readonly ManifestDocument[], state: Clus
   return results;
 }
 
-export function runValidate(opts: ValidateOptions): ValidateResult {
+export async function runValidate(opts: ValidateOptions): Promise<ValidateResult> {
   const stateDocs = loadManifests(opts.state);
   const docs = loadManifests(opts.files);
-  const { state, problems } = addToState([...stateDocs, ...docs], opts.baseState ?? new MemoryClusterState(), opts.namespace);
+  const { state, problems } = addToState([...stateDocs, ...docs], opts.live?.state ?? new MemoryClusterState(), opts.namespace);
+  if (opts.live) {
+    // Fetch what no watch delivers (named CA ConfigMaps) before the pure rules run.
+    for (const d of docs) await opts.live.prepare(asRequest(d, opts.namespace));
+  }
   const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace, ...(opts.now ? { now: opts.now } : {}) });
   const results = validateDocuments(docs, state, engine, opts.namespace);
   return { results, problems, exitCode: results.some((r) => !r.decision.allowed) ? 1 : 0 };

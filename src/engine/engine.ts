@@ -12,7 +12,7 @@ import fjp from 'fast-json-patch';
 import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
-import { deny, type Finding } from './finding.js';
+import { deny, warn, type Finding } from './finding.js';
 import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, Rule, RuleContext, RuleInput } from './rule.js';
 
 type AnyObject = HandledObjects[HandledKind];
@@ -51,6 +51,8 @@ export interface Decision {
 
 export interface EngineOptions {
   operatorNamespace: string;
+  /** What a validating rule says while the state it needs has not synced: deny (default) or warn. */
+  unsynced?: 'deny' | 'warn';
   /** Clock for expiry checks; defaults to the system clock. */
   now?: () => Date;
 }
@@ -95,6 +97,11 @@ export class Engine {
       let working: unknown;
       for (const rule of rules) {
         if (!rule.mutate) continue;
+        const missing = this.unsyncedNeeds(rule, state);
+        if (missing) {
+          findings.push(warn(rule.id, '', `not defaulted: the webhook is still reading ${missing} from the cluster; apply again in a few seconds`));
+          continue;
+        }
         const m = this.guard(rule, () => callMutate(rule, input));
         if ('error' in m) {
           findings.push(m.error);
@@ -118,6 +125,12 @@ export class Engine {
     if (phase !== 'mutate') {
       for (const rule of rules) {
         if (!rule.validate) continue;
+        const missing = this.unsyncedNeeds(rule, state);
+        if (missing) {
+          const say = this.options.unsynced === 'warn' ? warn : deny;
+          findings.push(say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`));
+          continue;
+        }
         const v = this.guard(rule, () => callValidate(rule, input));
         if ('error' in v) findings.push(v.error);
         else findings.push(...v.value);
@@ -144,6 +157,12 @@ export class Engine {
   private withNamespace(info: KindInfo, object: AnyObject, namespace: string): AnyObject {
     if (!info.clusterScoped && !object.metadata.namespace) object.metadata.namespace = namespace;
     return object;
+  }
+
+  /** The resources a rule needs that the state has not synced, as text; undefined when all are synced. */
+  private unsyncedNeeds(rule: AnyRule, state: ClusterState): string | undefined {
+    const missing = (rule.needs ?? []).filter((r) => !state.isSynced(r));
+    return missing.length > 0 ? missing.map((r) => `${r}s`).join(' and ') : undefined;
   }
 
   private guard<T>(rule: Rule<HandledKind>, fn: () => T): { value: T } | { error: Finding } {

@@ -9,7 +9,7 @@
  */
 import type { Operation as JsonPatchOperation } from 'fast-json-patch';
 import type { HandledKind, HandledObjects } from '../kube/kinds.js';
-import type { ClusterState } from '../state/cluster-state.js';
+import type { ClusterState, StateResource } from '../state/cluster-state.js';
 import type { Finding } from './finding.js';
 
 /** One RFC 6902 operation; paths are JSON Pointers into the raw object. */
@@ -52,6 +52,11 @@ export interface Rule<K extends HandledKind = HandledKind> {
   kind: K;
   /** One line for the README table and `remote-cluster-guard rules`. */
   summary: string;
+  /**
+   * The state this rule reads. While a live state has not synced one of them,
+   * the rule is not run: its validation answers "cannot verify yet" instead.
+   */
+  needs?: readonly StateResource[];
   /** Checks the object: deny and warn findings. */
   validate?(input: RuleInput<HandledObjects[K]>): Finding[];
   /** Defaults fields; must be idempotent (an already mutated object yields an empty patch). */

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import { parseAdmissionReview } from '../admission/parse.js';
 import { admissionResponse, errorResponse } from '../admission/response.js';
-import { ADMISSION_API_VERSION, type AdmissionResponse } from '../admission/types.js';
+import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } from '../admission/types.js';
 import type { Engine, Phase } from '../engine/engine.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import { logDecision } from '../log/decision-log.js';
@@ -25,6 +25,8 @@ export interface AdmissionDeps {
   log: Logger;
   /** Largest accepted body in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** Loads into the state what a request needs and no watch delivers (live state only); must not throw. */
+  prepare?: (request: AdmissionRequest) => Promise<void>;
 }
 
 /** Default body limit: an UPDATE carries object and oldObject, each up to etcd's 1.5 MiB. */
@@ -63,6 +65,7 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
     const { request } = parsed;
     let response: AdmissionResponse;
     try {
+      await deps.prepare?.(request);
       const decision = deps.engine.evaluate(
         {
           group: request.kind.group,

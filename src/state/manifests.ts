@@ -73,7 +73,13 @@ export function parseManifests(text: string, file: string): ManifestDocument[] {
       const line = lines.linePos(err.pos[0]).line;
       throw new ManifestError(`${file}:${line}: YAML syntax error: ${err.message.split('\n', 1)[0]}`);
     }
-    const object = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    let object: unknown;
+    try {
+      object = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // An alias bomb or similar: refused, not expanded.
+      throw new ManifestError(`${file}:${lineOf(doc.contents, 1)}: cannot read document: ${(e as Error).message}`);
+    }
     if (object === null || object === undefined) continue;
     const line = lineOf(doc.contents, 1);
     const items = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;

@@ -1,0 +1,84 @@
+/**
+ * What the live state watches, and how each list is made. Each source is one
+ * list+watch; a source with several candidates (Calico's two API groups) uses
+ * the first one the API server serves.
+ *
+ * Secrets are watched only in the ECK operator namespace and only with the
+ * licence labels: no cluster-wide Secret watch. ConfigMaps: ECK's licensing
+ * report in the operator namespace, and CA ConfigMaps labelled
+ * `remote-cluster-guard.io/transport-ca-for`; other CA ConfigMaps named by an
+ * Elasticsearch are fetched on demand (see configmap-fetcher.ts).
+ */
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { CALICO_API_GROUP, CALICO_CRD_GROUP } from '../../kube/calico.js';
+import { ELASTICSEARCH_GROUP } from '../../kube/elasticsearch.js';
+import type { StateResource } from '../cluster-state.js';
+import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL } from '../memory/eck-store.js';
+
+/** Label that marks a ConfigMap as the transport CA bundle of an Elasticsearch (value: its name). */
+export const TRANSPORT_CA_LABEL = 'remote-cluster-guard.io/transport-ca-for';
+/** The ConfigMap ECK's operator writes every 2 minutes with the licence level in force. */
+export const LICENSING_CONFIGMAP = 'elastic-licensing';
+
+export interface Candidate {
+  /** Watch path, e.g. `/apis/crd.projectcalico.org/v1/ippools`. */
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  list: () => Promise<KubernetesListObject<KubernetesObject>>;
+}
+
+export interface SourceSpec {
+  /** Name for logs and metrics, e.g. `IPPool` or `Secret (licence)`. */
+  name: string;
+  resource: StateResource;
+  candidates: Candidate[];
+}
+
+/** Objects from typed list calls have Date fields; the state decodes the JSON form the watch sends. */
+function asJson(list: unknown): KubernetesListObject<KubernetesObject> {
+  return JSON.parse(JSON.stringify(list)) as KubernetesListObject<KubernetesObject>;
+}
+
+export function liveSources(kc: KubeConfig, operatorNamespace: string): SourceSpec[] {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const crd = (group: string, version: string, plural: string): Candidate => ({
+    path: `/apis/${group}/${version}/${plural}`,
+    list: async () => asJson(await custom.listClusterCustomObject({ group, version, plural })),
+  });
+  const inOperatorNs = (kind: 'configmaps' | 'secrets', selector: { labelSelector?: string; fieldSelector?: string }): Candidate => ({
+    path: `/api/v1/namespaces/${operatorNamespace}/${kind}`,
+    ...selector,
+    list: async () =>
+      asJson(
+        kind === 'configmaps'
+          ? await core.listNamespacedConfigMap({ namespace: operatorNamespace, ...selector })
+          : await core.listNamespacedSecret({ namespace: operatorNamespace, ...selector }),
+      ),
+  });
+  return [
+    { name: 'Elasticsearch', resource: 'Elasticsearch', candidates: [crd(ELASTICSEARCH_GROUP, 'v1', 'elasticsearches')] },
+    // crd.projectcalico.org is where Calico stores both; projectcalico.org/v3 alone means an API server without the CRDs visible.
+    { name: 'IPPool', resource: 'IPPool', candidates: [crd(CALICO_CRD_GROUP, 'v1', 'ippools'), crd(CALICO_API_GROUP, 'v3', 'ippools')] },
+    {
+      name: 'RemoteClusterConfiguration',
+      resource: 'RemoteClusterConfiguration',
+      candidates: [crd(CALICO_CRD_GROUP, 'v1', 'remoteclusterconfigurations'), crd(CALICO_API_GROUP, 'v3', 'remoteclusterconfigurations')],
+    },
+    { name: 'ConfigMap (licensing)', resource: 'ConfigMap', candidates: [inOperatorNs('configmaps', { fieldSelector: `metadata.name=${LICENSING_CONFIGMAP}` })] },
+    {
+      name: 'ConfigMap (transport CA)',
+      resource: 'ConfigMap',
+      candidates: [
+        {
+          path: '/api/v1/configmaps',
+          labelSelector: TRANSPORT_CA_LABEL,
+          list: async () => asJson(await core.listConfigMapForAllNamespaces({ labelSelector: TRANSPORT_CA_LABEL })),
+        },
+      ],
+    },
+    { name: 'Secret (licence)', resource: 'Secret', candidates: [inOperatorNs('secrets', { labelSelector: `${LICENSE_SCOPE_LABEL}=operator` })] },
+    { name: 'Secret (trial)', resource: 'Secret', candidates: [inOperatorNs('secrets', { labelSelector: LICENSE_TYPE_LABEL })] },
+  ];
+}
