@@ -1,0 +1,97 @@
+/**
+ * `remote-cluster-guard validate` as a user runs it: exit status 0/1/2, the
+ * text line format, JSON output and stdin. Rule-specific results are covered
+ * with the seed examples in the rules' suites and in seed-examples.test.ts.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rcg-validate-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+const plainEs = `apiVersion: elasticsearch.k8s.elastic.co/v1
+kind: Elasticsearch
+metadata:
+  name: plain
+  namespace: team-a
+spec:
+  version: 8.16.1
+  nodeSets: [{name: default, count: 1}]
+`;
+const wrongTypes = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: unrelated}
+---
+apiVersion: elasticsearch.k8s.elastic.co/v1
+kind: Elasticsearch
+metadata:
+  name: broken
+  namespace: team-a
+spec:
+  version: 8
+`;
+
+describe('validate command', () => {
+  it('exits 0 and says so when nothing is denied', async () => {
+    const r = await runCli(['validate', file('ok.yaml', plainEs)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1 objects checked: 0 denied, 1 allowed, 0 patched$/m);
+  });
+
+  it('exits 1 on a denial and prints <file>:<line>: <kind> <namespace>/<name>: <rule>: <field>: <message>', async () => {
+    const p = file('bad.yaml', wrongTypes);
+    const r = await runCli(['validate', p]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5: Elasticsearch team-a/broken: object-shape: spec\\.version: expected string, received number`, 'm'));
+  });
+
+  it('--output json lists per object kind, namespace, name, allowed, findings and patch', async () => {
+    const r = await runCli(['validate', '--output', 'json', file('bad2.yaml', wrongTypes)]);
+    assert.equal(r.code, 1);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.allowed, false);
+    assert.equal(doc.objects.length, 1);
+    const [o] = doc.objects;
+    assert.deepEqual([o.kind, o.namespace, o.name, o.allowed, o.line], ['Elasticsearch', 'team-a', 'broken', false, 5]);
+    assert.deepEqual(o.findings[0], { rule: 'object-shape', action: 'deny', field: 'spec.version', message: o.findings[0].message });
+    assert.deepEqual(o.patch, []);
+  });
+
+  it('reads - from stdin', async () => {
+    const r = await runCli(['validate', '-'], { input: wrongTypes });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^stdin:5: Elasticsearch team-a\/broken: object-shape/m);
+  });
+
+  it('defaults the namespace of objects without one to -n', async () => {
+    const r = await runCli(['validate', '-n', 'team-z', '-'], { input: plainEs.replace('  namespace: team-a\n', '').replace('version: 8.16.1', 'version: 8') });
+    assert.match(r.stdout, /Elasticsearch team-z\/plain: object-shape/);
+  });
+
+  describe('exits 2 with a one-line error on unusable input or flags', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['a missing file', ['validate', join(dir, 'nope.yaml')], /nope\.yaml: no such file/],
+      ['a YAML syntax error', ['validate', file('syntax.yaml', 'kind: [Elasticsearch\n')], /syntax\.yaml:\d+: YAML syntax error/],
+      ['an unknown flag', ['validate', '--colour', 'x.yaml'], /unknown option '--colour'/],
+      ['a bad --output', ['validate', '--output', 'xml', 'x.yaml'], /--output.*xml.*invalid|Allowed choices are text, json/],
+      ['no file', ['validate'], /missing required argument/],
+      ['an unknown command', ['frobnicate'], /unknown command/],
+    ];
+    for (const [what, args, err] of cases) {
+      it(what, async () => {
+        const r = await runCli(args);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, err);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      });
+    }
+  });
+});
