@@ -27,7 +27,7 @@ export function denialMessage(findings: readonly Finding[]): string {
  * Audit annotations: one key per rule with findings (rule ids are qualified
  * names), the value listing actions and fields, e.g. `deny spec.version`.
  */
-export function auditAnnotations(findings: readonly Finding[]): Record<string, string> | undefined {
+export function auditAnnotations(findings: readonly { rule: string; action: string; field: string }[]): Record<string, string> | undefined {
   if (findings.length === 0) return undefined;
   const byRule = new Map<string, string[]>();
   for (const f of findings) {
@@ -42,7 +42,7 @@ export function admissionResponse(uid: string, decision: Decision): AdmissionRes
   const response: AdmissionResponse = { uid, allowed: decision.allowed };
   const warnings = decision.findings.filter((f) => f.action === 'warn').map(findingLine);
   if (warnings.length > 0) response.warnings = warnings;
-  const annotations = auditAnnotations(decision.findings);
+  const annotations = auditAnnotations([...decision.findings, ...decision.audited.map((f) => ({ ...f, action: 'audit' }))]);
   if (annotations) response.auditAnnotations = annotations;
   if (!decision.allowed) {
     const denials = decision.findings.filter((f) => f.action === 'deny');

@@ -7,6 +7,7 @@
 import { ensureCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { Engine } from '../engine/engine.js';
+import { DEFAULT_POLICY } from '../config/policy.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createRequestListener } from '../server/app.js';
@@ -72,7 +73,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const source = await openState(opts, log);
 
   let shuttingDown = false;
-  const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace, unsynced: opts.unsynced });
+  const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace, policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced } });
   const listener = createRequestListener({
     engine,
     state: source.state,

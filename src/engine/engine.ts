@@ -13,6 +13,7 @@ import { handledKind, type HandledKind, type HandledObjects, type KindInfo } fro
 import type { ClusterState } from '../state/cluster-state.js';
 import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
 import { deny, warn, type Finding } from './finding.js';
+import { DEFAULT_POLICY, modeOf, type Policy } from '../config/policy.js';
 import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, Rule, RuleContext, RuleInput } from './rule.js';
 
 type AnyObject = HandledObjects[HandledKind];
@@ -47,12 +48,14 @@ export interface Decision {
   patch: PatchOperation[];
   /** The same operations grouped by the rule that made them, in order. */
   mutations: { rule: string; patch: PatchOperation[] }[];
+  /** Findings of rules in `audit` mode: logged and counted, never shown to the user. */
+  audited: Finding[];
 }
 
 export interface EngineOptions {
   operatorNamespace: string;
-  /** What a validating rule says while the state it needs has not synced: deny (default) or warn. */
-  unsynced?: 'deny' | 'warn';
+  /** Rule modes, excluded namespaces, ratcheting; replaceable at run time with `setPolicy`. */
+  policy?: Policy;
   /** Clock for expiry checks; defaults to the system clock. */
   now?: () => Date;
 }
@@ -60,8 +63,12 @@ export interface EngineOptions {
 /** Rule id of the finding made when a rule throws: a bug, reported rather than crashing the request. */
 export const INTERNAL_ERROR_RULE = 'internal-error';
 
+/** Appended to a deny finding turned into a warning by ratcheting. */
+export const RATCHET_NOTE = ' (this predates this change, so the update is allowed; fix it when you can)';
+
 export class Engine {
   private readonly byKind = new Map<HandledKind, AnyRule[]>();
+  private policy: Policy;
 
   constructor(
     readonly rules: readonly AnyRule[],
@@ -72,11 +79,18 @@ export class Engine {
       list.push(rule);
       this.byKind.set(rule.kind, list);
     }
+    this.policy = options.policy ?? DEFAULT_POLICY;
+  }
+
+  /** Replaces the policy (a configuration reload); requests already running keep the old one. */
+  setPolicy(policy: Policy): void {
+    this.policy = policy;
   }
 
   evaluate(req: EngineRequest, phase: Phase, state: ClusterState): Decision {
     const info = handledKind(req.group, req.kind);
-    const base = { namespace: req.namespace, name: req.name, findings: [] as Finding[], patch: [] as PatchOperation[], mutations: [] };
+    const policy = this.policy;
+    const base = { namespace: req.namespace, name: req.name, findings: [] as Finding[], patch: [] as PatchOperation[], mutations: [], audited: [] };
     if (!info || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) {
       return { ...base, handled: false, allowed: true };
     }
@@ -88,8 +102,12 @@ export class Engine {
     const ctx: RuleContext = { state, now: this.options.now?.() ?? new Date(), operatorNamespace: this.options.operatorNamespace };
     const oldDecoded = req.operation === 'UPDATE' ? info.schema.safeParse(req.oldObject) : undefined;
     const input = this.input(info, req, decoded.data, oldDecoded?.success ? oldDecoded.data : undefined, ctx);
-    const rules = this.byKind.get(info.kind) ?? [];
+    if (!info.clusterScoped && policy.excludedNamespaces.includes(input.namespace)) {
+      return { ...base, namespace: input.namespace, name: input.name, handled: false, allowed: true };
+    }
+    const rules = (this.byKind.get(info.kind) ?? []).filter((r) => modeOf(policy, r.id) !== 'off');
     const findings: Finding[] = [];
+    const audited: Finding[] = [];
     const patch: PatchOperation[] = [];
     const mutations: Decision['mutations'] = [];
 
@@ -107,7 +125,7 @@ export class Engine {
           findings.push(m.error);
           continue;
         }
-        findings.push(...m.value.findings);
+        this.collect(rule, policy, m.value.findings, findings, audited);
         if (m.value.patch.length === 0) continue;
         working ??= structuredClone(req.object);
         fjp.applyPatch(working, m.value.patch, false, true);
@@ -127,17 +145,42 @@ export class Engine {
         if (!rule.validate) continue;
         const missing = this.unsyncedNeeds(rule, state);
         if (missing) {
-          const say = this.options.unsynced === 'warn' ? warn : deny;
-          findings.push(say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`));
+          const say = policy.unsynced === 'warn' ? warn : deny;
+          this.collect(rule, policy, [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)], findings, audited);
           continue;
         }
         const v = this.guard(rule, () => callValidate(rule, input));
-        if ('error' in v) findings.push(v.error);
-        else findings.push(...v.value);
+        if ('error' in v) {
+          findings.push(v.error);
+          continue;
+        }
+        const own = policy.ratcheting ? this.ratchet(rule, input, v.value) : v.value;
+        this.collect(rule, policy, own, findings, audited);
       }
     }
     const allowed = !findings.some((f) => f.action === 'deny');
-    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings, patch, mutations };
+    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings, patch, mutations, audited };
+  }
+
+  /** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */
+  private collect(rule: AnyRule, policy: Policy, from: Finding[], findings: Finding[], audited: Finding[]): void {
+    const mode = modeOf(policy, rule.id);
+    if (mode === 'audit') audited.push(...from);
+    else if (mode === 'warn') findings.push(...from.map((f) => (f.action === 'deny' ? { ...f, action: 'warn' as const } : f)));
+    else findings.push(...from);
+  }
+
+  /**
+   * Ratcheting: on UPDATE, a deny finding that the stored object already had
+   * (same rule, same field) becomes a warning, so an unrelated edit (scaling a
+   * nodeSet) of an object that predates the webhook is not blocked.
+   */
+  private ratchet(rule: AnyRule, input: RuleInput<AnyObject>, found: Finding[]): Finding[] {
+    if (input.operation !== 'UPDATE' || !input.oldObject || !found.some((f) => f.action === 'deny')) return found;
+    const old = this.guard(rule, () => callValidate(rule, { ...input, object: input.oldObject!, oldObject: input.oldObject }));
+    if ('error' in old) return found;
+    const before = new Set(old.value.filter((f) => f.action === 'deny').map((f) => f.field));
+    return found.map((f) => (f.action === 'deny' && before.has(f.field) ? { ...f, action: 'warn' as const, message: f.message + RATCHET_NOTE } : f));
   }
 
   private input(info: KindInfo, req: EngineRequest, object: AnyObject, oldObject: AnyObject | undefined, ctx: RuleContext): RuleInput<AnyObject> {

@@ -6,7 +6,8 @@
  *
  * Line shape: `{level, time, msg, uid, path, operation, kind, namespace, name,
  * user: {username, groups}, dryRun, allowed, findings: [{rule, action, field,
- * message}], patchedBy: [rule ids]}`.
+ * message}], patchedBy: [rule ids]}`; `action` is deny, warn, or audit for
+ * rules in audit mode.
  */
 import type { AdmissionRequest } from '../admission/types.js';
 import type { Decision } from '../engine/engine.js';
@@ -21,7 +22,7 @@ export interface DecisionRecord {
 }
 
 export function logDecision(log: Logger, { uid, path, request, decision }: DecisionRecord): void {
-  const hasFindings = decision.findings.length > 0;
+  const hasFindings = decision.findings.length > 0 || decision.audited.length > 0;
   if (decision.allowed && !hasFindings && !log.isLevelEnabled('debug')) return;
   const entry = {
     uid,
@@ -34,7 +35,11 @@ export function logDecision(log: Logger, { uid, path, request, decision }: Decis
     user: { username: request.userInfo?.username ?? '', groups: request.userInfo?.groups ?? [] },
     dryRun: request.dryRun === true,
     allowed: decision.allowed,
-    findings: decision.findings.map(({ rule, action, field, message }) => ({ rule, action, field, message })),
+    findings: [
+      ...decision.findings.map(({ rule, action, field, message }) => ({ rule, action, field, message })),
+      // Rules in audit mode: recorded here and in metrics only.
+      ...decision.audited.map(({ rule, field, message }) => ({ rule, action: 'audit', field, message })),
+    ],
     patchedBy: decision.mutations.map((m) => m.rule),
   };
   if (!decision.allowed) log.warn(entry, 'admission denied');

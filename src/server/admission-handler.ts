@@ -17,6 +17,7 @@ import type { Engine, Phase } from '../engine/engine.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import { logDecision } from '../log/decision-log.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from './metrics.js';
 import { sendJson, sendStatus } from './status.js';
 
 export interface AdmissionDeps {
@@ -27,6 +28,9 @@ export interface AdmissionDeps {
   maxBodyBytes: number;
   /** Loads into the state what a request needs and no watch delivers (live state only); must not throw. */
   prepare?: (request: AdmissionRequest) => Promise<void>;
+  metrics?: Metrics;
+  /** Where decisions are logged; the process logger when unset. */
+  decisionLog?: Logger;
 }
 
 /** Default body limit: an UPDATE carries object and oldObject, each up to etcd's 1.5 MiB. */
@@ -63,6 +67,7 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
     const parsed = parseAdmissionReview(read.body);
     if (!parsed.ok) return sendStatus(res, 400, parsed.reason);
     const { request } = parsed;
+    const started = process.hrtime.bigint();
     let response: AdmissionResponse;
     try {
       await deps.prepare?.(request);
@@ -80,7 +85,8 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
         deps.state,
       );
       response = admissionResponse(request.uid, decision);
-      logDecision(deps.log, { uid: request.uid, path, request, decision });
+      logDecision(deps.decisionLog ?? deps.log, { uid: request.uid, path, request, decision });
+      deps.metrics?.observe(path, request.kind.kind, request.operation, decision, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
       deps.log.error({ uid: request.uid, path, err: err instanceof Error ? err.message : String(err) }, 'admission evaluation failed');
       response = errorResponse(request.uid, 'remote-cluster-guard could not evaluate this request; see the webhook log');

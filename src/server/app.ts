@@ -24,6 +24,13 @@ export function createExpressApp(deps: AppDeps): Express {
     if (r.ready) res.type('text/plain').send('ok');
     else res.status(503).type('text/plain').send(`not ready: ${r.reason ?? 'starting'}`);
   });
+  app.get('/metrics', async (_req, res) => {
+    if (!deps.metrics) {
+      res.status(404).json(statusBody(404, 'metrics are not enabled'));
+      return;
+    }
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   app.use((req, res) => {
     res.status(404).json(statusBody(404, `no endpoint ${req.method} ${req.path}; use POST /validate or POST /mutate`));
   });

@@ -1,0 +1,73 @@
+/**
+ * The configuration file (`--config`, YAML, mounted from a ConfigMap):
+ *
+ * ```yaml
+ * rules:                         # mode per rule id: enforce | warn | audit | off
+ *   es-enterprise-license: warn
+ * operatorNamespace: elastic-system
+ * excludedNamespaces: [sandbox]
+ * unsynced: deny                 # or warn: answer while the live state has not synced
+ * ratcheting: true
+ * ```
+ *
+ * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
+
+export interface Config {
+  policy: Policy;
+  operatorNamespace?: string;
+}
+
+/** A configuration file that cannot be used; the message names the file and the key. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const Schema = z.strictObject({
+  rules: z.record(z.string(), z.enum(RULE_MODES as [string, ...string[]])).optional(),
+  operatorNamespace: z.string().min(1).optional(),
+  excludedNamespaces: z.array(z.string().min(1)).optional(),
+  unsynced: z.enum(['deny', 'warn']).optional(),
+  ratcheting: z.boolean().optional(),
+});
+
+/** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */
+export function parseConfig(text: string, source: string, knownRules: readonly string[]): Config {
+  let doc: unknown;
+  try {
+    doc = parse(text, { maxAliasCount: 50 }) ?? {};
+  } catch (err) {
+    throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message.split('\n', 1)[0]}`);
+  }
+  const r = Schema.safeParse(doc);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '(top level)');
+    const what = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message.replace(/^Invalid input:\s*/, '');
+    throw new ConfigError(`${source}: ${key}: ${what}`);
+  }
+  for (const rule of Object.keys(r.data.rules ?? {})) {
+    if (!knownRules.includes(rule)) throw new ConfigError(`${source}: rules.${rule}: unknown rule; known rules: ${knownRules.join(', ')}`);
+  }
+  const policy: Policy = {
+    modes: (r.data.rules ?? {}) as Policy['modes'],
+    excludedNamespaces: r.data.excludedNamespaces ?? DEFAULT_POLICY.excludedNamespaces,
+    unsynced: r.data.unsynced ?? DEFAULT_POLICY.unsynced,
+    ratcheting: r.data.ratcheting ?? DEFAULT_POLICY.ratcheting,
+  };
+  return { policy, ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}) };
+}
+
+export function loadConfig(file: string, knownRules: readonly string[]): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf-8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parseConfig(text, file, knownRules);
+}
