@@ -1,5 +1,5 @@
 /**
- * The `remote-cluster-guard` command: `serve`, `validate`, `certs`, `rules`.
+ * The `remote-cluster-guard` command: `serve`, `validate`, `audit`, `certs`, `rules`.
  * Bad flags and unreadable input exit with status 2.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -9,6 +9,11 @@ import { ALL_RULES } from '../rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
 import { ManifestError } from '../state/manifests.js';
 import { runCerts } from './certs.js';
+import { auditState } from './audit.js';
+import { loadConfig, ConfigError } from '../config/config-file.js';
+import { DEFAULT_POLICY } from '../config/policy.js';
+import { Engine } from '../engine/engine.js';
+import { addToState, loadManifests } from '../state/manifests.js';
 import { createLogger } from '../log/logger.js';
 import { LiveState, loadKubeConfig } from '../state/live/live-state.js';
 import { runServe } from './serve.js';
@@ -26,7 +31,7 @@ function integer(min: number, max: number) {
 
 /** Watches the cluster of `kubeconfig` until synced (read-only), for `validate --kubeconfig`. */
 async function openLiveState(kubeconfig: string, operatorNamespace: string, timeoutSeconds: number): Promise<LiveState> {
-  const live = new LiveState(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('warn', process.stderr));
+  const live = new LiveState(loadKubeConfig(kubeconfig || undefined), operatorNamespace, createLogger('warn', process.stderr));
   await live.start();
   if (!(await live.waitForSync(timeoutSeconds * 1000))) {
     await live.stop();
@@ -43,17 +48,22 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve the HTTPS admission webhook (POST /validate, POST /mutate, GET /healthz, GET /readyz)')
+    .description('serve the HTTPS admission webhook (POST /validate, POST /mutate, GET /healthz, /readyz, /metrics)')
     .option('--port <port>', 'HTTPS port', integer(1, 65535), 8443)
     .option('--host <address>', 'address to listen on', '0.0.0.0')
-    .option('--tls-cert <file>', 'serving certificate (PEM); default: certs/tls.crt, created on first start')
+    .option('--tls-cert <file>', 'serving certificate (PEM), reloaded when it changes; default: certs/tls.crt, created on first start')
     .option('--tls-key <file>', 'serving private key (PEM)')
     .option('--cert-dir <dir>', 'where to find or create the certificate when no --tls-* flag is given', DEFAULT_CERT_DIR)
     .option('--state <file>', 'cluster state from manifests (YAML/JSON, repeatable) instead of a live cluster', collect, [] as string[])
     .option('--kubeconfig <file>', 'watch this cluster for state (default: KUBECONFIG, or the in-cluster config in a Pod)')
+    .option('--config <file>', 'configuration file (rule modes, excluded namespaces...), reloaded when it changes')
     .addOption(new Option('--unsynced <action>', 'what rules answer before the live state has synced').choices(['deny', 'warn']).default('deny'))
+    .option('--no-ratcheting', 'deny violations on UPDATE even when the stored object already had them')
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+    .option('--decision-log <file>', 'also write the decision log to this file (JSON lines, reopened on SIGHUP)')
+    .option('--audit-interval <seconds>', 'audit every existing object this often (0: never)', integer(0, 86_400), 0)
+    .option('--shutdown-delay <seconds>', 'after SIGTERM, keep serving this long while readiness is false', integer(0, 60), 5)
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1024, 64 * 1024 * 1024), DEFAULT_MAX_BODY_BYTES)
     .action(async (o) => {
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
@@ -61,6 +71,33 @@ export function buildProgram(): Command {
       const stop = () => void server.close().then(() => process.exit(0));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
+      process.on('SIGHUP', () => server.reopenLogs());
+    });
+
+  program
+    .command('audit')
+    .description('check every existing Elasticsearch, IPPool and RemoteClusterConfiguration; exit 1 on a denial')
+    .option('--kubeconfig <file>', 'the cluster to audit (default: KUBECONFIG)')
+    .option('--state <file>', 'audit manifests instead of a live cluster (repeatable)', collect, [] as string[])
+    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--config <file>', 'configuration file (rule modes)')
+    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
+    .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
+    .action(async (o) => {
+      const config = o.config ? loadConfig(o.config, ALL_RULES.map((r) => r.id)) : undefined;
+      const operatorNamespace = config?.operatorNamespace ?? o.operatorNamespace;
+      const useLive = o.state.length === 0;
+      const live = useLive ? await openLiveState(o.kubeconfig ?? process.env['KUBECONFIG'] ?? '', operatorNamespace, o.syncTimeout) : undefined;
+      try {
+        const state = live?.state ?? addToState(loadManifests(o.state)).state;
+        // Audit reports what would be denied now: no ratcheting against a previous version.
+        const engine = new Engine(ALL_RULES, { operatorNamespace, policy: { ...(config?.policy ?? DEFAULT_POLICY), ratcheting: false } });
+        const result = auditState(state, engine);
+        process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
+        process.exitCode = result.exitCode;
+      } finally {
+        await live?.stop();
+      }
     });
 
   program
@@ -118,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; every usage error exits 2.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ManifestError || err instanceof InvalidArgumentError) {
+    if (err instanceof ManifestError || err instanceof InvalidArgumentError || err instanceof ConfigError) {
       process.stderr.write(`error: ${err.message}\n`);
       return 2;
     }

@@ -1,37 +1,67 @@
 /**
- * `remote-cluster-guard serve`: the HTTPS admission webhook. The state comes
- * from `--state` manifests (the live, informer-backed state is the other
- * source). Without `--tls-cert/--tls-key` it serves the certificate in
- * `certs/`, creating one on first start.
+ * `remote-cluster-guard serve`: the HTTPS admission webhook.
+ *
+ * State: `--state` manifests, or the live cluster (`--kubeconfig`,
+ * KUBECONFIG, or the in-cluster config in a Pod). TLS: `--tls-cert/--tls-key`,
+ * reloaded when the files change, or `certs/`, created on first start.
+ * Shutdown on SIGTERM: readiness turns false, the listener keeps serving for
+ * `--shutdown-delay` seconds while endpoints are updated, then in-flight
+ * requests finish and the process exits before the grace period ends.
  */
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import type { LevelWithSilent } from 'pino';
 import { ensureCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
-import { Engine } from '../engine/engine.js';
+import { readPair, watchServingCertificate } from '../certs/reload.js';
+import { loadConfig, type Config } from '../config/config-file.js';
+import { watchConfig } from '../config/config-watcher.js';
 import { DEFAULT_POLICY } from '../config/policy.js';
+import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createRequestListener } from '../server/app.js';
 import { createHttpsServer, listen } from '../server/https-server.js';
-import { addToState, loadManifests } from '../state/manifests.js';
-import type { LevelWithSilent } from 'pino';
+import { Metrics } from '../server/metrics.js';
 import { LiveState, loadKubeConfig } from '../state/live/live-state.js';
+import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
+import { startPeriodicAudit } from './audit.js';
 
 export interface ServeOptions {
   port: number;
-  /** Live state from this kubeconfig; without it and without `--state`, KUBECONFIG or the in-cluster config when present. */
-  kubeconfig?: string;
-  /** What rules answer while the live state is not synced. */
-  unsynced: 'deny' | 'warn';
   host: string;
   tlsCert?: string;
   tlsKey?: string;
   certDir: string;
   state: string[];
+  /** Live state from this kubeconfig; without it and without `--state`, KUBECONFIG or the in-cluster config when present. */
+  kubeconfig?: string;
+  /** What rules answer while the live state is not synced (overridden by the config file). */
+  unsynced: 'deny' | 'warn';
+  ratcheting: boolean;
+  config?: string;
   operatorNamespace: string;
   logLevel: LevelWithSilent;
+  /** A file for the decision log alone (one JSON object per line), reopened on SIGHUP for log rotation. */
+  decisionLog?: string;
   maxBodyBytes: number;
+  /** Seconds between audits of every existing object; 0 disables. */
+  auditInterval: number;
+  /** Seconds to keep serving after SIGTERM while readiness is false. */
+  shutdownDelay: number;
   rules: readonly AnyRule[];
+}
+
+export interface RunningServer {
+  port: number;
+  log: Logger;
+  metrics: Metrics;
+  engine: Engine;
+  /** Graceful stop: readiness false, finish in-flight requests, close. */
+  close(): Promise<void>;
+  /** Reopens the decision log file (SIGHUP). */
+  reopenLogs(): void;
 }
 
 /** Whether this process should watch a cluster: a kubeconfig flag, KUBECONFIG, or running in a Pod. */
@@ -41,9 +71,9 @@ export function wantsLiveState(opts: Pick<ServeOptions, 'kubeconfig' | 'state'>,
   return Boolean(env['KUBECONFIG'] || env['KUBERNETES_SERVICE_HOST']);
 }
 
-async function openState(opts: ServeOptions, log: Logger): Promise<{ state: MemoryClusterState; live?: LiveState }> {
+async function openState(opts: ServeOptions, operatorNamespace: string, log: Logger): Promise<{ state: MemoryClusterState; live?: LiveState }> {
   if (wantsLiveState(opts)) {
-    const live = new LiveState(loadKubeConfig(opts.kubeconfig), opts.operatorNamespace, log);
+    const live = new LiveState(loadKubeConfig(opts.kubeconfig), operatorNamespace, log);
     await live.start();
     log.info({ unsynced: live.unsynced() }, 'live state started');
     return { state: live.state, live };
@@ -54,44 +84,73 @@ async function openState(opts: ServeOptions, log: Logger): Promise<{ state: Memo
   return { state };
 }
 
-export interface RunningServer {
-  port: number;
-  log: Logger;
-  close(): Promise<void>;
+function servingFiles(opts: ServeOptions, log: Logger): { certFile: string; keyFile: string } {
+  if (opts.tlsCert && opts.tlsKey) return { certFile: opts.tlsCert, keyFile: opts.tlsKey };
+  const { paths, created } = ensureCertificates(opts.certDir, { service: DEFAULT_SERVICE, namespace: DEFAULT_NAMESPACE, validityDays: 365 });
+  if (created) log.info({ dir: opts.certDir }, 'created a CA and serving certificate');
+  return { certFile: paths.cert, keyFile: paths.key };
 }
 
 export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const log = createLogger(opts.logLevel);
-  let tls: { certFile: string; keyFile: string };
-  if (opts.tlsCert && opts.tlsKey) {
-    tls = { certFile: opts.tlsCert, keyFile: opts.tlsKey };
-  } else {
-    const { paths, created } = ensureCertificates(opts.certDir, { service: DEFAULT_SERVICE, namespace: DEFAULT_NAMESPACE, validityDays: 365 });
-    if (created) log.info({ dir: opts.certDir }, 'created a CA and serving certificate');
-    tls = { certFile: paths.cert, keyFile: paths.key };
-  }
-  const source = await openState(opts, log);
+  const decisionDest = opts.decisionLog ? pino.destination({ dest: opts.decisionLog, sync: false, mkdir: true }) : undefined;
+  const decisionLog = decisionDest ? createLogger('info', decisionDest) : undefined;
+  const ruleIds = opts.rules.map((r) => r.id);
+  const config: Config = opts.config
+    ? loadConfig(opts.config, ruleIds)
+    : { policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced, ratcheting: opts.ratcheting } };
+  const operatorNamespace = config.operatorNamespace ?? opts.operatorNamespace;
+
+  const tls = servingFiles(opts, log);
+  const serving = { notAfter: readPair(tls).notAfter };
+  const source = await openState(opts, operatorNamespace, log);
+  const metrics = new Metrics({
+    state: () => ({ counts: source.state.counts(), synced: (r) => source.state.isSynced(r) }),
+    certificateNotAfter: () => serving.notAfter,
+  });
+  const engine = new Engine(opts.rules, { operatorNamespace, policy: config.policy });
 
   let shuttingDown = false;
-  const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace, policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced } });
   const listener = createRequestListener({
     engine,
     state: source.state,
     log,
+    ...(decisionLog ? { decisionLog } : {}),
+    metrics,
     maxBodyBytes: opts.maxBodyBytes,
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
     ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : (source.live?.ready() ?? { ready: true })),
   });
   const server = createHttpsServer({ port: opts.port, host: opts.host, tls, listener });
   const port = await listen(server, opts.port, opts.host);
-  log.info({ port, host: opts.host, rules: opts.rules.map((r) => r.id) }, 'serving admission webhook');
+  const stopCertWatch = watchServingCertificate(server, tls, serving, log);
+  const stopConfigWatch = opts.config
+    ? watchConfig(opts.config, ruleIds, readFileSync(opts.config, 'utf-8'), log, {
+        apply: (c) => {
+          engine.setPolicy(c.policy);
+          if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace) log.warn({}, 'operatorNamespace changes take effect at the next restart');
+        },
+        failed: () => metrics.configReloadFailures.inc(),
+      })
+    : () => {};
+  const stopAudit = opts.auditInterval > 0 ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval }) : () => {};
+  log.info({ port, host: opts.host, rules: ruleIds, policy: config.policy }, 'serving admission webhook');
 
-  const close = () =>
-    new Promise<void>((resolve) => {
-      shuttingDown = true;
-      void source.live?.stop();
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
-  return { port, log, close };
+  const close = async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ delaySeconds: opts.shutdownDelay }, 'shutting down: readiness is false');
+    await new Promise((r) => setTimeout(r, opts.shutdownDelay * 1000));
+    stopCertWatch();
+    stopConfigWatch();
+    stopAudit();
+    // close() stops accepting and resolves once in-flight requests have been answered.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+    await source.live?.stop();
+    decisionDest?.flushSync();
+    log.info({}, 'stopped');
+  };
+  return { port, log, metrics, engine, close, reopenLogs: () => decisionDest?.reopen() };
 }

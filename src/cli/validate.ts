@@ -94,7 +94,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
 export function formatText(result: ValidateResult): string {
   const lines: string[] = [];
   for (const r of result.results) {
-    const prefix = `${r.file}:${r.line}: ${r.kind} ${formatKey(r)}`;
+    const prefix = `${r.file ? `${r.file}:${r.line}: ` : ''}${r.kind} ${formatKey(r)}`;
     for (const f of r.decision.findings) {
       lines.push(`${prefix}: ${findingLine(f)}${f.action === 'warn' ? ' (warning)' : ''}`);
     }

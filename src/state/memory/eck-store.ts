@@ -81,6 +81,10 @@ export class EckStore implements EckState {
     this.secrets.delete(formatKey(k));
   }
 
+  listElasticsearches(): IterableIterator<Elasticsearch> {
+    return this.elasticsearches.values();
+  }
+
   getElasticsearch(k: ObjectKey): Elasticsearch | undefined {
     return this.elasticsearches.get(formatKey(k));
   }
