@@ -46,30 +46,47 @@ function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
   cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
 }
 
-export function generateCertificates(opts: CertOptions): CertBundle {
+/** A CA certificate and key, PEM. */
+export interface CertificateAuthority {
+  caCert: string;
+  caKey: string;
+}
+
+function caSubject(service: string): forge.pki.CertificateField[] {
+  return [{ name: 'commonName', value: `${service}-ca` }, { name: 'organizationName', value: 'remote-cluster-guard' }];
+}
+
+/** A new self-signed CA (RSA 2048, SHA-256) for the webhook's serving certificates. */
+export function generateCA(opts: CertOptions): CertificateAuthority {
   const now = opts.now ?? new Date();
-  const caKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
   const ca = forge.pki.createCertificate();
-  ca.publicKey = caKeys.publicKey;
+  ca.publicKey = keys.publicKey;
   ca.serialNumber = serialNumber();
   validity(ca, now, opts.validityDays);
-  const caSubject = [{ name: 'commonName', value: `${opts.service}-ca` }, { name: 'organizationName', value: 'remote-cluster-guard' }];
-  ca.setSubject(caSubject);
-  ca.setIssuer(caSubject);
+  ca.setSubject(caSubject(opts.service));
+  ca.setIssuer(caSubject(opts.service));
   ca.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  ca.sign(caKeys.privateKey, forge.md.sha256.create());
+  ca.sign(keys.privateKey, forge.md.sha256.create());
+  return { caCert: forge.pki.certificateToPem(ca), caKey: forge.pki.privateKeyToPem(keys.privateKey) };
+}
 
+/** A serving certificate signed by `authority`, with the SANs of `servingDnsNames` and 127.0.0.1. */
+export function issueServingCertificate(authority: CertificateAuthority, opts: CertOptions): CertBundle {
+  const now = opts.now ?? new Date();
+  const ca = forge.pki.certificateFromPem(authority.caCert);
+  const caKey = forge.pki.privateKeyFromPem(authority.caKey);
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
   validity(cert, now, opts.validityDays);
   cert.setSubject([{ name: 'commonName', value: `${opts.service}.${opts.namespace}.svc` }]);
-  cert.setIssuer(caSubject);
+  cert.setIssuer(ca.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -78,20 +95,16 @@ export function generateCertificates(opts: CertOptions): CertBundle {
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
     {
       name: 'subjectAltName',
-      altNames: [
-        ...servingDnsNames(opts.service, opts.namespace).map((value) => ({ type: 2, value })),
-        { type: 7, ip: '127.0.0.1' },
-      ],
+      altNames: [...servingDnsNames(opts.service, opts.namespace).map((value) => ({ type: 2, value })), { type: 7, ip: '127.0.0.1' }],
     },
   ]);
-  cert.sign(caKeys.privateKey, forge.md.sha256.create());
+  cert.sign(caKey, forge.md.sha256.create());
+  return { ...authority, cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
 
-  return {
-    caCert: forge.pki.certificateToPem(ca),
-    caKey: forge.pki.privateKeyToPem(caKeys.privateKey),
-    cert: forge.pki.certificateToPem(cert),
-    key: forge.pki.privateKeyToPem(keys.privateKey),
-  };
+/** A new CA and a serving certificate signed by it. */
+export function generateCertificates(opts: CertOptions): CertBundle {
+  return issueServingCertificate(generateCA(opts), opts);
 }
 
 /** The `caBundle` value of a webhook configuration: base64 of the CA PEM. */

@@ -12,6 +12,13 @@
  * Enumerated fields (`ipipMode`, `datastoreType`, ...) are plain strings here:
  * crd/v1 objects may carry any string, and the rules reject unknown values
  * with a message that lists the accepted ones.
+ *
+ * The inline credential fields of RemoteClusterConfigurationSpec (`etcdKey`,
+ * `etcdCert`, `etcdCACert` in `EtcdConfig`, `kubeconfigInline` in `KubeConfig`)
+ * come from Tigera's v3 API, `api/pkg/apis/projectcalico/v3/remoteclusterconfig.go`
+ * (inlined `EtcdConfig` and `KubeConfig` structs): inline key, certificate and CA as
+ * alternatives to the `etcd*File` paths, and `kubeconfigInline`, the content
+ * of a kubeconfig, overriding `kubeconfig` when set.
  */
 import { z } from 'zod';
 import { ObjectMeta } from './meta.js';
@@ -58,7 +65,12 @@ export const RemoteClusterConfigurationSpec = z.object({
   etcdKeyFile: z.string().optional(),
   etcdCertFile: z.string().optional(),
   etcdCACertFile: z.string().optional(),
+  /** Inline PEM client key, certificate and CA: alternatives to the `etcd*File` fields. Secret. */
+  etcdKey: z.string().optional(),
+  etcdCert: z.string().optional(),
+  etcdCACert: z.string().optional(),
   kubeconfig: z.string().optional(),
+  /** The content of a kubeconfig file; overrides `kubeconfig` when set. Secret. */
   kubeconfigInline: z.string().optional(),
   k8sAPIEndpoint: z.string().optional(),
   k8sKeyFile: z.string().optional(),
@@ -77,5 +89,24 @@ export const RemoteClusterConfiguration = z.object({
 });
 export type RemoteClusterConfiguration = z.infer<typeof RemoteClusterConfiguration>;
 
-/** RCC fields whose values are secrets: never in a message, a log line or CLI output. */
-export const RCC_SECRET_FIELDS = ['etcdPassword', 'k8sAPIToken', 'kubeconfigInline'] as const;
+/**
+ * RCC fields whose values are secrets: never in a message, a log line or CLI
+ * output. The inline certificates are not secret in themselves but travel
+ * with the inline key and are treated alike.
+ */
+export const RCC_SECRET_FIELDS = ['etcdPassword', 'k8sAPIToken', 'kubeconfigInline', 'etcdKey', 'etcdCert', 'etcdCACert'] as const;
+
+/**
+ * Label marking an IPPool as a federation pool (a disabled pool covering a
+ * remote cluster's range, seed 004); its value is the name of the
+ * RemoteClusterConfiguration of that remote cluster.
+ */
+export const FEDERATION_POOL_LABEL = 'remote-cluster-guard.io/remote-cluster';
+
+/**
+ * Annotation on a RemoteClusterConfiguration declaring the remote cluster's
+ * pod (and node) ranges: comma-separated IPv4 and IPv6 CIDRs, for example
+ * `10.8.0.0/16, fd00:8::/56`. Calico has no such field; the overlap rules
+ * read it to compare local pools with remote ranges.
+ */
+export const REMOTE_CIDRS_ANNOTATION = 'remote-cluster-guard.io/remote-cidrs';

@@ -5,20 +5,33 @@
  */
 import type { IPPool, RemoteClusterConfiguration } from '../kube/calico.js';
 
-/** Why a CIDR is in the index. */
+/**
+ * Why a CIDR is in the index. The role of a pool is computed when the index is
+ * queried, so it follows RemoteClusterConfigurations added after the pool.
+ */
 export type CidrRole =
-  /** An IPPool used for allocation (not disabled, not a federation pool). */
+  /** An IPPool Calico may allocate from: `disabled` is not true (whatever its labels). */
   | 'enabled-pool'
-  /** An IPPool that covers a remote cluster's range (label or declared remote CIDR). */
+  /**
+   * A disabled IPPool covering a remote cluster's range: labelled
+   * `remote-cluster-guard.io/remote-cluster`, or within a remote CIDR declared
+   * on a RemoteClusterConfiguration.
+   */
   | 'federation-pool'
   /** Any other disabled IPPool. */
   | 'disabled-pool'
-  /** A remote CIDR declared on a RemoteClusterConfiguration annotation. */
+  /** A remote CIDR declared in a RemoteClusterConfiguration's `remote-cluster-guard.io/remote-cidrs` annotation. */
   | 'remote-cidr';
 
 export interface CidrEntry {
-  /** The CIDR as written in the object, and in canonical form. */
+  /** The CIDR as written in the object (pool `spec.cidr` or one annotation entry). */
   cidr: string;
+  /** The masked canonical form, `10.0.0.0/16` or `fd00::/48`. */
+  canonical: string;
+  /** IP family of the block. */
+  family: 4 | 6;
+  /** Prefix length in bits. */
+  prefixLength: number;
   role: CidrRole;
   ownerKind: 'IPPool' | 'RemoteClusterConfiguration';
   ownerName: string;
@@ -27,8 +40,13 @@ export interface CidrEntry {
 export interface CalicoState {
   getIPPool(name: string): IPPool | undefined;
   getRemoteClusterConfiguration(name: string): RemoteClusterConfiguration | undefined;
-  /** True when some IPPool has a `vxlanMode` other than `Never` (unset counts), as Calico's overlay default reads it. */
+  /** True when some IPPool has a `vxlanMode` other than `Never` (unset counts), as Calico's overlay default reads it. O(1). */
   anyIPPoolWithVXLAN(): boolean;
-  /** Index entries whose CIDR overlaps `cidr` (IPv4 or IPv6); [] for an unparseable CIDR. */
+  /**
+   * Index entries whose CIDR overlaps `cidr` (IPv4 or IPv6): its supernets,
+   * equal blocks and subnets, pools and remote CIDRs alike; [] for an
+   * unparseable CIDR. Entries of the object being admitted are included: the
+   * caller drops them by owner kind and name.
+   */
   overlappingCidrs(cidr: string): CidrEntry[];
 }

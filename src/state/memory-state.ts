@@ -47,6 +47,13 @@ export class MemoryClusterState implements ClusterState {
     return this.synced.has(resource);
   }
 
+  /** Every Elasticsearch, IPPool and RemoteClusterConfiguration held, for the audit. */
+  *objects(): Generator<Elasticsearch | IPPool | RemoteClusterConfiguration> {
+    yield* this.eck.listElasticsearches();
+    yield* this.calico.listIPPools();
+    yield* this.calico.listRemoteClusterConfigurations();
+  }
+
   /** Number of objects kept, per resource. */
   counts(): Record<StateResource, number> {
     return { ...this.eck.counts, ...this.calico.counts };

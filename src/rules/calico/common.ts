@@ -1,0 +1,70 @@
+/**
+ * Helpers shared by the Calico rules: what makes an IPPool a federation pool,
+ * how objects are named in messages, how many overlap findings are shown.
+ */
+import { FEDERATION_POOL_LABEL, type IPPool } from '../../kube/calico.js';
+import type { CalicoState, CidrEntry } from '../../state/calico-state.js';
+import { parseCidr, type Cidr } from '../../state/cidr/cidr.js';
+
+/** At most this many overlap findings per field; the last one says how many more there were. */
+export const MAX_OVERLAP_FINDINGS = 5;
+
+/** The object's name for messages; "(generated name)" when the API server will generate it. */
+export function displayName(name: string): string {
+  return name || '(generated name)';
+}
+
+/** An IPPool's CIDR, parsed as Calico does (a bare address is a host prefix); undefined when absent or invalid. */
+export function poolCidr(pool: IPPool): Cidr | undefined {
+  const text = pool.spec?.cidr;
+  if (!text) return undefined;
+  const r = parseCidr(text, { allowBareAddress: true });
+  return r.ok ? r.cidr : undefined;
+}
+
+/** Why a pool is a federation pool, if it is one. */
+export interface FederationStatus {
+  federation: boolean;
+  /** Value of the `remote-cluster-guard.io/remote-cluster` label when present (the RCC name, maybe ""). */
+  labelledFor?: string;
+  /** Remote CIDRs declared on RemoteClusterConfigurations that contain the pool's CIDR. */
+  withinRemote: CidrEntry[];
+}
+
+/**
+ * A federation pool is labelled `remote-cluster-guard.io/remote-cluster=<RCC>`
+ * or lies within (or equals) a remote CIDR declared on an RCC (seed 004:
+ * pools "covering the IP ranges of your remote clusters").
+ */
+export function federationStatus(pool: IPPool, cidr: Cidr | undefined, state: CalicoState): FederationStatus {
+  const labels = pool.metadata.labels ?? {};
+  const labelledFor = Object.hasOwn(labels, FEDERATION_POOL_LABEL) ? labels[FEDERATION_POOL_LABEL] : undefined;
+  const withinRemote = cidr
+    ? state.overlappingCidrs(cidr.canonical).filter((e) => e.role === 'remote-cidr' && e.prefixLength <= cidr.prefixLength)
+    : [];
+  return { federation: labelledFor !== undefined || withinRemote.length > 0, labelledFor, withinRemote };
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/** Sorts entries for stable messages: by family, canonical CIDR (numeric-aware), then owner. */
+export function sortEntries(entries: CidrEntry[]): CidrEntry[] {
+  return [...entries].sort(
+    (a, b) =>
+      a.family - b.family ||
+      collator.compare(a.canonical, b.canonical) ||
+      collator.compare(a.ownerKind, b.ownerKind) ||
+      collator.compare(a.ownerName, b.ownerName),
+  );
+}
+
+/** `a, b and c` */
+export function listWords(words: readonly string[]): string {
+  if (words.length <= 1) return words.join('');
+  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
+/** A user-supplied (non-secret) value for a message: JSON-quoted, cut at 64 characters. */
+export function quote(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
