@@ -140,7 +140,14 @@ export function buildProgram(): Command {
     .command('rules')
     .description('list the rules')
     .action(() => {
-      for (const r of ALL_RULES) process.stdout.write(`${r.id}\t${r.kind}\t${r.summary}\n`);
+      // A rule id may cover several kinds (one rule object per kind): one line per id.
+      const byId = new Map<string, { kinds: string[]; summary: string }>();
+      for (const r of ALL_RULES) {
+        const e = byId.get(r.id) ?? { kinds: [], summary: r.summary };
+        e.kinds.push(r.kind);
+        byId.set(r.id, e);
+      }
+      for (const [id, e] of byId) process.stdout.write(`${id}\t${e.kinds.join(',')}\t${e.summary}\n`);
     });
 
   return program;

@@ -10,7 +10,7 @@
  */
 import fjp from 'fast-json-patch';
 import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
-import type { ClusterState } from '../state/cluster-state.js';
+import type { ClusterState, StateResource } from '../state/cluster-state.js';
 import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
 import { deny, warn, type Finding } from './finding.js';
 import { DEFAULT_POLICY, modeOf, type Policy } from '../config/policy.js';
@@ -115,7 +115,7 @@ export class Engine {
       let working: unknown;
       for (const rule of rules) {
         if (!rule.mutate) continue;
-        const missing = this.unsyncedNeeds(rule, state);
+        const missing = this.unsyncedNeeds(rule, state, input.object);
         if (missing) {
           findings.push(warn(rule.id, '', `not defaulted: the webhook is still reading ${missing} from the cluster; apply again in a few seconds`));
           continue;
@@ -143,7 +143,7 @@ export class Engine {
     if (phase !== 'mutate') {
       for (const rule of rules) {
         if (!rule.validate) continue;
-        const missing = this.unsyncedNeeds(rule, state);
+        const missing = this.unsyncedNeeds(rule, state, input.object);
         if (missing) {
           const say = policy.unsynced === 'warn' ? warn : deny;
           this.collect(rule, policy, [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)], findings, audited);
@@ -203,12 +203,13 @@ export class Engine {
   }
 
   /** The resources a rule needs that the state has not synced, as text; undefined when all are synced. */
-  private unsyncedNeeds(rule: AnyRule, state: ClusterState): string | undefined {
-    const missing = (rule.needs ?? []).filter((r) => !state.isSynced(r));
+  private unsyncedNeeds(rule: AnyRule, state: ClusterState, object: AnyObject): string | undefined {
+    const needs = typeof rule.needs === 'function' ? (rule.needs as (o: AnyObject) => readonly StateResource[])(object) : (rule.needs ?? []);
+    const missing = needs.filter((r) => !state.isSynced(r));
     return missing.length > 0 ? missing.map((r) => `${r}s`).join(' and ') : undefined;
   }
 
-  private guard<T>(rule: Rule<HandledKind>, fn: () => T): { value: T } | { error: Finding } {
+  private guard<T>(rule: { id: string }, fn: () => T): { value: T } | { error: Finding } {
     try {
       return { value: fn() };
     } catch (err) {

@@ -53,10 +53,11 @@ export interface Rule<K extends HandledKind = HandledKind> {
   /** One line for the README table and `remote-cluster-guard rules`. */
   summary: string;
   /**
-   * The state this rule reads. While a live state has not synced one of them,
-   * the rule is not run: its validation answers "cannot verify yet" instead.
+   * The state this rule reads (a list, or a function of the object when it
+   * depends on it). While a live state has not synced one of them, the rule is
+   * not run: its validation answers "cannot verify yet" instead.
    */
-  needs?: readonly StateResource[];
+  needs?: readonly StateResource[] | ((object: HandledObjects[K]) => readonly StateResource[]);
   /** Checks the object: deny and warn findings. */
   validate?(input: RuleInput<HandledObjects[K]>): Finding[];
   /** Defaults fields; must be idempotent (an already mutated object yields an empty patch). */

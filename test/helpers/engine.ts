@@ -5,6 +5,7 @@
 import { parseAllDocuments } from 'yaml';
 import { Engine, type Decision, type Phase } from '../../src/engine/engine.js';
 import type { AnyRule } from '../../src/engine/rule.js';
+import type { Policy } from '../../src/config/policy.js';
 import { parseApiVersion } from '../../src/kube/meta.js';
 import { MemoryClusterState } from '../../src/state/memory-state.js';
 
@@ -35,6 +36,7 @@ export interface EvalOptions {
   namespace?: string;
   now?: Date;
   operatorNamespace?: string;
+  policy?: Policy;
 }
 
 /** Evaluates `object` as an admission request of its own apiVersion/kind. */
@@ -44,6 +46,7 @@ export function evaluate(object: unknown, opts: EvalOptions): Decision {
   const engine = new Engine(opts.rules, {
     operatorNamespace: opts.operatorNamespace ?? 'elastic-system',
     now: () => opts.now ?? TEST_NOW,
+    ...(opts.policy ? { policy: opts.policy } : {}),
   });
   return engine.evaluate(
     {

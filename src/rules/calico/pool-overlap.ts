@@ -112,6 +112,7 @@ export const rccOverlapRule: Rule<'RemoteClusterConfiguration'> = {
   id: POOL_OVERLAP_RULE,
   kind: 'RemoteClusterConfiguration',
   summary: 'The remote CIDRs a RemoteClusterConfiguration declares overlap no enabled IPPool',
-  needs: ['IPPool'],
+  // Only an RCC that declares remote CIDRs reads the pools.
+  needs: (rcc) => (rcc.metadata.annotations?.[REMOTE_CIDRS_ANNOTATION] ? ['IPPool'] : []),
   validate: validateRcc,
 };

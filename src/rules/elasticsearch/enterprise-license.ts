@@ -58,6 +58,8 @@ export const enterpriseLicenseRule: Rule<'Elasticsearch'> = {
   id: ENTERPRISE_LICENSE_RULE,
   kind: 'Elasticsearch',
   summary: 'remoteClusters need an Enterprise or Enterprise trial licence in force, as ECK publishes it.',
+  // Only an Elasticsearch with remote clusters reads the licence.
+  needs: (es) => ((es.spec?.remoteClusters ?? []).length > 0 ? ['ConfigMap', 'Secret'] : []),
   validate({ object, ctx }) {
     if ((object.spec?.remoteClusters ?? []).length === 0) return [];
     const ns = ctx.operatorNamespace;
@@ -74,8 +76,7 @@ export const enterpriseLicenseRule: Rule<'Elasticsearch'> = {
 
     const found: string[] = [];
     found.push(report.configMap ? describeConfigMap(report.configMap, ctx.now) : `there is no ConfigMap ${ns}/${LICENSING_CONFIGMAP}`);
-    found.push(report.rejected.length > 0 ? describeRejected(report.rejected) : `no Secret labelled ${LICENSE_SCOPE_LABEL}=operator was found in ${ns}`);
-    const syncing = ctx.state.isSynced('ConfigMap') && ctx.state.isSynced('Secret') ? '' : ' (the webhook is still loading ConfigMaps and Secrets: retry shortly if a licence exists)';
-    return [deny(ENTERPRISE_LICENSE_RULE, FIELD, `${found.join(' and ')}, but remote clusters need an Enterprise or Enterprise trial licence and ECK silently ignores them without one; install an Enterprise licence or start a trial in ${ns}${syncing}`)];
+    found.push(report.rejected.length > 0 ? describeRejected(report.rejected) : `no Secret labelled ${LICENSE_SCOPE_LABEL}=operator in ${ns}`);
+    return [deny(ENTERPRISE_LICENSE_RULE, FIELD, `remote clusters need an Enterprise or Enterprise trial licence and ECK silently ignores them without one, but ${found.join(' and ')}; install an Enterprise licence or start a trial in ${ns}`)];
   },
 };

@@ -56,6 +56,7 @@ export const remoteClusterServerRule: Rule<'Elasticsearch'> = {
   id: REMOTE_CLUSTER_SERVER_RULE,
   kind: 'Elasticsearch',
   summary: 'Enables remoteClusterServer on clusters that others reach with an API key; warns when a remote lacks it.',
+  needs: ['Elasticsearch'],
   mutate({ object, namespace, name, ctx }) {
     return mutate(object, namespace, name, ctx.state);
   },

@@ -95,6 +95,7 @@ export const remoteVersionRule: Rule<'Elasticsearch'> = {
   id: REMOTE_VERSION_RULE,
   kind: 'Elasticsearch',
   summary: 'Local and remote Elasticsearch versions are compatible per Elastic\'s table, in both directions.',
+  needs: ['Elasticsearch'],
   validate({ object, oldObject, operation, namespace, name, ctx }) {
     const hasRemotes = (object.spec?.remoteClusters ?? []).length > 0;
     const raw = object.spec?.version;

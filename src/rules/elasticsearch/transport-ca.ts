@@ -87,8 +87,7 @@ function validate(object: Elasticsearch, namespace: string, state: ClusterState,
   if (!name) return [];
   const cm = state.getConfigMap({ namespace, name });
   if (!cm) {
-    const syncing = state.isSynced('ConfigMap') ? '' : ' (the webhook is still loading ConfigMaps: retry shortly if it exists)';
-    return [deny(TRANSPORT_CA_RULE, FIELD, `ConfigMap ${cmKey(namespace, name)} was not found; create it in the same namespace with the remote's transport CA under key ${CA_KEY} (kubectl create configmap ${name} -n ${namespace} --from-file=${CA_KEY}=remote.ca.crt)${syncing}`)];
+    return [deny(TRANSPORT_CA_RULE, FIELD, `ConfigMap ${cmKey(namespace, name)} was not found; create it in the same namespace with the remote's transport CA under key ${CA_KEY} (kubectl create configmap ${name} -n ${namespace} --from-file=${CA_KEY}=remote.ca.crt)`)];
   }
   const pem = cm.data?.[CA_KEY];
   if (pem === undefined) {
@@ -131,6 +130,7 @@ export const transportCaRule: Rule<'Elasticsearch'> = {
   id: TRANSPORT_CA_RULE,
   kind: 'Elasticsearch',
   summary: 'transport.tls.certificateAuthorities names a ConfigMap with valid, unexpired CA certificates in ca.crt; defaults it from a label.',
+  needs: ['ConfigMap'],
   mutate({ object, namespace, name, ctx }) {
     return mutate(object, namespace, name, ctx.state);
   },

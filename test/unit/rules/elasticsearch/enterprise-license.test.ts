@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { DEFAULT_POLICY } from '../../../../src/config/policy.js';
 import { describe, test } from 'node:test';
 import { enterpriseLicenseRule } from '../../../../src/rules/elasticsearch/enterprise-license.js';
 import { evaluate, stateOf, summary, TEST_NOW } from '../../../helpers/engine.js';
@@ -56,8 +57,8 @@ describe('es-enterprise-license: the ECK ConfigMap', () => {
     assert.equal(d.allowed, false);
     assert.deepEqual(summary(d), ['es-enterprise-license deny spec.remoteClusters']);
     const m = d.findings[0]?.message ?? '';
-    assert.match(m, /^ECK reports licence level basic \(ConfigMap elastic-system\/elastic-licensing\)/);
-    assert.match(m, /no Secret labelled license\.k8s\.elastic\.co\/scope=operator was found in elastic-system/);
+    assert.match(m, /, but ECK reports licence level basic \(ConfigMap elastic-system\/elastic-licensing\)/);
+    assert.match(m, /no Secret labelled license\.k8s\.elastic\.co\/scope=operator in elastic-system/);
     assert.match(m, /need an Enterprise or Enterprise trial licence and ECK silently ignores them/);
   });
 
@@ -78,7 +79,7 @@ describe('es-enterprise-license: the ECK ConfigMap', () => {
     const d = evaluate(one, { rules, state: stateOf() });
     assert.equal(d.allowed, false);
     const m = d.findings[0]?.message ?? '';
-    assert.match(m, /there is no ConfigMap elastic-system\/elastic-licensing and no Secret labelled license\.k8s\.elastic\.co\/scope=operator was found in elastic-system/);
+    assert.match(m, /there is no ConfigMap elastic-system\/elastic-licensing and no Secret labelled license\.k8s\.elastic\.co\/scope=operator in elastic-system/);
   });
 
   test('reads the configured operator namespace', () => {
@@ -88,10 +89,13 @@ describe('es-enterprise-license: the ECK ConfigMap', () => {
     assert.match(d.findings[0]?.message ?? '', /no ConfigMap elastic-system\/elastic-licensing/);
   });
 
-  test('says when the state is still loading', () => {
+  test('answers "cannot verify yet" while the live state has not synced the licence Secrets', () => {
     const state = stateOf();
     state.setSynced('Secret', false);
-    assert.match(evaluate(one, { rules, state }).findings[0]?.message ?? '', /still loading ConfigMaps and Secrets/);
+    const d = evaluate(one, { rules, state });
+    assert.equal(d.allowed, false);
+    assert.match(d.findings[0]?.message ?? '', /cannot verify yet: the webhook is still reading Secrets from the cluster/);
+    assert.equal(evaluate(one, { rules, state, policy: { ...DEFAULT_POLICY, unsynced: 'warn' } }).allowed, true);
   });
 });
 

@@ -53,14 +53,14 @@ describe('seed 000, API-key security model', () => {
     assert.deepEqual(summary(d), ['es-enterprise-license deny spec.remoteClusters']);
     assert.equal(
       d.findings[0]?.message,
-      'there is no ConfigMap elastic-system/elastic-licensing and no Secret labelled license.k8s.elastic.co/scope=operator was found in elastic-system, but remote clusters need an Enterprise or Enterprise trial licence and ECK silently ignores them without one; install an Enterprise licence or start a trial in elastic-system',
+      'remote clusters need an Enterprise or Enterprise trial licence and ECK silently ignores them without one, but there is no ConfigMap elastic-system/elastic-licensing and no Secret labelled license.k8s.elastic.co/scope=operator in elastic-system; install an Enterprise licence or start a trial in elastic-system',
     );
   });
 
   test('cluster-one is denied with a basic licence, naming the level', () => {
     const d = evaluate(one, { rules, state: stateOf(...BASIC, two) });
     assert.equal(d.allowed, false);
-    assert.match(d.findings[0]?.message ?? '', /^ECK reports licence level basic \(ConfigMap elastic-system\/elastic-licensing\) and no Secret labelled/);
+    assert.match(d.findings[0]?.message ?? '', /, but ECK reports licence level basic \(ConfigMap elastic-system\/elastic-licensing\) and no Secret labelled/);
   });
 
   test('with the docs mistake (apiKey under elasticsearchRef) cluster-one is denied', () => {
