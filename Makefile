@@ -10,7 +10,7 @@ NODE_MAJOR_MIN := 20
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: help deps build run certs typecheck unit e2e test clean
+.PHONY: help deps build run certs typecheck unit kube-bin e2e test clean
 
 help:
 	@echo "make run    serve the webhook on https://localhost:$(PORT) (certificates in certs/, created on first start)"
@@ -41,8 +41,13 @@ typecheck: deps
 unit: deps
 	node --import tsx --test --test-reporter=spec $(UNIT_TESTS)
 
+# kube-apiserver and kubectl are built from the Go module proxy (cached in
+# ~/.cache/remote-cluster-guard, keyed by version), etcd from Debian's etcd-server.
+kube-bin:
+	bash test/e2e/kube/build.sh
+
 e2e: deps
-	@if [ -n "$(E2E_TESTS)" ]; then node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS); else echo "no e2e tests"; fi
+	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
 test: typecheck unit e2e
 

@@ -46,9 +46,12 @@ export function admissionResponse(uid: string, decision: Decision): AdmissionRes
   if (annotations) response.auditAnnotations = annotations;
   if (!decision.allowed) {
     const denials = decision.findings.filter((f) => f.action === 'deny');
+    // 403 Forbidden, as ECK's, Gatekeeper's and Kyverno's webhooks answer: kubectl then prints
+    // `admission webhook "<name>" denied the request: <message>` with the file it was applying.
+    // (422 Invalid with causes makes kubectl print the causes alone, without webhook or file.)
     response.status = {
-      code: 422,
-      reason: 'Invalid',
+      code: 403,
+      reason: 'Forbidden',
       message: denialMessage(denials),
       details: { causes: denials.map((f) => ({ reason: 'FieldValueInvalid', message: `${f.rule}: ${f.message}`, field: f.field })) },
     };

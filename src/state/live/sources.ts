@@ -1,7 +1,7 @@
 /**
  * What the live state watches, and how each list is made. Each source is one
- * list+watch; a source with several candidates (Calico's two API groups) uses
- * the first one the API server serves.
+ * list+watch; a source with several candidates uses the first one the API
+ * server serves, and a source none of whose candidates is served is empty.
  *
  * Secrets are watched only in the ECK operator namespace and only with the
  * licence labels: no cluster-wide Secret watch. ConfigMaps: ECK's licensing
@@ -59,13 +59,16 @@ export function liveSources(kc: KubeConfig, operatorNamespace: string): SourceSp
   });
   return [
     { name: 'Elasticsearch', resource: 'Elasticsearch', candidates: [crd(ELASTICSEARCH_GROUP, 'v1', 'elasticsearches')] },
-    // crd.projectcalico.org is where Calico stores both; projectcalico.org/v3 alone means an API server without the CRDs visible.
-    { name: 'IPPool', resource: 'IPPool', candidates: [crd(CALICO_CRD_GROUP, 'v1', 'ippools'), crd(CALICO_API_GROUP, 'v3', 'ippools')] },
-    {
-      name: 'RemoteClusterConfiguration',
-      resource: 'RemoteClusterConfiguration',
-      candidates: [crd(CALICO_CRD_GROUP, 'v1', 'remoteclusterconfigurations'), crd(CALICO_API_GROUP, 'v3', 'remoteclusterconfigurations')],
-    },
+    // Both Calico groups, each watched when served: with the Calico API server they show the same
+    // objects (merged by name in the state); with projectcalico.org/v3 installed as CRDs (Calico
+    // 3.30+) or crd.projectcalico.org alone, each holds objects the other does not.
+    ...[CALICO_CRD_GROUP, CALICO_API_GROUP].flatMap((group) => {
+      const version = group === CALICO_CRD_GROUP ? 'v1' : 'v3';
+      return [
+        { name: `IPPool (${group})`, resource: 'IPPool' as const, candidates: [crd(group, version, 'ippools')] },
+        { name: `RemoteClusterConfiguration (${group})`, resource: 'RemoteClusterConfiguration' as const, candidates: [crd(group, version, 'remoteclusterconfigurations')] },
+      ];
+    }),
     { name: 'ConfigMap (licensing)', resource: 'ConfigMap', candidates: [inOperatorNs('configmaps', { fieldSelector: `metadata.name=${LICENSING_CONFIGMAP}` })] },
     {
       name: 'ConfigMap (transport CA)',

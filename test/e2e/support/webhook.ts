@@ -1,0 +1,171 @@
+/**
+ * Runs the real webhook (`remote-cluster-guard serve` with live state) as a
+ * child process next to the test kube-apiserver, and registers deploy/'s two
+ * webhook configurations with it through `clientConfig.url` + `caBundle`
+ * (there is no cluster network for a Service here).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { TestCluster } from '../harness/cluster.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const BIN = join(ROOT, 'src/cli/bin.ts');
+
+export interface RunningWebhook {
+  port: number;
+  url: string;
+  certDir: string;
+  caBundle: string;
+  logFile: string;
+  decisionLog: string;
+  process: ChildProcess;
+  /** Output of the process so far (its JSON log lines). */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** GET a path over HTTPS with the webhook's CA. */
+  get(path: string): Promise<{ status: number; body: string }>;
+  /** Polls `/metrics` until `predicate` holds for the text, or throws after `timeoutMs`. */
+  waitForMetrics(predicate: (text: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** `remote-cluster-guard certs` into a temp dir; returns the dir and the printed caBundle. */
+export async function makeCerts(): Promise<{ certDir: string; caBundle: string }> {
+  const certDir = mkdtempSync(join(tmpdir(), 'rcg-e2e-certs-'));
+  const r = await run(['certs', '--out-dir', certDir, '--validity-days', '2']);
+  if (r.code !== 0) throw new Error(`certs failed: ${r.stderr}`);
+  return { certDir, caBundle: r.stdout.trim() };
+}
+
+export interface StartWebhookOptions {
+  cluster: TestCluster;
+  certDir: string;
+  caBundle: string;
+  port?: number;
+  extraArgs?: string[];
+}
+
+export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebhook> {
+  const port = o.port ?? (await freePort());
+  const logDir = mkdtempSync(join(tmpdir(), 'rcg-e2e-log-'));
+  const decisionLog = join(logDir, 'decisions.jsonl');
+  const args = [
+    'serve', '--host', '127.0.0.1', '--port', String(port),
+    '--kubeconfig', o.cluster.kubeconfig,
+    '--tls-cert', join(o.certDir, 'tls.crt'), '--tls-key', join(o.certDir, 'tls.key'),
+    '--decision-log', decisionLog, '--shutdown-delay', '0',
+    ...(o.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ca = readFileSync(join(o.certDir, 'ca.crt'));
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port, path, ca, timeout: 2000 }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject)
+        .on('timeout', function (this: { destroy(): void }) {
+          this.destroy();
+        });
+    });
+  const hook: RunningWebhook = {
+    port,
+    url: `https://127.0.0.1:${port}`,
+    certDir: o.certDir,
+    caBundle: o.caBundle,
+    logFile: '',
+    decisionLog,
+    process: child,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+    get,
+    waitForMetrics: async (predicate, what, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      while (Date.now() < deadline) {
+        try {
+          last = (await get('/metrics')).body;
+          if (predicate(last)) return;
+        } catch {
+          /* not listening yet */
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}; last metrics:\n${last.split('\n').filter((l) => l.startsWith('remote_cluster_guard_state')).join('\n')}\nwebhook output:\n${out.slice(-3000)}`);
+    },
+  };
+  // Ready means listening and every informer has synced.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`webhook exited with ${child.exitCode}:\n${out}`);
+    try {
+      if ((await get('/readyz')).status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`webhook not ready after 30 s:\n${out.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return hook;
+}
+
+/**
+ * deploy/webhooks.yaml with each webhook's Service replaced by a URL on
+ * 127.0.0.1 and the given caBundle: the same rules, failurePolicy,
+ * matchPolicy, namespaceSelector and timeouts as an install.
+ */
+export function webhookConfigurations(url: string, caBundle: string): string {
+  const text = readFileSync(join(ROOT, 'deploy/webhooks.yaml'), 'utf-8');
+  const docs = parseAllDocuments(text).map((d) => d.toJS() as { webhooks: { clientConfig: Record<string, unknown> }[] });
+  for (const doc of docs) {
+    for (const w of doc.webhooks) {
+      const path = (w.clientConfig['service'] as { path: string }).path;
+      w.clientConfig = { url: `${url}${path}`, caBundle };
+    }
+  }
+  return docs.map((d) => stringify(d)).join('---\n');
+}
+
+/** The value of a metric line (first match of `name{labels}`), or undefined. */
+export function metricValue(text: string, nameWithLabels: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(nameWithLabels + ' '));
+  return line === undefined ? undefined : Number(line.slice(nameWithLabels.length + 1));
+}
