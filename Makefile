@@ -5,18 +5,21 @@ SHELL := /bin/bash
 
 PORT ?= 8443
 STATE ?=
+IMAGE ?= remote-cluster-guard:0.1.0
+DEPLOY_CERTS := certs/deploy
 NODE_MAJOR_MIN := 20
 
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: help deps build run certs typecheck unit kube-bin e2e test clean
+.PHONY: help deps build run certs typecheck unit kube-bin e2e test deploy image clean
 
 help:
 	@echo "make run    serve the webhook on https://localhost:$(PORT) (certificates in certs/, created on first start)"
 	@echo "make test   type-check, unit tests, end-to-end tests against a real kube-apiserver"
 	@echo "make e2e    only the end-to-end tests"
 	@echo "make certs  write certs/ and print the caBundle"
+	@echo "make deploy install deploy/ into the current kubectl context (IMAGE=...)"
 
 # npm packages, reinstalled when package-lock.json changes.
 node_modules/.installed: package.json package-lock.json
@@ -50,6 +53,17 @@ e2e: deps
 	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
 test: typecheck unit e2e
+
+# Installs deploy/ into the cluster of the current kubectl context, with a CA and
+# serving certificate from `remote-cluster-guard certs` (see the README for cert-manager).
+deploy: deps
+	npx tsx src/cli/bin.ts certs --out-dir $(DEPLOY_CERTS) --service remote-cluster-guard --namespace remote-cluster-guard > $(DEPLOY_CERTS).cabundle
+	kubectl create namespace remote-cluster-guard --dry-run=client -o yaml | kubectl apply -f -
+	kubectl -n remote-cluster-guard create secret tls remote-cluster-guard-tls --cert=$(DEPLOY_CERTS)/tls.crt --key=$(DEPLOY_CERTS)/tls.key --dry-run=client -o yaml | kubectl apply -f -
+	kubectl kustomize deploy | sed -e "s|caBundle: \"\"|caBundle: $$(cat $(DEPLOY_CERTS).cabundle)|" -e "s|image: remote-cluster-guard:0.1.0|image: $(IMAGE)|" | kubectl apply -f -
+
+image:
+	docker build -f deploy/Dockerfile -t $(IMAGE) .
 
 clean:
 	rm -rf dist node_modules

@@ -73,8 +73,8 @@ describe('admission protocol', () => {
     const res = await request(listener).post('/validate').send(reviewOf(es('bad'))).expect(200);
     const r = res.body.response;
     assert.equal(r.allowed, false);
-    assert.equal(r.status.code, 422);
-    assert.equal(r.status.reason, 'Invalid');
+    assert.equal(r.status.code, 403);
+    assert.equal(r.status.reason, 'Forbidden');
     assert.equal(r.status.message, 'test-deny: metadata.name: is bad; rename it; test-deny: spec.version: is also bad');
     assert.deepEqual(
       r.status.details.causes.map((c: { field: string }) => c.field),
