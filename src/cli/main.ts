@@ -65,8 +65,17 @@ export function buildProgram(): Command {
     .option('--audit-interval <seconds>', 'audit every existing object this often (0: never)', integer(0, 86_400), 0)
     .option('--shutdown-delay <seconds>', 'after SIGTERM, keep serving this long while readiness is false', integer(0, 60), 5)
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1024, 64 * 1024 * 1024), DEFAULT_MAX_BODY_BYTES)
+    .option('--manage-certs', 'keep the CA and serving certificate in a Secret, renew them, and write the caBundle into the webhook configurations')
+    .option('--cert-namespace <ns>', 'namespace of the certificate Secret (--manage-certs)', DEFAULT_NAMESPACE)
+    .option('--cert-secret <name>', 'name of the certificate Secret (--manage-certs)', 'remote-cluster-guard-certs')
+    .option('--webhook-configuration <name>', 'name of the Validating and MutatingWebhookConfiguration (--manage-certs)', 'remote-cluster-guard')
+    .option('--cert-validity-days <days>', 'validity of managed serving certificates (the CA lives twice as long)', integer(1, 3650), 365)
+    .option('--cert-renew-before-days <days>', 'renew managed certificates this many days before expiry', integer(0, 3650), 30)
+    .option('--cert-check-interval <seconds>', 'how often managed certificates are checked', integer(1, 86_400), 3600)
     .action(async (o) => {
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+      if (o.manageCerts && o.tlsCert) throw new InvalidArgumentError('--manage-certs and --tls-cert exclude each other');
+      o.certCheckIntervalSeconds = o.certCheckInterval;
       const server = await runServe({ ...o, rules: ALL_RULES });
       const stop = () => void server.close().then(() => process.exit(0));
       process.once('SIGTERM', stop);

@@ -8,12 +8,15 @@
  * `--shutdown-delay` seconds while endpoints are updated, then in-flight
  * requests finish and the process exits before the grace period ends.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import type { LevelWithSilent } from 'pino';
+import type { DestinationStream, LevelWithSilent } from 'pino';
 import { ensureCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { readPair, watchServingCertificate } from '../certs/reload.js';
+import { CertManager, type ManagedCertificates } from '../certs/manager.js';
+import { writeCertificates } from '../certs/files.js';
 import { loadConfig, type Config } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { DEFAULT_POLICY } from '../config/policy.js';
@@ -51,6 +54,21 @@ export interface ServeOptions {
   /** Seconds to keep serving after SIGTERM while readiness is false. */
   shutdownDelay: number;
   rules: readonly AnyRule[];
+  /** Where the process log goes; stdout when unset (tests pass a sink). */
+  logDestination?: DestinationStream;
+  /** How often the certificate and key files are polled for a rotation, in ms; default 5000. */
+  certReloadIntervalMs?: number;
+  /** How often the configuration file is polled for a change, in ms; default 2000. */
+  configReloadIntervalMs?: number;
+  /** Keep the CA and serving certificate in a Secret, renew them, and write the caBundle into the webhook configurations. */
+  manageCerts?: boolean;
+  certNamespace: string;
+  certSecret: string;
+  /** Name of both webhook configurations (deploy/ names them alike). */
+  webhookConfiguration: string;
+  certValidityDays: number;
+  certRenewBeforeDays: number;
+  certCheckIntervalSeconds: number;
 }
 
 export interface RunningServer {
@@ -84,6 +102,36 @@ async function openState(opts: ServeOptions, operatorNamespace: string, log: Log
   return { state };
 }
 
+/**
+ * `--manage-certs`: certificates from the webhook's own Secret (created and
+ * renewed there), written to `--cert-dir` for the server, and the caBundle
+ * kept in both webhook configurations. Renewals reach the server through the
+ * same file reload as any other rotation.
+ */
+async function startCertManager(opts: ServeOptions, log: Logger) {
+  const manager = new CertManager(loadKubeConfig(opts.kubeconfig), {
+    namespace: opts.certNamespace,
+    secretName: opts.certSecret,
+    service: DEFAULT_SERVICE,
+    validatingWebhook: opts.webhookConfiguration,
+    mutatingWebhook: opts.webhookConfiguration,
+    validityDays: opts.certValidityDays,
+    renewBeforeDays: opts.certRenewBeforeDays,
+  }, log);
+  const write = (c: ManagedCertificates) => writeCertificates(opts.certDir, { caCert: c.caCert, caKey: c.caKey, cert: c.cert, key: c.key });
+  const first = await manager.reconcile();
+  const paths = write(first);
+  return {
+    tls: { certFile: paths.cert, keyFile: paths.key },
+    /** Renewed certificates are written to the files and installed at once (not at the next file poll). */
+    watch: (install: (cert: string, key: string) => void) =>
+      manager.watch(first, opts.certCheckIntervalSeconds * 1000, (c) => {
+        write(c);
+        install(c.cert, c.key);
+      }),
+  };
+}
+
 function servingFiles(opts: ServeOptions, log: Logger): { certFile: string; keyFile: string } {
   if (opts.tlsCert && opts.tlsKey) return { certFile: opts.tlsCert, keyFile: opts.tlsKey };
   const { paths, created } = ensureCertificates(opts.certDir, { service: DEFAULT_SERVICE, namespace: DEFAULT_NAMESPACE, validityDays: 365 });
@@ -92,7 +140,7 @@ function servingFiles(opts: ServeOptions, log: Logger): { certFile: string; keyF
 }
 
 export async function runServe(opts: ServeOptions): Promise<RunningServer> {
-  const log = createLogger(opts.logLevel);
+  const log = createLogger(opts.logLevel, opts.logDestination);
   const decisionDest = opts.decisionLog ? pino.destination({ dest: opts.decisionLog, sync: false, mkdir: true }) : undefined;
   const decisionLog = decisionDest ? createLogger('info', decisionDest) : undefined;
   const ruleIds = opts.rules.map((r) => r.id);
@@ -101,7 +149,8 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     : { policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced, ratcheting: opts.ratcheting } };
   const operatorNamespace = config.operatorNamespace ?? opts.operatorNamespace;
 
-  const tls = servingFiles(opts, log);
+  const managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
+  const tls = managed?.tls ?? servingFiles(opts, log);
   const serving = { notAfter: readPair(tls).notAfter };
   const source = await openState(opts, operatorNamespace, log);
   const metrics = new Metrics({
@@ -123,7 +172,13 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   });
   const server = createHttpsServer({ port: opts.port, host: opts.host, tls, listener });
   const port = await listen(server, opts.port, opts.host);
-  const stopCertWatch = watchServingCertificate(server, tls, serving, log);
+  const stopCertWatch = watchServingCertificate(server, tls, serving, log, opts.certReloadIntervalMs ?? 5000);
+  const stopCertManager =
+    managed?.watch((cert, key) => {
+      server.setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
+      serving.notAfter = new Date(new X509Certificate(cert).validTo).getTime();
+      log.info({ notAfter: new Date(serving.notAfter).toISOString() }, 'managed serving certificate installed');
+    }) ?? (() => {});
   const stopConfigWatch = opts.config
     ? watchConfig(opts.config, ruleIds, readFileSync(opts.config, 'utf-8'), log, {
         apply: (c) => {
@@ -131,7 +186,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace) log.warn({}, 'operatorNamespace changes take effect at the next restart');
         },
         failed: () => metrics.configReloadFailures.inc(),
-      })
+      }, opts.configReloadIntervalMs ?? 2000)
     : () => {};
   const stopAudit = opts.auditInterval > 0 ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval }) : () => {};
   log.info({ port, host: opts.host, rules: ruleIds, policy: config.policy }, 'serving admission webhook');
@@ -142,6 +197,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     log.info({ delaySeconds: opts.shutdownDelay }, 'shutting down: readiness is false');
     await new Promise((r) => setTimeout(r, opts.shutdownDelay * 1000));
     stopCertWatch();
+    stopCertManager();
     stopConfigWatch();
     stopAudit();
     // close() stops accepting and resolves once in-flight requests have been answered.

@@ -71,6 +71,8 @@ export interface StartWebhookOptions {
   caBundle: string;
   port?: number;
   extraArgs?: string[];
+  /** `--manage-certs`: the webhook makes its certificates in certDir itself (no --tls-* flags). */
+  managed?: boolean;
 }
 
 export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebhook> {
@@ -80,7 +82,7 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
   const args = [
     'serve', '--host', '127.0.0.1', '--port', String(port),
     '--kubeconfig', o.cluster.kubeconfig,
-    '--tls-cert', join(o.certDir, 'tls.crt'), '--tls-key', join(o.certDir, 'tls.key'),
+    ...(o.managed ? ['--manage-certs', '--cert-dir', o.certDir] : ['--tls-cert', join(o.certDir, 'tls.crt'), '--tls-key', join(o.certDir, 'tls.key')]),
     '--decision-log', decisionLog, '--shutdown-delay', '0',
     ...(o.extraArgs ?? []),
   ];
@@ -89,11 +91,11 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ca = readFileSync(join(o.certDir, 'ca.crt'));
+  // Read at each call: with --manage-certs the CA appears, and changes, at run time.
   const get = (path: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       https
-        .get({ host: '127.0.0.1', port, path, ca, timeout: 2000 }, (res) => {
+        .get({ host: '127.0.0.1', port, path, ca: readFileSync(join(o.certDir, 'ca.crt')), timeout: 2000, agent: false }, (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -148,12 +150,12 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
 }
 
 /**
- * deploy/webhooks.yaml with each webhook's Service replaced by a URL on
+ * deploy/base/webhooks.yaml with each webhook's Service replaced by a URL on
  * 127.0.0.1 and the given caBundle: the same rules, failurePolicy,
  * matchPolicy, namespaceSelector and timeouts as an install.
  */
 export function webhookConfigurations(url: string, caBundle: string): string {
-  const text = readFileSync(join(ROOT, 'deploy/webhooks.yaml'), 'utf-8');
+  const text = readFileSync(join(ROOT, 'deploy/base/webhooks.yaml'), 'utf-8');
   const docs = parseAllDocuments(text).map((d) => d.toJS() as { webhooks: { clientConfig: Record<string, unknown> }[] });
   for (const doc of docs) {
     for (const w of doc.webhooks) {
