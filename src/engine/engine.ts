@@ -14,7 +14,7 @@ import type { ClusterState, StateResource } from '../state/cluster-state.js';
 import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
 import { deny, warn, type Finding } from './finding.js';
 import { DEFAULT_POLICY, modeOf, type Policy } from '../config/policy.js';
-import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, Rule, RuleContext, RuleInput } from './rule.js';
+import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, RuleContext, RuleInput } from './rule.js';
 
 type AnyObject = HandledObjects[HandledKind];
 
@@ -127,9 +127,9 @@ export class Engine {
         }
         this.collect(rule, policy, m.value.findings, findings, audited);
         if (m.value.patch.length === 0) continue;
-        working ??= structuredClone(req.object);
+        working ??= cloneJson(req.object);
         fjp.applyPatch(working, m.value.patch, false, true);
-        patch.push(...m.value.patch);
+        for (const op of m.value.patch) patch.push(op);
         mutations.push({ rule: rule.id, patch: m.value.patch });
         // Later rules see the patched object, as chained mutating webhooks would.
         const again = info.schema.safeParse(working);
@@ -163,7 +163,8 @@ export class Engine {
   }
 
   /** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */
-  private collect(rule: AnyRule, policy: Policy, from: Finding[], findings: Finding[], audited: Finding[]): void {
+  private collect(rule: AnyRule, policy: Policy, all: Finding[], findings: Finding[], audited: Finding[]): void {
+    const from = capFindings(rule.id, all);
     const mode = modeOf(policy, rule.id);
     if (mode === 'audit') audited.push(...from);
     else if (mode === 'warn') findings.push(...from.map((f) => (f.action === 'deny' ? { ...f, action: 'warn' as const } : f)));
@@ -217,6 +218,45 @@ export class Engine {
       return { error: deny(INTERNAL_ERROR_RULE, '', `rule ${rule.id} failed (${reason}); this is a bug in remote-cluster-guard`) };
     }
   }
+}
+
+/** At most this many findings per rule and request: a huge array of bad entries must not make a huge answer. */
+export const MAX_FINDINGS_PER_RULE = 20;
+
+/** The first findings of a rule, and one more counting the rest (a deny when any of them denies, so the decision stands). */
+function capFindings(rule: string, findings: Finding[]): Finding[] {
+  if (findings.length <= MAX_FINDINGS_PER_RULE) return findings;
+  const rest = findings.slice(MAX_FINDINGS_PER_RULE);
+  const say = rest.some((f) => f.action === 'deny') ? deny : warn;
+  return [...findings.slice(0, MAX_FINDINGS_PER_RULE), say(rule, '', `and ${rest.length} more findings like these, not listed; fix those first`)];
+}
+
+/**
+ * A copy of a JSON value (objects and arrays copied, anything else shared)
+ * without recursion: a 100k-deep field nobody reads must not exhaust the stack
+ * as structuredClone or a JSON round trip would. Keys stay own data
+ * properties (`__proto__` included: object spread defines, never sets).
+ */
+function cloneJson(value: unknown): unknown {
+  const isContainer = (v: unknown): v is Record<string, unknown> => {
+    if (typeof v !== 'object' || v === null) return false;
+    const proto: unknown = Object.getPrototypeOf(v);
+    return Array.isArray(v) || proto === Object.prototype || proto === null;
+  };
+  const copy = (v: Record<string, unknown>): Record<string, unknown> => (Array.isArray(v) ? (v.slice() as unknown as Record<string, unknown>) : { ...v });
+  if (!isContainer(value)) return value;
+  const root = copy(value);
+  const pending = [root];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    for (const key of Object.keys(node)) {
+      const child = node[key];
+      if (!isContainer(child)) continue;
+      const c = copy(child);
+      node[key] = c; // an own property already: assigning never reaches a prototype setter
+      pending.push(c);
+    }
+  }
+  return root;
 }
 
 // The registry holds rules of every kind; the engine only calls a rule with an object of its own kind.

@@ -45,7 +45,7 @@ export class LiveState {
 
   constructor(
     kc: KubeConfig,
-    private readonly operatorNamespace: string,
+    operatorNamespace: string,
     private readonly log: Logger,
   ) {
     this.watch = new Watch(kc);
