@@ -4,6 +4,7 @@
  * informers (live state). Objects are decoded with the same schemas the
  * admission path uses; an object that does not decode is reported, not kept.
  */
+import type { z } from 'zod';
 import { ConfigMap, Secret } from '../kube/core.js';
 import { IPPool, RemoteClusterConfiguration } from '../kube/calico.js';
 import { Elasticsearch } from '../kube/elasticsearch.js';
@@ -68,43 +69,27 @@ export class MemoryClusterState implements ClusterState {
     const { apiVersion, kind } = raw as { apiVersion?: unknown; kind?: unknown };
     const resource = stateResourceOf(apiVersion, kind);
     if (!resource) return { status: 'ignored' };
-    const invalid = (reason: string): ApplyResult => ({ status: 'invalid', resource, reason });
+    // Namespaced objects without a namespace get the default one, as kubectl gives manifests.
+    const inNamespace = <T extends { metadata: { namespace?: string | undefined } }>(o: T): T => ((o.metadata.namespace ||= defaultNamespace), o);
     switch (resource) {
-      case 'Elasticsearch': {
-        const r = Elasticsearch.safeParse(raw);
-        if (!r.success) return invalid(describeIssues(r.error.issues));
-        r.data.metadata.namespace ||= defaultNamespace;
-        this.eck.upsertElasticsearch(r.data);
-        break;
-      }
-      case 'ConfigMap': {
-        const r = ConfigMap.safeParse(raw);
-        if (!r.success) return invalid(describeIssues(r.error.issues));
-        r.data.metadata.namespace ||= defaultNamespace;
-        this.eck.upsertConfigMap(r.data);
-        break;
-      }
-      case 'Secret': {
-        const r = Secret.safeParse(raw);
-        if (!r.success) return invalid(describeIssues(r.error.issues));
-        r.data.metadata.namespace ||= defaultNamespace;
-        if (!this.eck.upsertSecret(r.data)) return { status: 'ignored' };
-        break;
-      }
-      case 'IPPool': {
-        const r = IPPool.safeParse(raw);
-        if (!r.success) return invalid(describeIssues(r.error.issues));
-        this.calico.upsertIPPool(r.data);
-        break;
-      }
-      case 'RemoteClusterConfiguration': {
-        const r = RemoteClusterConfiguration.safeParse(raw);
-        if (!r.success) return invalid(describeIssues(r.error.issues));
-        this.calico.upsertRemoteClusterConfiguration(r.data);
-        break;
-      }
+      case 'Elasticsearch':
+        return this.store(Elasticsearch, raw, resource, (o) => this.eck.upsertElasticsearch(inNamespace(o)));
+      case 'ConfigMap':
+        return this.store(ConfigMap, raw, resource, (o) => this.eck.upsertConfigMap(inNamespace(o)));
+      case 'Secret':
+        return this.store(Secret, raw, resource, (o) => this.eck.upsertSecret(inNamespace(o)));
+      case 'IPPool':
+        return this.store(IPPool, raw, resource, (o) => this.calico.upsertIPPool(o));
+      case 'RemoteClusterConfiguration':
+        return this.store(RemoteClusterConfiguration, raw, resource, (o) => this.calico.upsertRemoteClusterConfiguration(o));
     }
-    return { status: 'stored', resource };
+  }
+
+  /** Decodes `raw` with `schema` and hands it to `upsert`, which returns false for an object it does not keep. */
+  private store<T>(schema: z.ZodType<T>, raw: unknown, resource: StateResource, upsert: (o: T) => boolean | void): ApplyResult {
+    const r = schema.safeParse(raw);
+    if (!r.success) return { status: 'invalid', resource, reason: describeIssues(r.error.issues) };
+    return upsert(r.data) === false ? { status: 'ignored' } : { status: 'stored', resource };
   }
 
   /** Removes an object by resource and key (namespace "" for cluster-scoped kinds). */

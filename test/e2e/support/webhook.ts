@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { TestCluster } from '../harness/cluster.js';
+import { runCli } from '../../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const BIN = join(ROOT, 'src/cli/bin.ts');
@@ -45,22 +46,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** `remote-cluster-guard certs` into a temp dir; returns the dir and the printed caBundle. */
 export async function makeCerts(): Promise<{ certDir: string; caBundle: string }> {
   const certDir = mkdtempSync(join(tmpdir(), 'rcg-e2e-certs-'));
-  const r = await run(['certs', '--out-dir', certDir, '--validity-days', '2']);
+  const r = await runCli(['certs', '--out-dir', certDir, '--validity-days', '2']);
   if (r.code !== 0) throw new Error(`certs failed: ${r.stderr}`);
   return { certDir, caBundle: r.stdout.trim() };
 }
