@@ -9,7 +9,6 @@
  * requests finish and the process exits before the grace period ends.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { DestinationStream, LevelWithSilent } from 'pino';
 import { ensureCertificates } from '../certs/files.js';
@@ -17,7 +16,7 @@ import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { readPair, watchServingCertificate } from '../certs/reload.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
 import { writeCertificates } from '../certs/files.js';
-import { loadConfig, type Config } from '../config/config-file.js';
+import { readConfigFile, type Config } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { DEFAULT_POLICY } from '../config/policy.js';
 import { Engine } from '../engine/engine.js';
@@ -144,8 +143,10 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const decisionDest = opts.decisionLog ? pino.destination({ dest: opts.decisionLog, sync: false, mkdir: true }) : undefined;
   const decisionLog = decisionDest ? createLogger('info', decisionDest) : undefined;
   const ruleIds = opts.rules.map((r) => r.id);
-  const config: Config = opts.config
-    ? loadConfig(opts.config, ruleIds)
+  // The watcher compares changes against the text this configuration came from, not a later read.
+  const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
+  const config: Config = loaded
+    ? loaded.config
     : { policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced, ratcheting: opts.ratcheting } };
   const operatorNamespace = config.operatorNamespace ?? opts.operatorNamespace;
 
@@ -179,8 +180,8 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       serving.notAfter = new Date(new X509Certificate(cert).validTo).getTime();
       log.info({ notAfter: new Date(serving.notAfter).toISOString() }, 'managed serving certificate installed');
     }) ?? (() => {});
-  const stopConfigWatch = opts.config
-    ? watchConfig(opts.config, ruleIds, readFileSync(opts.config, 'utf-8'), log, {
+  const stopConfigWatch = opts.config && loaded
+    ? watchConfig(opts.config, ruleIds, loaded.text, log, {
         apply: (c) => {
           engine.setPolicy(c.policy);
           if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace) log.warn({}, 'operatorNamespace changes take effect at the next restart');
@@ -191,8 +192,10 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const stopAudit = opts.auditInterval > 0 ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval }) : () => {};
   log.info({ port, host: opts.host, rules: ruleIds, policy: config.policy }, 'serving admission webhook');
 
-  const close = async () => {
-    if (shuttingDown) return;
+  let closing: Promise<void> | undefined;
+  // A second call (SIGINT after SIGTERM) waits for the same shutdown instead of returning at once.
+  const close = () => (closing ??= shutdown());
+  const shutdown = async () => {
     shuttingDown = true;
     log.info({ delaySeconds: opts.shutdownDelay }, 'shutting down: readiness is false');
     await new Promise((r) => setTimeout(r, opts.shutdownDelay * 1000));
@@ -205,7 +208,11 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     server.closeIdleConnections();
     await closed;
     await source.live?.stop();
-    decisionDest?.flushSync();
+    try {
+      decisionDest?.flushSync();
+    } catch {
+      // The file is not open yet (stopped right after starting): nothing was written to it.
+    }
     log.info({}, 'stopped');
   };
   return { port, log, metrics, engine, close, reopenLogs: () => decisionDest?.reopen() };

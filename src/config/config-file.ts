@@ -62,12 +62,17 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
   return { policy, ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}) };
 }
 
-export function loadConfig(file: string, knownRules: readonly string[]): Config {
+/** Reads and parses a configuration file; `text` is what was parsed, for the watcher to compare changes against. */
+export function readConfigFile(file: string, knownRules: readonly string[]): { config: Config; text: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf-8');
   } catch (err) {
     throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return parseConfig(text, file, knownRules);
+  return { config: parseConfig(text, file, knownRules), text };
+}
+
+export function loadConfig(file: string, knownRules: readonly string[]): Config {
+  return readConfigFile(file, knownRules).config;
 }

@@ -39,5 +39,12 @@ export function watchConfig(file: string, knownRules: readonly string[], initial
     }
   };
   watchFile(file, { interval: intervalMs, persistent: false }, check);
-  return () => unwatchFile(file, check);
+  // The watcher only reports changes after its first stat: one made between reading `initialText`
+  // and that stat would be missed, so compare once more after one interval, when that stat has been taken.
+  const first = setTimeout(check, intervalMs);
+  first.unref();
+  return () => {
+    clearTimeout(first);
+    unwatchFile(file, check);
+  };
 }

@@ -1,0 +1,106 @@
+/**
+ * Audit of existing objects: `remote-cluster-guard audit --state` lists every
+ * Elasticsearch, IPPool and RemoteClusterConfiguration with its findings and
+ * exits 1 on a denial; the periodic audit of `serve` exposes the violations
+ * as `remote_cluster_guard_audit_violations{rule,kind,action}`.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { startPeriodicAudit } from '../../../src/cli/audit.js';
+import type { RunningServer } from '../../../src/cli/serve.js';
+import { DEFAULT_POLICY } from '../../../src/config/policy.js';
+import { Engine } from '../../../src/engine/engine.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { ALL_RULES } from '../../../src/rules/index.js';
+import { Metrics } from '../../../src/server/metrics.js';
+import { addToState, loadManifests } from '../../../src/state/manifests.js';
+import { runCli } from '../../helpers/cli.js';
+import { metricsText, serve } from './server.js';
+import { cluster, FIXTURES, LICENCE, sample, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
+
+const dir = tempDir('audit');
+const GOOD = [LICENCE, join(FIXTURES, 'eck/api-key-model.yaml'), join(FIXTURES, 'calico/federation-example.yaml')];
+/** An existing Elasticsearch that references itself: es-remote-ref denies it. */
+const BAD = join(dir, 'self-ref.yaml');
+writeFileSync(BAD, stringify(cluster([{ name: 'me', elasticsearchRef: { name: 'cluster-three' } }], 1, 'cluster-three', 'ns-three')));
+const EVERY_OBJECT = [
+  'Elasticsearch ns-one/cluster-one',
+  'Elasticsearch ns-two/cluster-two',
+  'IPPool cluster1-main-pool',
+  'IPPool cluster1-main-pool-v6',
+  'IPPool default-ipv4-ippool',
+  'IPPool default-ipv6-ippool',
+  'RemoteClusterConfiguration cluster1',
+];
+const stateArgs = (files: string[]) => files.flatMap((f) => ['--state', f]);
+
+type AuditJson = { allowed: boolean; objects: { kind: string; namespace: string; name: string; allowed: boolean; findings: { rule: string; action: string; field: string }[] }[] };
+const listed = (doc: AuditJson) => doc.objects.map((o) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`).sort();
+
+describe('audit command', () => {
+  it('lists every existing Elasticsearch, IPPool and RCC with its findings; exit 0 without a denial, 1 with one', async () => {
+    const [clean, denied] = await Promise.all([runCli(['audit', ...stateArgs(GOOD), '--output', 'json']), runCli(['audit', ...stateArgs([...GOOD, BAD]), '--output', 'json'])]);
+    assert.equal(clean.code, 0, clean.stderr);
+    const cleanDoc = JSON.parse(clean.stdout) as AuditJson;
+    assert.equal(cleanDoc.allowed, true);
+    assert.deepEqual(listed(cleanDoc), EVERY_OBJECT);
+    assert.ok(cleanDoc.objects.every((o) => o.allowed));
+
+    assert.equal(denied.code, 1, denied.stderr);
+    const doc = JSON.parse(denied.stdout) as AuditJson;
+    assert.equal(doc.allowed, false);
+    assert.deepEqual(listed(doc), [...EVERY_OBJECT, 'Elasticsearch ns-three/cluster-three'].sort());
+    const bad = doc.objects.find((o) => o.name === 'cluster-three')!;
+    assert.equal(bad.allowed, false);
+    assert.deepEqual(bad.findings.map((f) => `${f.rule} ${f.action} ${f.field}`), [`es-remote-ref deny ${SELF_REF_FIELD}`]);
+    assert.ok(doc.objects.filter((o) => o !== bad).every((o) => o.allowed));
+  });
+});
+
+describe('periodic audit', () => {
+  const violations = async (metrics: Metrics, labels: Record<string, string>) => sample(await metrics.registry.metrics(), 'remote_cluster_guard_audit_violations', labels);
+
+  it('sets remote_cluster_guard_audit_violations{rule,kind,action} and clears it once the object is fixed', async () => {
+    const { state } = addToState(loadManifests([...GOOD, BAD]));
+    const metrics = new Metrics();
+    const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' });
+    const stop = startPeriodicAudit({ engine, state, metrics, log: createLogger('silent'), intervalSeconds: 0.02 });
+    try {
+      const labels = { rule: 'es-remote-ref', kind: 'Elasticsearch', action: 'deny' };
+      await waitFor('the audit violation', async () => (await violations(metrics, labels)) === 1);
+      assert.ok(sample(await metrics.registry.metrics(), 'remote_cluster_guard_audit_last_run_timestamp_seconds')! > Date.now() / 1000 - 60);
+
+      // Fixed in the cluster: the next run no longer reports it.
+      state.apply(cluster([], 1, 'cluster-three', 'ns-three'));
+      await waitFor('the violation to clear', async () => (await violations(metrics, labels)) === undefined);
+    } finally {
+      stop();
+    }
+  });
+
+  it('counts findings of rules in audit mode with action audit', async () => {
+    const { state } = addToState(loadManifests([...GOOD, BAD]));
+    const metrics = new Metrics();
+    const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system', policy: { ...DEFAULT_POLICY, modes: { 'es-remote-ref': 'audit' } } });
+    const stop = startPeriodicAudit({ engine, state, metrics, log: createLogger('silent'), intervalSeconds: 0.02 });
+    try {
+      await waitFor('the audit-mode violation', async () => (await violations(metrics, { rule: 'es-remote-ref', kind: 'Elasticsearch', action: 'audit' })) === 1);
+      assert.equal(await violations(metrics, { rule: 'es-remote-ref', action: 'deny' }), undefined);
+    } finally {
+      stop();
+    }
+  });
+
+  describe('through runServe auditInterval', () => {
+    let server: RunningServer | undefined;
+    after(async () => server?.close());
+    it('exposes the violations of the state on /metrics', async () => {
+      server = await serve({ state: [...GOOD, BAD], auditInterval: 0.02 });
+      const port = server.port;
+      await waitFor('the audit violation on /metrics', async () => sample(await metricsText(port), 'remote_cluster_guard_audit_violations', { rule: 'es-remote-ref', kind: 'Elasticsearch', action: 'deny' }) === 1);
+    });
+  });
+});
