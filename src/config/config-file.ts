@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { fieldPath } from '../engine/paths.js';
 import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
 
 export interface Config {
@@ -46,7 +47,7 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
   const r = Schema.safeParse(doc);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const key = issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '(top level)');
+    const key = fieldPath(issue.path.map((p) => (typeof p === 'number' ? p : String(p)))) || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '(top level)');
     const what = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message.replace(/^Invalid input:\s*/, '');
     throw new ConfigError(`${source}: ${key}: ${what}`);
   }

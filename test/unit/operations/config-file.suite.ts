@@ -75,7 +75,7 @@ describe('configuration file', () => {
       ['a bad unsynced value', 'unsynced: maybe', /^c\.yaml: unsynced: .*"deny"\|"warn"/],
       ['ratcheting not a boolean', 'ratcheting: "yes"', /^c\.yaml: ratcheting: expected boolean, received string$/],
       ['excludedNamespaces not a list', 'excludedNamespaces: sandbox', /^c\.yaml: excludedNamespaces: expected array, received string$/],
-      ['an empty namespace in excludedNamespaces', 'excludedNamespaces: [""]', /^c\.yaml: excludedNamespaces\.0: /],
+      ['an empty namespace in excludedNamespaces', 'excludedNamespaces: [""]', /^c\.yaml: excludedNamespaces\[0\]: /],
       ['rules not a map', 'rules: [es-remote-ref]', /^c\.yaml: rules: expected record, received array$/],
       ['an empty operatorNamespace', 'operatorNamespace: ""', /^c\.yaml: operatorNamespace: /],
       ['a list instead of a map', '- rules', /^c\.yaml: \(top level\): expected object, received array$/],
