@@ -12,6 +12,7 @@ import { Engine, type Decision } from '../engine/engine.js';
 import { findingLine } from '../admission/response.js';
 import { formatKey, parseApiVersion } from '../kube/meta.js';
 import { pointerToField } from '../engine/paths.js';
+import { oneLine } from '../engine/finding.js';
 import type { AnyRule } from '../engine/rule.js';
 import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
 import type { ClusterState } from '../state/cluster-state.js';
@@ -108,7 +109,8 @@ export function formatText(result: ValidateResult): string {
   const denied = result.results.filter((r) => !r.decision.allowed).length;
   const patched = result.results.filter((r) => r.decision.patch.length > 0).length;
   lines.push(`${result.results.length} objects checked: ${denied} denied, ${result.results.length - denied} allowed, ${patched} patched`);
-  return lines.join('\n') + '\n';
+  // One line per finding whatever the file names, names and namespaces hold.
+  return lines.map(oneLine).join('\n') + '\n';
 }
 
 export function formatJson(result: ValidateResult): string {

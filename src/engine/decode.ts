@@ -4,7 +4,7 @@
  * malformed object gets a clear denial instead of a crash in a rule.
  */
 import type { z } from 'zod';
-import { deny, type Finding } from './finding.js';
+import { deny, oneLine, type Finding } from './finding.js';
 import { fieldPath, type PathSegment } from './paths.js';
 
 /** Rule id of the findings made for objects that do not have the expected shape. */
@@ -41,5 +41,5 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
     return field ? `${field}: ${issueText(i)}` : issueText(i);
   });
   if (issues.length > MAX_ISSUES) parts.push(`and ${issues.length - MAX_ISSUES} more`);
-  return parts.join('; ');
+  return oneLine(parts.join('; '));
 }

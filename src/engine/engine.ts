@@ -12,7 +12,7 @@ import fjp from 'fast-json-patch';
 import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
 import type { ClusterState, StateResource } from '../state/cluster-state.js';
 import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
-import { deny, warn, type Finding } from './finding.js';
+import { deny, oneLineFinding, warn, type Finding } from './finding.js';
 import { DEFAULT_POLICY, modeOf, type Policy } from '../config/policy.js';
 import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, RuleContext, RuleInput } from './rule.js';
 
@@ -96,7 +96,7 @@ export class Engine {
     }
     const decoded = info.schema.safeParse(req.object);
     if (!decoded.success) {
-      const findings = shapeFindings(decoded.error.issues);
+      const findings = shapeFindings(decoded.error.issues).map(oneLineFinding);
       return { ...base, handled: true, kind: info.kind, allowed: false, findings };
     }
     const ctx: RuleContext = { state, now: this.options.now?.() ?? new Date(), operatorNamespace: this.options.operatorNamespace };
@@ -159,7 +159,8 @@ export class Engine {
       }
     }
     const allowed = !findings.some((f) => f.action === 'deny');
-    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings, patch, mutations, audited };
+    // Messages quote user strings (names, versions, keys): on one line wherever they are printed.
+    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings: findings.map(oneLineFinding), patch, mutations, audited: audited.map(oneLineFinding) };
   }
 
   /** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */

@@ -3,6 +3,7 @@
  * 5xx code and a one-line message, never a stack trace.
  */
 import type { ServerResponse } from 'node:http';
+import { oneLine } from '../engine/finding.js';
 
 const REASONS: Record<number, string> = {
   400: 'BadRequest',
@@ -16,7 +17,7 @@ const REASONS: Record<number, string> = {
 };
 
 export function statusBody(code: number, message: string) {
-  return { apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason: REASONS[code] ?? 'Unknown', message };
+  return { apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason: REASONS[code] ?? 'Unknown', message: oneLine(message) };
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {

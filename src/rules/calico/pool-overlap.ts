@@ -88,7 +88,11 @@ function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration
   const text = object.metadata.annotations?.[REMOTE_CIDRS_ANNOTATION];
   if (text === undefined) return [];
   const messages: string[] = [];
+  const seen = new Set<string>();
   for (const { cidr } of parseCidrList(text).cidrs) {
+    // Each block once: a repeated block would repeat the query (and its findings) for nothing.
+    if (seen.has(cidr.canonical)) continue;
+    seen.add(cidr.canonical);
     const pools = sortEntries(ctx.state.overlappingCidrs(cidr.canonical).filter((e) => e.role === 'enabled-pool'));
     for (const e of pools) {
       messages.push(

@@ -70,14 +70,23 @@ export function formatCidr(family: IpFamily, bits: bigint, prefixLength: number)
   return `${text}/${prefixLength}`;
 }
 
+/**
+ * The characters an IPv6 address (with an embedded IPv4 tail) and a dotted
+ * quad can have: anything else is refused before ipaddr.js, whose validity
+ * checks throw and catch an Error per invalid text (a list of 100k invalid
+ * entries then takes seconds).
+ */
+const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/;
+const DOTTED_QUAD = /^\d+\.\d+\.\d+\.\d+$/;
+
 /** Parses one address (no prefix) strictly; undefined when it is not a plain IPv4 or IPv6 address. */
 function parseAddress(text: string): { family: IpFamily; bits: bigint } | undefined {
   if (text.includes('%')) return undefined; // zoned IPv6 (fe80::1%eth0): not a network
   if (text.includes(':')) {
-    if (!ipaddr.IPv6.isValid(text)) return undefined;
+    if (!IPV6_CHARS.test(text) || !ipaddr.IPv6.isValid(text)) return undefined;
     return { family: 6, bits: bytesToBigInt(ipaddr.IPv6.parse(text).toByteArray()) };
   }
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
+  if (!DOTTED_QUAD.test(text) || !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
   return { family: 4, bits: bytesToBigInt(ipaddr.IPv4.parse(text).toByteArray()) };
 }
 

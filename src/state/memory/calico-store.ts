@@ -29,10 +29,16 @@ export function poolUsesVXLAN(pool: IPPool): boolean {
   return (pool.spec?.vxlanMode ?? '') !== 'Never';
 }
 
-/** The remote CIDRs a RemoteClusterConfiguration declares (entries that do not parse are left out). */
+/**
+ * The remote CIDRs a RemoteClusterConfiguration declares, each block once
+ * (entries that do not parse are left out): a list repeating a block, however
+ * written, must not multiply the index entries every overlap query returns.
+ */
 export function declaredRemoteCidrs(rcc: RemoteClusterConfiguration): { written: string; cidr: Cidr }[] {
   const text = rcc.metadata.annotations?.[REMOTE_CIDRS_ANNOTATION];
-  return text === undefined ? [] : parseCidrList(text).cidrs;
+  if (text === undefined) return [];
+  const seen = new Set<string>();
+  return parseCidrList(text).cidrs.filter(({ cidr }) => !seen.has(cidr.canonical) && seen.add(cidr.canonical));
 }
 
 export class CalicoStore implements CalicoState {

@@ -1,0 +1,100 @@
+/**
+ * Secret-bearing RemoteClusterConfiguration fields (`etcdPassword`,
+ * `k8sAPIToken`, `kubeconfigInline`, `etcdKey`, `etcdCert`, `etcdCACert`)
+ * never come back: not in a denial message, a cause, a warning, a patch or an
+ * audit annotation, not in a decision log line (at debug level, every
+ * decision logged), and not in the CLI's text or JSON output; whatever the
+ * other fields hold, right types or wrong.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import request from 'supertest';
+import { stringify } from 'yaml';
+import { formatJson, formatText, runValidate } from '../../../src/cli/validate.js';
+import { ALL_RULES } from '../../../src/rules/index.js';
+import { TEST_NOW } from '../../helpers/engine.js';
+import { assertNoPollution, checkAnswer, fcParams, hostileApp, objectOf, rccArb, reviewArb, reviewBody, trapUnhandledRejections } from './support.js';
+
+/** Distinctive enough that no generated value contains it by chance. */
+const TOKEN = 'Zq7SENTINELx9Kw';
+
+/** Secret values carrying the token: plain, PEM-like over lines, long, with unicode; and wrong-typed values holding it. */
+const secret: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(TOKEN, `-----BEGIN PRIVATE KEY-----\n${TOKEN}\n-----END PRIVATE KEY-----\n`, `${TOKEN}`.repeat(20), `p@ss ${TOKEN} ü😀\u0000`, `apiVersion: v1\nkind: Config\nusers: [{user: {token: ${TOKEN}}}]`) },
+  { weight: 1, arbitrary: fc.constantFrom([TOKEN], { value: TOKEN }, objectOf([['__proto__', { token: TOKEN }]]), { [TOKEN]: 1 }) },
+);
+
+const trap = trapUnhandledRejections();
+let server: http.Server;
+let logs: string[];
+
+before(async () => {
+  const app = hostileApp();
+  logs = app.logs;
+  server = http.createServer(app.listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+});
+after(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  trap.assertNone();
+});
+afterEach(() => {
+  assertNoPollution();
+  trap.assertNone();
+});
+
+function assertNoSecret(text: string, where: string): void {
+  assert.ok(!text.includes(TOKEN), `${where} contains the secret: ${text.slice(Math.max(0, text.indexOf(TOKEN) - 200), text.indexOf(TOKEN) + 50)}`);
+}
+
+const rccs = (wrong: number) => rccArb(wrong, secret).map((object) => ({ kind: 'RemoteClusterConfiguration' as const, object }));
+
+describe('secrets never leave', () => {
+  it('no response and no decision log line of /validate or /mutate holds a secret field value', async () => {
+    let denied = 0;
+    let logged = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(reviewArb(rccs(0), 0), reviewArb(rccs(1), 0)), async (p) => {
+        const body = reviewBody(p);
+        for (const path of ['/validate', '/mutate'] as const) {
+          logs.length = 0;
+          const res = await request(server).post(path).set('content-type', 'application/json').timeout({ deadline: 5000 }).send(body).ok(() => true);
+          const doc = checkAnswer(path, body, { status: res.status, text: res.text, headers: res.headers as Record<string, string> });
+          assertNoSecret(res.text, `${path} response`);
+          const r = doc['response'] as { allowed?: boolean; patch?: string } | undefined;
+          if (r?.patch) assertNoSecret(Buffer.from(r.patch, 'base64').toString('utf-8'), `${path} patch`);
+          if (r?.allowed === false) denied++;
+          for (const line of logs) assertNoSecret(line, 'decision log');
+          logged += logs.length;
+        }
+      }),
+      fcParams(120),
+    );
+    assert.ok(denied > 30, `denials were produced (${denied})`);
+    assert.ok(logged > 60, `decisions were logged (${logged})`);
+  });
+
+  it('validate (text and JSON output) never prints a secret field value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rcg-secrets-'));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.oneof(rccArb(0, secret), rccArb(1, secret)), { minLength: 1, maxLength: 4 }), fc.boolean(), async (objects, asYaml) => {
+          const file = join(dir, asYaml ? 'rcc.yaml' : 'rcc.json');
+          writeFileSync(file, asYaml ? objects.map((o) => stringify(o)).join('---\n') : JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+          const result = await runValidate({ files: [file], state: [], output: 'text', namespace: 'default', operatorNamespace: 'elastic-system', rules: ALL_RULES, now: () => TEST_NOW });
+          assertNoSecret(formatText(result), 'text output');
+          assertNoSecret(formatJson(result), 'JSON output');
+          for (const p of result.problems) assertNoSecret(p, 'problem line');
+        }),
+        fcParams(40),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
