@@ -1,7 +1,9 @@
 /**
  * In-memory Elasticsearch, ConfigMap and licence Secret store with a reverse
  * index of remote-cluster references, so "who references this cluster" is a
- * map lookup rather than a scan of every Elasticsearch.
+ * map lookup rather than a scan of every Elasticsearch, and a label index of
+ * ConfigMaps and Secrets, so "which ConfigMaps in this namespace carry this
+ * label" (asked on every Elasticsearch mutation) does not scan every ConfigMap.
  */
 import type { ConfigMap, Secret } from '../../kube/core.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
@@ -27,12 +29,68 @@ function keyOf(meta: { namespace?: string | undefined; name?: string | undefined
   return formatKey({ namespace: meta.namespace ?? '', name: meta.name ?? '' });
 }
 
+type Labels = Record<string, string> | undefined;
+
+/**
+ * namespace → label key → label value → keys of the objects carrying that
+ * label. Kept in step with the objects on every upsert and delete.
+ */
+class LabelIndex {
+  private readonly byNamespace = new Map<string, Map<string, Map<string, Set<string>>>>();
+
+  add(key: string, namespace: string, labels: Labels): void {
+    if (!labels) return;
+    let byKey = this.byNamespace.get(namespace);
+    if (!byKey) this.byNamespace.set(namespace, (byKey = new Map()));
+    for (const [k, v] of Object.entries(labels)) {
+      let byValue = byKey.get(k);
+      if (!byValue) byKey.set(k, (byValue = new Map()));
+      let keys = byValue.get(v);
+      if (!keys) byValue.set(v, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  remove(key: string, namespace: string, labels: Labels): void {
+    if (!labels) return;
+    const byKey = this.byNamespace.get(namespace);
+    if (!byKey) return;
+    for (const [k, v] of Object.entries(labels)) {
+      const byValue = byKey.get(k);
+      const keys = byValue?.get(v);
+      if (!byValue || !keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) byValue.delete(v);
+      if (byValue.size === 0) byKey.delete(k);
+    }
+    if (byKey.size === 0) this.byNamespace.delete(namespace);
+  }
+
+  keys(namespace: string, labelKey: string, labelValue: string): ReadonlySet<string> | undefined {
+    return this.byNamespace.get(namespace)?.get(labelKey)?.get(labelValue);
+  }
+}
+
+/** The objects of `store` whose keys `index` lists for the label (in the order they got it). */
+function withLabel<T>(store: Map<string, T>, index: LabelIndex, namespace: string, labelKey: string, labelValue: string): T[] {
+  const keys = index.keys(namespace, labelKey, labelValue);
+  if (!keys) return [];
+  const out: T[] = [];
+  for (const key of keys) {
+    const o = store.get(key);
+    if (o) out.push(o);
+  }
+  return out;
+}
+
 export class EckStore implements EckState {
   private readonly elasticsearches = new Map<string, Elasticsearch>();
   /** referenced key → keys of the Elasticsearches referencing it */
   private readonly referencedBy = new Map<string, Set<string>>();
   private readonly configMaps = new Map<string, ConfigMap>();
   private readonly secrets = new Map<string, Secret>();
+  private readonly configMapLabels = new LabelIndex();
+  private readonly secretLabels = new LabelIndex();
 
   get counts(): { Elasticsearch: number; ConfigMap: number; Secret: number } {
     return { Elasticsearch: this.elasticsearches.size, ConfigMap: this.configMaps.size, Secret: this.secrets.size };
@@ -62,23 +120,39 @@ export class EckStore implements EckState {
   }
 
   upsertConfigMap(cm: ConfigMap): void {
-    this.configMaps.set(keyOf(cm.metadata), cm);
+    const key = keyOf(cm.metadata);
+    const old = this.configMaps.get(key);
+    if (old) this.configMapLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
+    this.configMaps.set(key, cm);
+    this.configMapLabels.add(key, cm.metadata.namespace ?? '', cm.metadata.labels);
   }
 
   deleteConfigMap(k: ObjectKey): void {
-    this.configMaps.delete(formatKey(k));
+    const key = formatKey(k);
+    const old = this.configMaps.get(key);
+    if (!old) return;
+    this.configMaps.delete(key);
+    this.configMapLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
   }
 
   /** Keeps only ECK licence Secrets: no other Secret data is held in memory. */
   upsertSecret(secret: Secret): boolean {
     const labels = secret.metadata.labels ?? {};
     if (!Object.hasOwn(labels, LICENSE_SCOPE_LABEL) && !Object.hasOwn(labels, LICENSE_TYPE_LABEL)) return false;
-    this.secrets.set(keyOf(secret.metadata), secret);
+    const key = keyOf(secret.metadata);
+    const old = this.secrets.get(key);
+    if (old) this.secretLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
+    this.secrets.set(key, secret);
+    this.secretLabels.add(key, secret.metadata.namespace ?? '', secret.metadata.labels);
     return true;
   }
 
   deleteSecret(k: ObjectKey): void {
-    this.secrets.delete(formatKey(k));
+    const key = formatKey(k);
+    const old = this.secrets.get(key);
+    if (!old) return;
+    this.secrets.delete(key);
+    this.secretLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
   }
 
   listElasticsearches(): IterableIterator<Elasticsearch> {
@@ -104,15 +178,12 @@ export class EckStore implements EckState {
     return this.configMaps.get(formatKey(k));
   }
 
+  /** From the label index: one lookup, whatever the number of ConfigMaps (callers sort the answer). */
   configMapsWithLabel(namespace: string, labelKey: string, labelValue: string): ConfigMap[] {
-    return [...this.configMaps.values()].filter(
-      (cm) => (cm.metadata.namespace ?? '') === namespace && cm.metadata.labels?.[labelKey] === labelValue,
-    );
+    return withLabel(this.configMaps, this.configMapLabels, namespace, labelKey, labelValue);
   }
 
   secretsWithLabel(namespace: string, labelKey: string, labelValue: string): Secret[] {
-    return [...this.secrets.values()].filter(
-      (s) => (s.metadata.namespace ?? '') === namespace && s.metadata.labels?.[labelKey] === labelValue,
-    );
+    return withLabel(this.secrets, this.secretLabels, namespace, labelKey, labelValue);
   }
 }
