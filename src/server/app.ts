@@ -44,8 +44,8 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
   const app = createExpressApp(deps);
   return (req, res) => {
     const path = (req.url ?? '').split('?', 1)[0];
-    if (path === '/validate') void validate(req, res);
-    else if (path === '/mutate') void mutate(req, res);
+    if (path === '/validate') validate(req, res);
+    else if (path === '/mutate') mutate(req, res);
     else app(req, res);
   };
 }
