@@ -6,7 +6,7 @@
  * well-formed AdmissionReview or a 4xx Status (see `checkAnswer`), never a 5xx,
  * a hang, an unhandled rejection or a polluted prototype.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,18 +24,18 @@ import {
   escapedString,
   fcParams,
   handledObject,
-  hostileApp,
   hostileString,
   objectOf,
   pollutionPayload,
   RawJson,
+  hostileApp,
   realisticState,
   reviewArb,
   reviewBody,
   reviewDoc,
   setAt,
   toJson,
-  trapUnhandledRejections,
+  useHostileServer,
   wrongValue,
   type ReviewParts,
 } from './support.js';
@@ -44,28 +44,13 @@ import {
 const DEADLINE_MS = 5_000;
 const PATHS = ['/validate', '/mutate'] as const;
 
-const trap = trapUnhandledRejections();
-let server: http.Server;
-let logs: string[];
-
-before(async () => {
-  const app = hostileApp();
-  logs = app.logs;
-  server = http.createServer(app.listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-});
-after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  trap.assertNone();
-});
+const hostile = useHostileServer();
 afterEach(() => {
-  assertNoPollution();
-  trap.assertNone();
-  logs.length = 0;
+  hostile.logs.length = 0;
 });
 
 async function post(path: string, body: string, contentType = 'application/json') {
-  const res = await request(server).post(path).set('content-type', contentType).timeout({ deadline: DEADLINE_MS }).send(body).ok(() => true);
+  const res = await request(hostile.server).post(path).set('content-type', contentType).timeout({ deadline: DEADLINE_MS }).send(body).ok(() => true);
   return { status: res.status, text: res.text, headers: res.headers as Record<string, string> };
 }
 
@@ -73,7 +58,7 @@ async function post(path: string, body: string, contentType = 'application/json'
 async function both(body: string) {
   const out: Record<string, unknown>[] = [];
   for (const path of PATHS) out.push(checkAnswer(path, body, await post(path, body)));
-  for (const line of logs.splice(0)) {
+  for (const line of hostile.logs.splice(0)) {
     assert.ok(line.endsWith('\n') && line.indexOf('\n') === line.length - 1, `one log line: ${line.slice(0, 200)}`);
     JSON.parse(line);
   }
@@ -130,7 +115,7 @@ describe('hostile admission bodies', () => {
       fcParams(20),
     );
     for (const method of ['get', 'put', 'delete', 'patch'] as const) {
-      const res = await request(server)[method]('/validate').timeout({ deadline: DEADLINE_MS }).ok(() => true);
+      const res = await request(hostile.server)[method]('/validate').timeout({ deadline: DEADLINE_MS }).ok(() => true);
       assert.equal(res.status, 405);
       assertOneLine(res.body.message, 'message');
     }
@@ -351,7 +336,7 @@ describe('body limit', () => {
         fcParams(30),
       );
       // The default limit (4 MiB) on the real app, one byte over.
-      const port = (server.address() as AddressInfo).port;
+      const port = (hostile.server.address() as AddressInfo).port;
       const big = base.slice(0, -1) + `,"pad":"${'y'.repeat(4 * 1024 * 1024)}"}`;
       const res = await request(`http://127.0.0.1:${port}`).post('/validate').set('content-type', 'application/json').timeout({ deadline: DEADLINE_MS }).send(big).ok(() => true);
       assert.equal(res.status, 413);

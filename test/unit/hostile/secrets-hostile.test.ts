@@ -6,10 +6,9 @@
  * decision logged), and not in the CLI's text or JSON output; whatever the
  * other fields hold, right types or wrong.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -18,7 +17,7 @@ import { stringify } from 'yaml';
 import { formatJson, formatText, runValidate } from '../../../src/cli/validate.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { TEST_NOW } from '../../helpers/engine.js';
-import { assertNoPollution, checkAnswer, fcParams, hostileApp, objectOf, rccArb, reviewArb, reviewBody, trapUnhandledRejections } from './support.js';
+import { checkAnswer, fcParams, objectOf, rccArb, reviewArb, reviewBody, useHostileServer } from './support.js';
 
 /** Distinctive enough that no generated value contains it by chance. */
 const TOKEN = 'Zq7SENTINELx9Kw';
@@ -29,24 +28,7 @@ const secret: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom([TOKEN], { value: TOKEN }, objectOf([['__proto__', { token: TOKEN }]]), { [TOKEN]: 1 }) },
 );
 
-const trap = trapUnhandledRejections();
-let server: http.Server;
-let logs: string[];
-
-before(async () => {
-  const app = hostileApp();
-  logs = app.logs;
-  server = http.createServer(app.listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-});
-after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  trap.assertNone();
-});
-afterEach(() => {
-  assertNoPollution();
-  trap.assertNone();
-});
+const hostile = useHostileServer();
 
 function assertNoSecret(text: string, where: string): void {
   assert.ok(!text.includes(TOKEN), `${where} contains the secret: ${text.slice(Math.max(0, text.indexOf(TOKEN) - 200), text.indexOf(TOKEN) + 50)}`);
@@ -62,15 +44,15 @@ describe('secrets never leave', () => {
       fc.asyncProperty(fc.oneof(reviewArb(rccs(0), 0), reviewArb(rccs(1), 0)), async (p) => {
         const body = reviewBody(p);
         for (const path of ['/validate', '/mutate'] as const) {
-          logs.length = 0;
-          const res = await request(server).post(path).set('content-type', 'application/json').timeout({ deadline: 5000 }).send(body).ok(() => true);
+          hostile.logs.length = 0;
+          const res = await request(hostile.server).post(path).set('content-type', 'application/json').timeout({ deadline: 5000 }).send(body).ok(() => true);
           const doc = checkAnswer(path, body, { status: res.status, text: res.text, headers: res.headers as Record<string, string> });
           assertNoSecret(res.text, `${path} response`);
           const r = doc['response'] as { allowed?: boolean; patch?: string } | undefined;
           if (r?.patch) assertNoSecret(Buffer.from(r.patch, 'base64').toString('utf-8'), `${path} patch`);
           if (r?.allowed === false) denied++;
-          for (const line of logs) assertNoSecret(line, 'decision log');
-          logged += logs.length;
+          for (const line of hostile.logs) assertNoSecret(line, 'decision log');
+          logged += hostile.logs.length;
         }
       }),
       fcParams(120),

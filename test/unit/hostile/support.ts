@@ -8,6 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { after, afterEach, before } from 'node:test';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import fjp from 'fast-json-patch';
@@ -719,6 +721,39 @@ export function fcParams<T>(numRuns: number): fc.Parameters<T> {
         `property failed after ${details.numRuns} runs (seed ${details.seed}, path "${details.counterexamplePath}"): ${error}\n` +
           `counterexample (${example.length} chars): ${example.length > 3000 ? example.slice(0, 3000) + '…' : example}`,
       );
+    },
+  };
+}
+
+/**
+ * The hostile app on a plain HTTP server for one test file: started before its
+ * tests, stopped after them, and after each test checked for prototype
+ * pollution and unhandled rejections. `logs` is the decision log so far.
+ */
+export function useHostileServer(): { readonly server: http.Server; readonly logs: string[] } {
+  const trap = trapUnhandledRejections();
+  let server: http.Server | undefined;
+  let logs: string[] = [];
+  before(async () => {
+    const app = hostileApp();
+    logs = app.logs;
+    server = http.createServer(app.listener);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    trap.assertNone();
+  });
+  afterEach(() => {
+    assertNoPollution();
+    trap.assertNone();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get logs() {
+      return logs;
     },
   };
 }
