@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addToState, loadManifests, ManifestError, parseManifests } from '../../../src/state/manifests.js';
+import { addToState, loadManifests, ManifestError, parseJsonManifest, parseManifests } from '../../../src/state/manifests.js';
 
 describe('parseManifests', () => {
   it('reads every document of a multi-document YAML file with the line it starts on', () => {
@@ -44,6 +44,27 @@ describe('parseManifests', () => {
   it('refuses an alias bomb instead of expanding it', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
     assert.throws(() => parseManifests(bomb, 'bomb.yaml'), (e: unknown) => e instanceof ManifestError && /bomb\.yaml:1: cannot read document: .*alias/i.test(e.message));
+  });
+});
+
+describe('parseJsonManifest (the fast path for .json files)', () => {
+  const list = (items: unknown[]) => ({ apiVersion: 'v1', kind: 'List', items });
+  const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { 'ca.crt': 'x', items: '[1]' } });
+  const shapes: [string, string][] = [
+    ['a pretty-printed List', JSON.stringify(list([cm('a'), cm('b'), { kind: 'Nested', items: [cm('c')] }, cm('d')]), null, 2)],
+    ['a List with primitives and arrays among the items', JSON.stringify(list([1, cm('a'), [cm('x')], 'two', cm('b')]), null, 1)],
+    ['a single object after blank lines', '\n\n' + JSON.stringify(cm('solo'), null, 4)],
+    ['a compact one-line List', JSON.stringify(list([cm('a'), cm('b')]))],
+    ['an empty List', JSON.stringify(list([]))],
+  ];
+  for (const [what, text] of shapes) {
+    it(`gives the objects and lines the YAML parser gives: ${what}`, () => {
+      assert.deepEqual(parseJsonManifest(text, 'f.json'), parseManifests(text, 'f.json'));
+    });
+  }
+
+  it('leaves invalid JSON to the YAML path, which reports the line', () => {
+    assert.equal(parseJsonManifest('{"kind": "ConfigMap",\n "x": }', 'bad.json'), undefined);
   });
 });
 
