@@ -28,9 +28,9 @@ function integer(min: number, max: number) {
   };
 }
 
-/** Watches the cluster of `kubeconfig` until synced (read-only), for `validate --kubeconfig`. */
-async function openLiveState(kubeconfig: string, operatorNamespace: string, timeoutSeconds: number): Promise<LiveState> {
-  const live = new LiveState(loadKubeConfig(kubeconfig || undefined), operatorNamespace, createLogger('warn', process.stderr));
+/** Watches the cluster of `kubeconfig` (else KUBECONFIG or in-cluster) until synced, read-only, for `validate` and `audit`. */
+async function openLiveState(kubeconfig: string | undefined, operatorNamespace: string, timeoutSeconds: number): Promise<LiveState> {
+  const live = new LiveState(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('warn', process.stderr));
   await live.start();
   if (!(await live.waitForSync(timeoutSeconds * 1000))) {
     await live.stop();
@@ -95,7 +95,7 @@ export function buildProgram(): Command {
       const config = o.config ? loadConfig(o.config, ALL_RULES.map((r) => r.id)) : undefined;
       const operatorNamespace = config?.operatorNamespace ?? o.operatorNamespace;
       const useLive = o.state.length === 0;
-      const live = useLive ? await openLiveState(o.kubeconfig ?? process.env['KUBECONFIG'] ?? '', operatorNamespace, o.syncTimeout) : undefined;
+      const live = useLive ? await openLiveState(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
       try {
         const state = live?.state ?? addToState(loadManifests(o.state)).state;
         // Audit reports what would be denied now: no ratcheting against a previous version.

@@ -11,6 +11,15 @@ import { ObjectMeta } from './meta.js';
 
 export const ELASTICSEARCH_GROUP = 'elasticsearch.k8s.elastic.co';
 
+/** The ConfigMap ECK's operator writes (every 2 minutes, in its namespace) with the licence level in force. */
+export const LICENSING_CONFIGMAP = 'elastic-licensing';
+/** Label of ECK licence Secrets in the operator namespace (`=operator`). */
+export const LICENSE_SCOPE_LABEL = 'license.k8s.elastic.co/scope';
+/** Label of ECK trial licence Secrets (`=enterprise_trial`). */
+export const LICENSE_TYPE_LABEL = 'license.k8s.elastic.co/type';
+/** remote-cluster-guard's label on a ConfigMap holding the transport CA bundle of Elasticsearch `<value>`. */
+export const TRANSPORT_CA_FOR_LABEL = 'remote-cluster-guard.io/transport-ca-for';
+
 const IndexNames = z.object({ names: z.array(z.string()).optional() });
 
 /** `spec.remoteClusters[].elasticsearchRef`; `apiKey` is accepted here only to catch a common mistake. */

@@ -23,7 +23,8 @@ import { deny, warn } from '../../engine/finding.js';
 import { fieldPath } from '../../engine/paths.js';
 import type { Rule } from '../../engine/rule.js';
 import { formatKey } from '../../kube/meta.js';
-import { LICENSE_SCOPE_LABEL, LICENSING_CONFIGMAP, readLicence, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './licence-info.js';
+import { LICENSE_SCOPE_LABEL, LICENSING_CONFIGMAP } from '../../kube/elasticsearch.js';
+import { readLicence, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './licence-info.js';
 
 export const ENTERPRISE_LICENSE_RULE = 'es-enterprise-license';
 

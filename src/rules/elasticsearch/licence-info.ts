@@ -23,12 +23,10 @@
  */
 import { z } from 'zod';
 import type { ConfigMap, Secret } from '../../kube/core.js';
+import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, LICENSING_CONFIGMAP } from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { EckState } from '../../state/eck-state.js';
 
-export const LICENSING_CONFIGMAP = 'elastic-licensing';
-export const LICENSE_SCOPE_LABEL = 'license.k8s.elastic.co/scope';
-export const LICENSE_TYPE_LABEL = 'license.k8s.elastic.co/type';
 export const EULA_ANNOTATION = 'elastic.co/eula';
 /** Licence types (ConfigMap levels and Secret `license.type`) that allow remote clusters. */
 export const ENTERPRISE_TYPES: ReadonlySet<string> = new Set(['enterprise', 'enterprise_trial', 'enterprise-trial']);

@@ -27,15 +27,13 @@ import { fieldPath } from '../../engine/paths.js';
 import type { Mutation, Rule } from '../../engine/rule.js';
 import type { ConfigMap } from '../../kube/core.js';
 import { formatKey } from '../../kube/meta.js';
-import type { Elasticsearch } from '../../kube/elasticsearch.js';
+import { TRANSPORT_CA_FOR_LABEL, type Elasticsearch } from '../../kube/elasticsearch.js';
 import type { ClusterState } from '../../state/cluster-state.js';
 import { describeCertificate, inspectPemBundle } from './ca-bundle.js';
 import { addWithParents } from './common.js';
 
 export const TRANSPORT_CA_RULE = 'es-transport-ca';
 
-/** Label on a ConfigMap meaning "this holds the transport CA bundle for Elasticsearch <value>". */
-export const TRANSPORT_CA_FOR_LABEL = 'remote-cluster-guard.io/transport-ca-for';
 export const CA_KEY = 'ca.crt';
 /** Warn when a CA expires within this many days. */
 export const EXPIRY_WARNING_DAYS = 30;

@@ -10,6 +10,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { Logger } from '../../log/logger.js';
 import type { MemoryClusterState } from '../memory-state.js';
+import { asJson } from './sources.js';
 
 export class ConfigMapFetcher {
   /** key → time (ms) the ConfigMap (or its absence) was last read from the API server */
@@ -34,7 +35,7 @@ export class ConfigMapFetcher {
         this.core.readNamespacedConfigMap({ name: key.name, namespace: key.namespace }),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs).unref()),
       ]);
-      this.state.apply(JSON.parse(JSON.stringify({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' })), key.namespace);
+      this.state.apply(asJson<unknown>({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }), key.namespace);
       this.fetchedAt.set(id, Date.now());
     } catch (err) {
       const code = (err as { code?: number }).code;

@@ -8,13 +8,13 @@
  */
 import { CoreV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import type { AdmissionRequest } from '../../admission/types.js';
-import { ELASTICSEARCH_GROUP } from '../../kube/elasticsearch.js';
+import { ELASTICSEARCH_GROUP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateResource } from '../cluster-state.js';
 import { MemoryClusterState } from '../memory-state.js';
 import { Backoff } from './backoff.js';
 import { ConfigMapFetcher } from './configmap-fetcher.js';
-import { liveSources, TRANSPORT_CA_LABEL, type Candidate, type SourceSpec } from './sources.js';
+import { liveSources, type Candidate, type SourceSpec } from './sources.js';
 
 const REDISCOVER_MS = 60_000;
 
@@ -86,7 +86,7 @@ export class LiveState {
     const name = obj?.spec?.transport?.tls?.certificateAuthorities?.configMapName;
     const namespace = typeof obj?.metadata?.namespace === 'string' && obj.metadata.namespace ? obj.metadata.namespace : request.namespace;
     if (typeof name !== 'string' || !name || !namespace) return;
-    const watched = (key: { namespace: string; name: string }) => this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_LABEL] !== undefined;
+    const watched = (key: { namespace: string; name: string }) => this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_FOR_LABEL] !== undefined;
     await this.fetcher.ensure({ namespace, name }, watched);
   }
 

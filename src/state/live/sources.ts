@@ -11,14 +11,9 @@
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { CALICO_API_GROUP, CALICO_CRD_GROUP } from '../../kube/calico.js';
-import { ELASTICSEARCH_GROUP } from '../../kube/elasticsearch.js';
+import { ELASTICSEARCH_GROUP, LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, LICENSING_CONFIGMAP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
 import type { StateResource } from '../cluster-state.js';
-import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL } from '../memory/eck-store.js';
 
-/** Label that marks a ConfigMap as the transport CA bundle of an Elasticsearch (value: its name). */
-export const TRANSPORT_CA_LABEL = 'remote-cluster-guard.io/transport-ca-for';
-/** The ConfigMap ECK's operator writes every 2 minutes with the licence level in force. */
-export const LICENSING_CONFIGMAP = 'elastic-licensing';
 
 export interface Candidate {
   /** Watch path, e.g. `/apis/crd.projectcalico.org/v1/ippools`. */
@@ -35,9 +30,9 @@ export interface SourceSpec {
   candidates: Candidate[];
 }
 
-/** Objects from typed list calls have Date fields; the state decodes the JSON form the watch sends. */
-function asJson(list: unknown): KubernetesListObject<KubernetesObject> {
-  return JSON.parse(JSON.stringify(list)) as KubernetesListObject<KubernetesObject>;
+/** Objects from typed client calls have Date fields; the state decodes the JSON form the watch sends. */
+export function asJson<T = KubernetesListObject<KubernetesObject>>(value: unknown): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 export function liveSources(kc: KubeConfig, operatorNamespace: string): SourceSpec[] {
@@ -76,8 +71,8 @@ export function liveSources(kc: KubeConfig, operatorNamespace: string): SourceSp
       candidates: [
         {
           path: '/api/v1/configmaps',
-          labelSelector: TRANSPORT_CA_LABEL,
-          list: async () => asJson(await core.listConfigMapForAllNamespaces({ labelSelector: TRANSPORT_CA_LABEL })),
+          labelSelector: TRANSPORT_CA_FOR_LABEL,
+          list: async () => asJson(await core.listConfigMapForAllNamespaces({ labelSelector: TRANSPORT_CA_FOR_LABEL })),
         },
       ],
     },

@@ -7,12 +7,10 @@
  */
 import type { ConfigMap, Secret } from '../../kube/core.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
+import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL } from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { EckState } from '../eck-state.js';
 
-/** ECK licence Secrets carry one of these labels; no other Secret is kept. */
-export const LICENSE_SCOPE_LABEL = 'license.k8s.elastic.co/scope';
-export const LICENSE_TYPE_LABEL = 'license.k8s.elastic.co/type';
 
 /** The namespace/name keys an Elasticsearch references (ref namespace defaulting to its own). */
 export function referencedKeys(es: Elasticsearch): string[] {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ConfigMap, Secret } from '../../../src/kube/core.js';
-import { EckStore, LICENSE_SCOPE_LABEL } from '../../../src/state/memory/eck-store.js';
+import { LICENSE_SCOPE_LABEL } from '../../../src/kube/elasticsearch.js';
+import { EckStore } from '../../../src/state/memory/eck-store.js';
 
 const NAMESPACES = ['a', 'b'];
 const NAMES = ['x', 'y', 'z'];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TRANSPORT_CA_FOR_LABEL, transportCaRule } from '../../../../src/rules/elasticsearch/transport-ca.js';
+import { TRANSPORT_CA_FOR_LABEL } from '../../../../src/kube/elasticsearch.js';
+import { transportCaRule } from '../../../../src/rules/elasticsearch/transport-ca.js';
 import { evaluate, stateOf, summary, TEST_NOW } from '../../../helpers/engine.js';
 import { makeCerts } from './certs.js';
 import { applied, configMap, es } from './helpers.js';
