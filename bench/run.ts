@@ -31,7 +31,7 @@ import { baseStateObjects, benchBodies, writeList, type Body } from './lib/bodie
 import { buildForBench } from './lib/build.js';
 import { writeBenchCerts, type BenchCerts } from './lib/certs.js';
 import { generateElasticsearches, generateIPPools } from './lib/generate.js';
-import { openLoop, sequential, throughput, type Target } from './lib/load.js';
+import { openLoop, sequential, throughput, type OpenLoopResult, type Target } from './lib/load.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
 import { BUILD, cpuTimeMs, httpsGet, ROOT, startBare, startServe, type ServerProcess } from './lib/procs.js';
 import { median, summarize, type LatencySummary } from './lib/stats.js';
@@ -114,18 +114,8 @@ export interface BenchResults {
   loadAverage: { start: number; end: number };
   throughput?: { runs: ThroughputRun[]; ratios: { body: string; endpoint: Endpoint; perRound: number[]; median: number; cpuRatioMedian: number }[] };
   sequential?: { body: string; endpoint: Endpoint; summary: LatencySummary; failures: number }[];
-  openLoop?: {
-    body: string;
-    endpoint: Endpoint;
-    rate: number;
-    summary: LatencySummary;
-    scheduled: number;
-    completed: number;
-    failures: number;
-    failureSamples: string[];
-    maxSendLagMs: number;
-    achievedRate: number;
-  }[];
+  /** The generator's result, its raw latencies replaced by their summary. */
+  openLoop?: (Omit<OpenLoopResult, 'latencies' | 'dueMs'> & { body: string; endpoint: Endpoint; rate: number; summary: LatencySummary })[];
   scale?: {
     sizes: number[];
     build: { size: number; objects: number; fileMiB: number; loadMs: number; addMs: number; totalMs: number; counts: Record<string, number>; problems: number; rssMiB: number }[];

@@ -31,6 +31,7 @@ import { loadAverage, machineInfo, type MachineInfo } from './lib/machine.js';
 import { httpsGet, ROOT, startServe } from './lib/procs.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 import { renderResults } from './report.js';
+import { metricValue } from '../test/e2e/support/webhook.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,8 +84,7 @@ function servedFingerprint(port: number, ca: string): Promise<string> {
 }
 
 function stateObjects(metrics: string, resource: string): number {
-  const line = metrics.split('\n').find((l) => l.startsWith(`remote_cluster_guard_state_objects{resource="${resource}"}`));
-  return line ? Number(line.split(' ').pop()) : Number.NaN;
+  return metricValue(metrics, `remote_cluster_guard_state_objects{resource="${resource}"}`) ?? Number.NaN;
 }
 
 async function main(): Promise<void> {
