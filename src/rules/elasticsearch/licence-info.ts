@@ -22,6 +22,7 @@
  * Source: shared/notes/field-facts.md ("Licence"), seed 000_80e89544eed0a4ba.txt.
  */
 import { z } from 'zod';
+import { memoizeByObject } from '../../common/memo.js';
 import type { ConfigMap, Secret } from '../../kube/core.js';
 import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, LICENSING_CONFIGMAP } from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
@@ -89,18 +90,23 @@ function printableType(type: string): string {
   return /^[A-Za-z0-9_-]{1,32}$/.test(type) ? `"${type}"` : 'an unknown type';
 }
 
-function readConfigMap(cm: ConfigMap, now: Date): ConfigMapReport {
+/** What a licensing ConfigMap says, independent of the time: derived once per stored object. */
+const configMapFacts = memoizeByObject((cm: ConfigMap): Omit<ConfigMapReport, 'inForce'> => {
   const level = cm.data?.['eck_license_level'];
   const rawExpiry = cm.data?.['eck_license_expiry_date'];
   const expiry = parseDate(rawExpiry);
-  const inForce = level !== undefined && ENTERPRISE_TYPES.has(level) && expiry !== undefined && expiry > now;
   return {
     key: { namespace: cm.metadata.namespace ?? '', name: cm.metadata.name ?? '' },
     level,
     expiry,
     badExpiry: rawExpiry !== undefined && expiry === undefined ? rawExpiry : undefined,
-    inForce,
   };
+});
+
+function readConfigMap(cm: ConfigMap, now: Date): ConfigMapReport {
+  const facts = configMapFacts(cm);
+  const inForce = facts.level !== undefined && ENTERPRISE_TYPES.has(facts.level) && facts.expiry !== undefined && facts.expiry > now;
+  return { ...facts, inForce };
 }
 
 const LicenceJson = z.object({
@@ -123,7 +129,8 @@ function payloadOf(secret: Secret): { text: string } | { reason: string } {
 
 type Licence = z.infer<typeof LicenceJson>['license'];
 
-function licenceOf(secret: Secret): { licence: Licence } | { reason: string } {
+/** The licence document of a Secret (base64, JSON and schema), decoded once per stored object. */
+const licenceOf = memoizeByObject((secret: Secret): { licence: Licence } | { reason: string } => {
   const payload = payloadOf(secret);
   if ('reason' in payload) return payload;
   let json: unknown;
@@ -139,7 +146,7 @@ function licenceOf(secret: Secret): { licence: Licence } | { reason: string } {
     return { reason: `its licence JSON is missing or has wrong types for ${fields}` };
   }
   return { licence: parsed.data.license };
-}
+});
 
 /** Checks type and dates of a licence; `trial` marks trial Secrets. */
 function judge(key: ObjectKey, licence: Licence, trial: boolean, now: Date): AcceptedSecret | RejectedSecret {

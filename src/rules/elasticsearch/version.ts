@@ -6,6 +6,7 @@
  * = 8.10.0); parsing with `semver`.
  */
 import semver from 'semver';
+import { memoizeText } from '../../common/memo.js';
 
 export interface EsVersion {
   major: number;
@@ -24,15 +25,18 @@ export interface MajorMinor {
 /** Strict semver first; otherwise a string that starts with `major.minor` is coerced (`8.16` → 8.16.0). */
 const LEADING_MAJOR_MINOR = /^v?\d+\.\d+/;
 
-/** Parses `raw`; undefined for anything that is not a version (`latest`, `""`, `8`). */
+/** Parses `raw`; undefined for anything that is not a version (`latest`, `""`, `8`). Memoised: every request parses its own version and its remotes'. */
 export function parseEsVersion(raw: string | undefined): EsVersion | undefined {
-  if (raw === undefined) return undefined;
+  return raw === undefined ? undefined : parseMemo(raw);
+}
+
+const parseMemo = memoizeText((raw: string): EsVersion | undefined => {
   const text = raw.trim();
   const strict = semver.parse(text);
   const parsed = strict ?? (LEADING_MAJOR_MINOR.test(text) ? semver.coerce(text) : null);
   if (!parsed) return undefined;
   return { major: parsed.major, minor: parsed.minor, patch: parsed.patch, raw };
-}
+});
 
 /** `8.16`. */
 export function formatMajorMinor(v: MajorMinor): string {

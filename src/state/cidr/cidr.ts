@@ -13,6 +13,7 @@
  * disjoint), which is what the trie in cidr-trie.ts relies on.
  */
 import ipaddr from 'ipaddr.js';
+import { memoizeText } from '../../common/memo.js';
 
 export type IpFamily = 4 | 6;
 
@@ -129,28 +130,17 @@ function parseCidrUncached(text: string, options: ParseOptions): CidrParseResult
   };
 }
 
-/** Most recently parsed CIDR texts; a CIDR is at most 43 characters, longer texts are not kept. */
-const CACHE_LIMIT = 4096;
-const cache = new Map<string, CidrParseResult>();
+const parseStrict = memoizeText((text) => parseCidrUncached(text, {}));
+const parseLenient = memoizeText((text) => parseCidrUncached(text, { allowBareAddress: true }));
 
 /**
- * Parses a CIDR (see the rules above). Results are frozen and memoised: every
- * IPPool request parses its own CIDR and those of the entries it overlaps
- * several times (about 2 µs for IPv4, 6 µs for IPv6 each, ipaddr.js).
+ * Parses a CIDR (see the rules above). Results are frozen and memoised
+ * (`memoizeText`; a CIDR is at most 43 characters): every IPPool request
+ * parses its own CIDR and those of the entries it overlaps several times
+ * (about 2 µs for IPv4, 6 µs for IPv6 each, ipaddr.js).
  */
 export function parseCidr(text: string, options: ParseOptions = {}): CidrParseResult {
-  if (text.length > 64) return parseCidrUncached(text, options);
-  const key = (options.allowBareAddress ? 'b:' : 's:') + text;
-  let r = cache.get(key);
-  if (r === undefined) {
-    r = parseCidrUncached(text, options);
-    if (r.ok) Object.freeze(r.cidr);
-    Object.freeze(r);
-    // Insertion order is age: drop the oldest when full.
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(key, r);
-  }
-  return r;
+  return options.allowBareAddress ? parseLenient(text) : parseStrict(text);
 }
 
 /** True when `outer` contains `inner` (equal blocks contain each other). */
