@@ -13,7 +13,7 @@ import { handledKind, type HandledKind, type HandledObjects, type KindInfo } fro
 import type { ClusterState, StateResource } from '../state/cluster-state.js';
 import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
 import { deny, oneLineFinding, warn, type Finding } from './finding.js';
-import { DEFAULT_POLICY, modeOf, type Policy } from '../config/policy.js';
+import { DEFAULT_POLICY, modeOf, type Policy, type RuleMode } from '../config/policy.js';
 import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, RuleContext, RuleInput } from './rule.js';
 
 type AnyObject = HandledObjects[HandledKind];
@@ -66,9 +66,29 @@ export const INTERNAL_ERROR_RULE = 'internal-error';
 /** Appended to a deny finding turned into a warning by ratcheting. */
 export const RATCHET_NOTE = ' (this predates this change, so the update is allowed; fix it when you can)';
 
+/** A rule that runs under the current policy, with the mode it runs in. */
+interface PlannedRule {
+  rule: AnyRule;
+  mode: Exclude<RuleMode, 'off'>;
+}
+
+/** The rules of one kind that run under a policy, in registry order: worked out once per policy, not per request. */
+interface KindPlan {
+  mutating: PlannedRule[];
+  validating: PlannedRule[];
+}
+
+/** A policy and the plans it gives, swapped together so a request sees one or the other. */
+interface Planned {
+  policy: Policy;
+  plans: ReadonlyMap<HandledKind, KindPlan>;
+}
+
+const NO_RULES: KindPlan = { mutating: [], validating: [] };
+
 export class Engine {
   private readonly byKind = new Map<HandledKind, AnyRule[]>();
-  private policy: Policy;
+  private current: Planned;
 
   constructor(
     readonly rules: readonly AnyRule[],
@@ -79,17 +99,29 @@ export class Engine {
       list.push(rule);
       this.byKind.set(rule.kind, list);
     }
-    this.policy = options.policy ?? DEFAULT_POLICY;
+    this.current = this.plan(options.policy ?? DEFAULT_POLICY);
   }
 
   /** Replaces the policy (a configuration reload); requests already running keep the old one. */
   setPolicy(policy: Policy): void {
-    this.policy = policy;
+    this.current = this.plan(policy);
+  }
+
+  private plan(policy: Policy): Planned {
+    const plans = new Map<HandledKind, KindPlan>();
+    for (const [kind, rules] of this.byKind) {
+      const planned = rules.flatMap((rule): PlannedRule[] => {
+        const mode = modeOf(policy, rule.id);
+        return mode === 'off' ? [] : [{ rule, mode }];
+      });
+      plans.set(kind, { mutating: planned.filter((p) => p.rule.mutate), validating: planned.filter((p) => p.rule.validate) });
+    }
+    return { policy, plans };
   }
 
   evaluate(req: EngineRequest, phase: Phase, state: ClusterState): Decision {
     const info = handledKind(req.group, req.kind);
-    const policy = this.policy;
+    const { policy, plans } = this.current;
     const base = { namespace: req.namespace, name: req.name, findings: [] as Finding[], patch: [] as PatchOperation[], mutations: [], audited: [] };
     if (!info || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) {
       return { ...base, handled: false, allowed: true };
@@ -105,7 +137,7 @@ export class Engine {
     if (!info.clusterScoped && policy.excludedNamespaces.includes(input.namespace)) {
       return { ...base, namespace: input.namespace, name: input.name, handled: false, allowed: true };
     }
-    const rules = (this.byKind.get(info.kind) ?? []).filter((r) => modeOf(policy, r.id) !== 'off');
+    const plan = plans.get(info.kind) ?? NO_RULES;
     const findings: Finding[] = [];
     const audited: Finding[] = [];
     const patch: PatchOperation[] = [];
@@ -113,24 +145,25 @@ export class Engine {
 
     if (phase !== 'validate') {
       let working: unknown;
-      for (const rule of rules) {
-        if (!rule.mutate) continue;
-        const missing = this.unsyncedNeeds(rule, state, input.object);
+      for (const { rule, mode } of plan.mutating) {
+        const missing = unsyncedNeeds(rule, state, input.object);
         if (missing) {
           findings.push(warn(rule.id, '', `not defaulted: the webhook is still reading ${missing} from the cluster; apply again in a few seconds`));
           continue;
         }
-        const m = this.guard(rule, () => callMutate(rule, input));
-        if ('error' in m) {
-          findings.push(m.error);
+        let m: Mutation;
+        try {
+          m = callMutate(rule, input);
+        } catch (err) {
+          findings.push(ruleFailed(rule, err));
           continue;
         }
-        this.collect(rule, policy, m.value.findings, findings, audited);
-        if (m.value.patch.length === 0) continue;
+        collect(rule, mode, m.findings, findings, audited);
+        if (m.patch.length === 0) continue;
         working ??= cloneJson(req.object);
-        fjp.applyPatch(working, m.value.patch, false, true);
-        for (const op of m.value.patch) patch.push(op);
-        mutations.push({ rule: rule.id, patch: m.value.patch });
+        fjp.applyPatch(working, m.patch, false, true);
+        for (const op of m.patch) patch.push(op);
+        mutations.push({ rule: rule.id, patch: m.patch });
         // Later rules see the patched object, as chained mutating webhooks would.
         const again = info.schema.safeParse(working);
         if (!again.success) {
@@ -141,48 +174,26 @@ export class Engine {
       }
     }
     if (phase !== 'mutate') {
-      for (const rule of rules) {
-        if (!rule.validate) continue;
-        const missing = this.unsyncedNeeds(rule, state, input.object);
+      for (const { rule, mode } of plan.validating) {
+        const missing = unsyncedNeeds(rule, state, input.object);
         if (missing) {
           const say = policy.unsynced === 'warn' ? warn : deny;
-          this.collect(rule, policy, [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)], findings, audited);
+          collect(rule, mode, [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)], findings, audited);
           continue;
         }
-        const v = this.guard(rule, () => callValidate(rule, input));
-        if ('error' in v) {
-          findings.push(v.error);
+        let found: Finding[];
+        try {
+          found = callValidate(rule, input);
+        } catch (err) {
+          findings.push(ruleFailed(rule, err));
           continue;
         }
-        const own = policy.ratcheting ? this.ratchet(rule, input, v.value) : v.value;
-        this.collect(rule, policy, own, findings, audited);
+        collect(rule, mode, policy.ratcheting ? ratchet(rule, input, found) : found, findings, audited);
       }
     }
     const allowed = !findings.some((f) => f.action === 'deny');
     // Messages quote user strings (names, versions, keys): on one line wherever they are printed.
     return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings: findings.map(oneLineFinding), patch, mutations, audited: audited.map(oneLineFinding) };
-  }
-
-  /** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */
-  private collect(rule: AnyRule, policy: Policy, all: Finding[], findings: Finding[], audited: Finding[]): void {
-    const from = capFindings(rule.id, all);
-    const mode = modeOf(policy, rule.id);
-    if (mode === 'audit') audited.push(...from);
-    else if (mode === 'warn') findings.push(...from.map((f) => (f.action === 'deny' ? { ...f, action: 'warn' as const } : f)));
-    else findings.push(...from);
-  }
-
-  /**
-   * Ratcheting: on UPDATE, a deny finding that the stored object already had
-   * (same rule, same field) becomes a warning, so an unrelated edit (scaling a
-   * nodeSet) of an object that predates the webhook is not blocked.
-   */
-  private ratchet(rule: AnyRule, input: RuleInput<AnyObject>, found: Finding[]): Finding[] {
-    if (input.operation !== 'UPDATE' || !input.oldObject || !found.some((f) => f.action === 'deny')) return found;
-    const old = this.guard(rule, () => callValidate(rule, { ...input, object: input.oldObject!, oldObject: input.oldObject }));
-    if ('error' in old) return found;
-    const before = new Set(old.value.filter((f) => f.action === 'deny').map((f) => f.field));
-    return found.map((f) => (f.action === 'deny' && before.has(f.field) ? { ...f, action: 'warn' as const, message: f.message + RATCHET_NOTE } : f));
   }
 
   private input(info: KindInfo, req: EngineRequest, object: AnyObject, oldObject: AnyObject | undefined, ctx: RuleContext): RuleInput<AnyObject> {
@@ -204,21 +215,45 @@ export class Engine {
     return object;
   }
 
-  /** The resources a rule needs that the state has not synced, as text; undefined when all are synced. */
-  private unsyncedNeeds(rule: AnyRule, state: ClusterState, object: AnyObject): string | undefined {
-    const needs = typeof rule.needs === 'function' ? (rule.needs as (o: AnyObject) => readonly StateResource[])(object) : (rule.needs ?? []);
-    const missing = needs.filter((r) => !state.isSynced(r));
-    return missing.length > 0 ? missing.map((r) => `${r}s`).join(' and ') : undefined;
-  }
+}
 
-  private guard<T>(rule: { id: string }, fn: () => T): { value: T } | { error: Finding } {
-    try {
-      return { value: fn() };
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      return { error: deny(INTERNAL_ERROR_RULE, '', `rule ${rule.id} failed (${reason}); this is a bug in remote-cluster-guard`) };
-    }
+/** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */
+function collect(rule: AnyRule, mode: PlannedRule['mode'], all: Finding[], findings: Finding[], audited: Finding[]): void {
+  if (all.length === 0) return;
+  const from = capFindings(rule.id, all);
+  if (mode === 'audit') audited.push(...from);
+  else if (mode === 'warn') findings.push(...from.map((f) => (f.action === 'deny' ? { ...f, action: 'warn' as const } : f)));
+  else findings.push(...from);
+}
+
+/**
+ * Ratcheting: on UPDATE, a deny finding that the stored object already had
+ * (same rule, same field) becomes a warning, so an unrelated edit (scaling a
+ * nodeSet) of an object that predates the webhook is not blocked.
+ */
+function ratchet(rule: AnyRule, input: RuleInput<AnyObject>, found: Finding[]): Finding[] {
+  if (input.operation !== 'UPDATE' || !input.oldObject || !found.some((f) => f.action === 'deny')) return found;
+  let old: Finding[];
+  try {
+    old = callValidate(rule, { ...input, object: input.oldObject, oldObject: input.oldObject });
+  } catch {
+    return found;
   }
+  const before = new Set(old.filter((f) => f.action === 'deny').map((f) => f.field));
+  return found.map((f) => (f.action === 'deny' && before.has(f.field) ? { ...f, action: 'warn' as const, message: f.message + RATCHET_NOTE } : f));
+}
+
+/** The resources a rule needs that the state has not synced, as text; undefined when all are synced. */
+function unsyncedNeeds(rule: AnyRule, state: ClusterState, object: AnyObject): string | undefined {
+  const needs = typeof rule.needs === 'function' ? (rule.needs as (o: AnyObject) => readonly StateResource[])(object) : rule.needs;
+  if (!needs || needs.every((r) => state.isSynced(r))) return undefined;
+  return needs.filter((r) => !state.isSynced(r)).map((r) => `${r}s`).join(' and ');
+}
+
+/** The finding made when a rule throws: a bug, reported (fail closed) rather than crashing the request. */
+function ruleFailed(rule: AnyRule, err: unknown): Finding {
+  const reason = err instanceof Error ? err.message : String(err);
+  return deny(INTERNAL_ERROR_RULE, '', `rule ${rule.id} failed (${reason}); this is a bug in remote-cluster-guard`);
 }
 
 /** At most this many findings per rule and request: a huge array of bad entries must not make a huge answer. */
