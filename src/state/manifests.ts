@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { visit } from 'jsonc-parser';
+import { createScanner, SyntaxKind } from 'jsonc-parser';
 import { LineCounter, parseAllDocuments, isMap, isSeq, type Node } from 'yaml';
 import { MemoryClusterState } from './memory-state.js';
 
@@ -106,7 +106,7 @@ export function loadManifests(paths: readonly string[]): ManifestDocument[] {
 
 /**
  * A `.json` file read with `JSON.parse`, its object (or the items of a `List`)
- * located by jsonc-parser's scanner for their line numbers: a 15 MiB state
+ * located by jsonc-parser's scanner (a token loop, no recursion) for their line numbers: a 15 MiB state
  * file then takes a fraction of a second and little memory, where the YAML
  * parser's document model takes seconds and a gigabyte. Undefined when the
  * text is not valid JSON, so the YAML path reports the error with its line.
@@ -119,38 +119,43 @@ export function parseJsonManifest(text: string, file: string): ManifestDocument[
     return undefined;
   }
   if (value === null || typeof value !== 'object') return [];
-  // Lines (1-based) of the top-level value and of each object in its top-level `items` array.
+  // Lines (1-based) of the top-level value and of each value in its top-level `items` array, from
+  // the scanner's tokens: a flat loop, where a recursive-descent walk overflows the stack on a
+  // deeply nested value that JSON.parse accepts.
   let topLine = 1;
   const itemLines: number[] = [];
   let depth = 0;
-  let itemsNext = false;
-  let inItems = false;
-  const begin = (line: number) => {
-    if (depth === 0) topLine = line + 1;
-    else if (inItems && depth === 2) itemLines.push(line + 1);
-  };
-  visit(text, {
-    onObjectBegin: (_offset, _length, line) => {
-      begin(line);
-      depth++;
-    },
-    onObjectEnd: () => void depth--,
-    onArrayBegin: (_offset, _length, line) => {
-      begin(line);
-      if (depth === 1 && itemsNext) inItems = true;
-      depth++;
-    },
-    onArrayEnd: () => {
-      depth--;
-      if (depth === 1) inItems = false;
-    },
-    onObjectProperty: (property) => {
-      if (depth === 1) itemsNext = property === 'items';
-    },
-    onLiteralValue: (_value, _offset, _length, line) => {
-      if (inItems && depth === 2) itemLines.push(line + 1);
-    },
-  });
+  let expectKey = false; // in the top-level object: the next string is a property name
+  let itemsNext = false; // the top-level property being read is `items`
+  let inItems = false; // inside the top-level `items` array
+  const scanner = createScanner(text, true);
+  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    const line = scanner.getTokenStartLine() + 1;
+    switch (token) {
+      case SyntaxKind.OpenBraceToken:
+      case SyntaxKind.OpenBracketToken:
+        if (depth === 0) topLine = line;
+        else if (inItems && depth === 2) itemLines.push(line);
+        if (token === SyntaxKind.OpenBracketToken && depth === 1 && itemsNext) inItems = true;
+        depth++;
+        if (depth === 1) expectKey = token === SyntaxKind.OpenBraceToken;
+        break;
+      case SyntaxKind.CloseBraceToken:
+      case SyntaxKind.CloseBracketToken:
+        depth--;
+        if (depth === 1) inItems = false;
+        break;
+      case SyntaxKind.CommaToken:
+        if (depth === 1) expectKey = true;
+        break;
+      case SyntaxKind.ColonToken:
+        if (depth === 1) expectKey = false;
+        break;
+      default:
+        if (depth === 1 && expectKey && token === SyntaxKind.StringLiteral) itemsNext = scanner.getTokenValue() === 'items';
+        else if (inItems && depth === 2) itemLines.push(line);
+    }
+  }
   const kind = (value as { kind?: unknown }).kind;
   const items = (value as { items?: unknown }).items;
   if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items)) {

@@ -56,12 +56,23 @@ describe('parseJsonManifest (the fast path for .json files)', () => {
     ['a single object after blank lines', '\n\n' + JSON.stringify(cm('solo'), null, 4)],
     ['a compact one-line List', JSON.stringify(list([cm('a'), cm('b')]))],
     ['an empty List', JSON.stringify(list([]))],
+    ['"items" as a value and as a nested key before the real items', JSON.stringify({ apiVersion: 'v1', note: 'items', meta: { items: [cm('no')] }, kind: 'List', items: [cm('a'), cm('b')] }, null, 2)],
+    ['items before kind, with escaped keys', '{\n"items": [\n{"kind": "ConfigMap", "metadata": {"name": "a"}},\n\n{"kind": "ConfigMap", "metadata": {"name": "b"}}],\n"n\\u0061me": "x", "kind": "List"}'],
   ];
   for (const [what, text] of shapes) {
     it(`gives the objects and lines the YAML parser gives: ${what}`, () => {
       assert.deepEqual(parseJsonManifest(text, 'f.json'), parseManifests(text, 'f.json'));
     });
   }
+
+  it('reads a value nested 200,000 deep without exhausting the stack (JSON.parse accepts it)', () => {
+    const depth = 200_000;
+    const deep = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const text = `{"apiVersion": "v1", "kind": "List", "items": [\n${JSON.stringify(cm('first'))},\n{"kind": "Deep", "x": ${deep}}]}`;
+    const docs = parseJsonManifest(text, 'deep.json');
+    assert.deepEqual(docs?.map((d) => d.line), [2, 3]);
+    assert.equal((docs?.[1]?.object as { kind: string }).kind, 'Deep');
+  });
 
   it('leaves invalid JSON to the YAML path, which reports the line', () => {
     assert.equal(parseJsonManifest('{"kind": "ConfigMap",\n "x": }', 'bad.json'), undefined);
