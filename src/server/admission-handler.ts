@@ -19,6 +19,7 @@ import { logDecision } from '../log/decision-log.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from './metrics.js';
 import { sendJson, sendStatus } from './status.js';
+import type { TurnBatch } from './turn-batch.js';
 
 export interface AdmissionDeps {
   engine: Engine;
@@ -26,8 +27,12 @@ export interface AdmissionDeps {
   log: Logger;
   /** Largest accepted body in bytes; larger ones get 413. */
   maxBodyBytes: number;
-  /** Loads into the state what a request needs and no watch delivers (live state only); must not throw. */
-  prepare?: (request: AdmissionRequest) => Promise<void>;
+  /**
+   * Loads into the state what a request needs and no watch delivers (live
+   * state only): undefined when nothing is missing, the usual case, else a
+   * promise that never rejects. Must not throw.
+   */
+  prepare?: (request: AdmissionRequest) => Promise<void> | undefined;
   metrics?: Metrics;
   /** Where decisions are logged; the process logger when unset. */
   decisionLog?: Logger;
@@ -46,15 +51,16 @@ function bodyError(err: HttpError, limit: number): { code: number; reason: strin
 }
 
 /**
- * The handler of one admission endpoint. It answers from raw-body's callback,
- * without a promise hop when no `prepare` step is configured: the answer is
- * written in the same tick the body ends, as a bare node:https server does.
+ * The handler of one admission endpoint. Once raw-body has the whole body, the
+ * request is parsed and answered in `batch` with the others of the same
+ * event-loop turn (turn-batch.ts); only a request whose `prepare` step has to
+ * fetch something waits for it. The reported duration runs from the end of
+ * the body to the answer, the wait for the batch included.
  */
-export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionDeps) {
+export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionDeps, batch: TurnBatch) {
   const path = `/${phase}`;
 
-  const answer = (res: ServerResponse, request: AdmissionRequest): void => {
-    const started = process.hrtime.bigint();
+  const answer = (res: ServerResponse, request: AdmissionRequest, started: number): void => {
     let response: AdmissionResponse;
     try {
       const decision = deps.engine.evaluate(
@@ -72,7 +78,7 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
       );
       response = admissionResponse(request.uid, decision);
       logDecision(deps.decisionLog ?? deps.log, { uid: request.uid, path, request, decision });
-      deps.metrics?.observe(path, request.kind.kind, request.operation, decision, Number(process.hrtime.bigint() - started) / 1e9);
+      deps.metrics?.observe(path, request.kind.kind, request.operation, decision, (performance.now() - started) / 1000);
     } catch (err) {
       deps.log.error({ uid: request.uid, path, err: err instanceof Error ? err.message : String(err) }, 'admission evaluation failed');
       response = errorResponse(request.uid, 'remote-cluster-guard could not evaluate this request; see the webhook log');
@@ -94,15 +100,19 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
         if (e.code === 413) res.setHeader('connection', 'close');
         return sendStatus(res, e.code, e.reason);
       }
-      const parsed = parseAdmissionReview(body);
-      if (!parsed.ok) return sendStatus(res, 400, parsed.reason);
-      const { request } = parsed;
-      if (!deps.prepare) return answer(res, request);
-      // prepare never rejects by contract; answering on rejection too keeps that a promise, not an assumption.
-      deps.prepare(request).then(
-        () => answer(res, request),
-        () => answer(res, request),
-      );
+      const started = performance.now();
+      batch.add(() => {
+        const parsed = parseAdmissionReview(body);
+        if (!parsed.ok) return sendStatus(res, 400, parsed.reason);
+        const { request } = parsed;
+        const pending = deps.prepare?.(request);
+        if (!pending) return answer(res, request, started);
+        // prepare never rejects by contract; answering on rejection too keeps that a promise, not an assumption.
+        pending.then(
+          () => answer(res, request, started),
+          () => answer(res, request, started),
+        );
+      });
     });
   };
 }

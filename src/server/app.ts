@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { admissionHandler, type AdmissionDeps } from './admission-handler.js';
 import { statusBody } from './status.js';
+import { TurnBatch } from './turn-batch.js';
 
 export interface AppDeps extends AdmissionDeps {
   /** Readiness: the state has synced and the server is not shutting down. */
@@ -39,8 +40,10 @@ export function createExpressApp(deps: AppDeps): Express {
 
 /** The request listener for node:https (and supertest): admission paths first, express for the rest. */
 export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const validate = admissionHandler('validate', deps);
-  const mutate = admissionHandler('mutate', deps);
+  // One batch for both endpoints: requests of the same turn are answered together whatever their path.
+  const batch = new TurnBatch((err) => deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'admission answer failed'));
+  const validate = admissionHandler('validate', deps, batch);
+  const mutate = admissionHandler('mutate', deps, batch);
   const app = createExpressApp(deps);
   return (req, res) => {
     const path = (req.url ?? '').split('?', 1)[0];

@@ -15,6 +15,8 @@ import { asJson } from './sources.js';
 export class ConfigMapFetcher {
   /** key → time (ms) the ConfigMap (or its absence) was last read from the API server */
   private readonly fetchedAt = new Map<string, number>();
+  /** key → the fetch under way */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly core: CoreV1Api,
@@ -24,12 +26,26 @@ export class ConfigMapFetcher {
     private readonly timeoutMs = 2_000,
   ) {}
 
-  /** Makes sure the state's copy of ConfigMap `key` is at most `ttlMs` old; errors leave the state as it was. */
-  async ensure(key: ObjectKey, watched: (key: ObjectKey) => boolean): Promise<void> {
-    if (watched(key)) return;
+  /**
+   * Makes sure the state's copy of ConfigMap `key` is at most `ttlMs` old:
+   * undefined when it already is (or a watch keeps it), else a promise of the
+   * fetch, shared by the requests that ask meanwhile. Never rejects; errors
+   * leave the state as it was.
+   */
+  ensure(key: ObjectKey, watched: (key: ObjectKey) => boolean): Promise<void> | undefined {
+    if (watched(key)) return undefined;
     const id = formatKey(key);
     const at = this.fetchedAt.get(id);
-    if (at !== undefined && Date.now() - at < this.ttlMs) return;
+    if (at !== undefined && Date.now() - at < this.ttlMs) return undefined;
+    let fetching = this.inFlight.get(id);
+    if (!fetching) {
+      fetching = this.fetch(key, id).finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, fetching);
+    }
+    return fetching;
+  }
+
+  private async fetch(key: ObjectKey, id: string): Promise<void> {
     try {
       const cm = await Promise.race([
         this.core.readNamespacedConfigMap({ name: key.name, namespace: key.namespace }),

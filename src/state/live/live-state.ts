@@ -79,15 +79,20 @@ export class LiveState {
     return pending.length === 0 ? { ready: true } : { ready: false, reason: `state not synced: ${pending.join(', ')}` };
   }
 
-  /** Fetches what a request needs that no watch delivers (a named transport CA ConfigMap). */
-  async prepare(request: AdmissionRequest): Promise<void> {
-    if (request.kind.group !== ELASTICSEARCH_GROUP || request.kind.kind !== 'Elasticsearch') return;
+  /**
+   * Fetches what a request needs that no watch delivers (a named transport CA
+   * ConfigMap): undefined when nothing is missing or stale, so the request is
+   * answered at once; else a promise that settles when the fetch has (never
+   * rejecting).
+   */
+  prepare(request: AdmissionRequest): Promise<void> | undefined {
+    if (request.kind.group !== ELASTICSEARCH_GROUP || request.kind.kind !== 'Elasticsearch') return undefined;
     const obj = request.object as { metadata?: { namespace?: unknown }; spec?: { transport?: { tls?: { certificateAuthorities?: { configMapName?: unknown } } } } } | undefined;
     const name = obj?.spec?.transport?.tls?.certificateAuthorities?.configMapName;
     const namespace = typeof obj?.metadata?.namespace === 'string' && obj.metadata.namespace ? obj.metadata.namespace : request.namespace;
-    if (typeof name !== 'string' || !name || !namespace) return;
+    if (typeof name !== 'string' || !name || !namespace) return undefined;
     const watched = (key: { namespace: string; name: string }) => this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_FOR_LABEL] !== undefined;
-    await this.fetcher.ensure({ namespace, name }, watched);
+    return this.fetcher.ensure({ namespace, name }, watched);
   }
 
   async stop(): Promise<void> {
