@@ -321,7 +321,7 @@ export function renderResults(): string {
     '',
     goals.length ? table(['goal', 'target', 'measured', 'verdict'], goals) : '_No results yet._',
     '',
-    'Throughput ratio: the servers are CPU-bound, and the ratio follows the server CPU time per request (both columns in part 1). Where the webhook\'s time goes and why 0.7 is out of reach without changing the rules: see Optimisations at the end.',
+    'Throughput ratio: the servers are CPU-bound, and the ratio follows the server CPU time per request (both columns in part 1). Where the webhook\'s time goes, why it is several times what in-process timings show, and how answering per event-loop turn brought the ratio to about 0.7: see Optimisations at the end. The bare server\'s own throughput varies by about ±15 % between identical rounds (part 1), which bounds how precisely a median ratio can be read.',
     '',
     ...sections,
     '## Optimisations',
