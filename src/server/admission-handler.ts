@@ -93,7 +93,8 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
       req.resume();
       return sendStatus(res, 415, 'content-type must be application/json');
     }
-    getRawBody(req, { limit: deps.maxBodyBytes, encoding: 'utf-8' }, (err, body) => {
+    // The body as bytes, decoded once at the end (invalid UTF-8 becomes U+FFFD, as a streaming decoder would make it).
+    getRawBody(req, { limit: deps.maxBodyBytes }, (err, bytes) => {
       if (err) {
         const e = bodyError(err as HttpError, deps.maxBodyBytes);
         // Stop reading an oversized body: the connection is closed after the answer.
@@ -102,7 +103,7 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
       }
       const started = performance.now();
       batch.add(() => {
-        const parsed = parseAdmissionReview(body);
+        const parsed = parseAdmissionReview(bytes.toString('utf8'));
         if (!parsed.ok) return sendStatus(res, 400, parsed.reason);
         const { request } = parsed;
         const pending = deps.prepare?.(request);

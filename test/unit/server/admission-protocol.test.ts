@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import request from 'supertest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Engine } from '../../../src/engine/engine.js';
 import { deny, warn } from '../../../src/engine/finding.js';
 import type { Rule } from '../../../src/engine/rule.js';
@@ -181,5 +183,41 @@ describe('admission protocol', () => {
     await request(makeApp().listener).get('/readyz').expect(200, 'ok');
     const res = await request(makeApp({ ready: false }).listener).get('/readyz').expect(503);
     assert.match(res.text, /state not synced/);
+  });
+
+  it('decodes the body once it is whole: a character split across packets arrives intact, invalid UTF-8 becomes U+FFFD', async () => {
+    const { listener } = makeApp();
+    const server = http.createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    /** Sends `parts` as separate writes, a turn apart, and resolves with the parsed answer. */
+    const post = (parts: Buffer[]) =>
+      new Promise<{ status: number; body: { response: { uid: string; allowed: boolean } } }>((resolve, reject) => {
+        const req = http.request({ port, host: '127.0.0.1', path: '/validate', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.concat(parts).length } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        });
+        req.on('error', reject);
+        const write = (i: number) => (i === parts.length ? req.end() : req.write(parts[i], () => setTimeout(() => write(i + 1), 5)));
+        write(0);
+      });
+    try {
+      const text = Buffer.from(JSON.stringify(reviewOf(es('good'), { uid: 'uid-ü-✓' })));
+      const at = text.indexOf(Buffer.from('✓')) + 1; // inside the three bytes of ✓
+      const split = await post([text.subarray(0, at), text.subarray(at)]);
+      assert.equal(split.status, 200);
+      assert.equal(split.body.response.uid, 'uid-ü-✓');
+      const marker = Buffer.from('uid-X');
+      const bad = Buffer.from(JSON.stringify(reviewOf(es('good'), { uid: 'uid-X' })));
+      const i = bad.indexOf(marker) + 4;
+      bad[i] = 0xff; // not UTF-8
+      const invalid = await post([bad]);
+      assert.equal(invalid.status, 200);
+      assert.equal(invalid.body.response.uid, 'uid-\ufffd');
+      assert.equal(invalid.body.response.allowed, true);
+    } finally {
+      server.close();
+    }
   });
 });
