@@ -239,6 +239,15 @@ describe('operations', () => {
     assertOk(await apply(es('ns-one', 'after-rotation-ok', '8.16.1')));
   });
 
+  it('resumes its watches after the kube-apiserver restarts: an object created afterwards reaches the live state', async () => {
+    const before = stateCount(await metrics(), 'IPPool');
+    await cluster.restartApiServer();
+    assertOk(await apply(pool('after-restart', '10.88.0.0/16', { vxlanMode: 'Never' })));
+    // The informers retry with a jittered backoff of 1 s doubling up to 30 s.
+    await hook.waitForMetrics((t) => stateCount(t, 'IPPool') === before + 1, 'the pool created after the restart in the state', 90_000);
+    assertDenied(await apply(pool('overlaps-after-restart', '10.88.128.0/17')), 'calico-pool-overlap', /after-restart \(10\.88\.0\.0\/16\)/);
+  });
+
   it('with the webhook stopped, failurePolicy Fail from deploy/ rejects writes of the guarded kinds only', async () => {
     await hook.stop();
     const r = await apply(es('ns-one', 'while-down', '8.16.1'));

@@ -61,6 +61,12 @@ export interface TestCluster {
   /** Last `lines` lines of both logs, for failure messages. */
   logTail(lines?: number): string;
   stop(): Promise<void>;
+  /**
+   * Stops kube-apiserver (SIGTERM, as a control-plane upgrade would) and starts
+   * it again on the same port with the same etcd and credentials; resolves once
+   * it is ready. Every client's watch is cut in between.
+   */
+  restartApiServer(): Promise<void>;
   kubectlRun(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
 }
 
@@ -524,10 +530,19 @@ async function startOnce(
     procs.push(startProcess('kube-apiserver', apiserverBin, args, logs.apiserver));
 
     const auth = { Authorization: `Bearer ${token}` };
-    await waitFor(`kube-apiserver ${server}/readyz`, deadline, procs, async () => {
-      const r = await httpGet(`${server}/readyz`, auth);
-      return r.status === 200 && r.body.trim() === 'ok';
-    });
+    const apiserverReady = (by: number) =>
+      waitFor(`kube-apiserver ${server}/readyz`, by, procs, async () => {
+        const r = await httpGet(`${server}/readyz`, auth);
+        return r.status === 200 && r.body.trim() === 'ok';
+      });
+    await apiserverReady(deadline);
+    const restartApiServer = async () => {
+      const i = procs.findIndex((p) => p.name === 'kube-apiserver');
+      await stopProcess(procs[i]!);
+      fs.appendFileSync(logs.apiserver, '\n[harness] restarting kube-apiserver\n');
+      procs[i] = startProcess('kube-apiserver', apiserverBin, args, logs.apiserver);
+      await apiserverReady(Date.now() + startTimeout);
+    };
     await waitFor('namespace "default"', deadline, procs, async () => {
       const r = await httpGet(`${server}/api/v1/namespaces/default`, auth);
       return r.status === 200;
@@ -603,7 +618,7 @@ async function startOnce(
         child.stdin.end(ko.input ?? '');
       });
 
-    return { server, kubeconfig, kubectl, binDir, workDir, token, caFile, logs, logTail, stop, kubectlRun };
+    return { server, kubeconfig, kubectl, binDir, workDir, token, caFile, logs, logTail, stop, restartApiServer, kubectlRun };
   } catch (e) {
     const err = e as Error;
     const msg = `startTestCluster: ${err.message}\n${logTail(40)}`;
