@@ -164,16 +164,22 @@ export async function startServe(o: ServeOptions): Promise<ServerProcess> {
   return p;
 }
 
-/** CPU time (user + system) a process has used so far, in ms (from /proc/<pid>/stat; 10 ms resolution). */
-export function cpuTimeMs(pid: number): number {
+/** User and system CPU time a process has used so far, in ms (from /proc/<pid>/stat; 10 ms resolution); NaN when unreadable. */
+export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf-8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    return { userMs: (Number(fields[11]) * 1000) / CLK_TCK, systemMs: (Number(fields[12]) * 1000) / CLK_TCK };
   } catch {
-    return Number.NaN;
+    return { userMs: Number.NaN, systemMs: Number.NaN };
   }
+}
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export function cpuTimeMs(pid: number): number {
+  const { userMs, systemMs } = cpuTimes(pid);
+  return userMs + systemMs;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */

@@ -4,21 +4,7 @@
  *
  *   node --import tsx bench/tools/cpuprofile-top.ts <file.cpuprofile> [limit] [inclusive-filter]
  */
-import { readFileSync } from 'node:fs';
-
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount: number;
-  children?: number[];
-}
-interface Profile {
-  nodes: Node[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
+import { readCpuProfile, selfTimes, shortUrl, type ProfileNode } from '../lib/cpuprofile.js';
 
 const [file, limitText, filter] = process.argv.slice(2);
 if (!file) {
@@ -26,20 +12,12 @@ if (!file) {
   process.exit(2);
 }
 const limit = Number(limitText ?? 30);
-const profile = JSON.parse(readFileSync(file, 'utf-8')) as Profile;
+const profile = readCpuProfile(file);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const selfUs = selfTimes(profile);
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
-function shortUrl(url: string): string {
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) return url.slice(nm + 13).split('/').slice(0, url.slice(nm + 13).startsWith('@') ? 2 : 1).join('/');
-  const src = url.indexOf('/src/');
-  if (src >= 0) return url.slice(src + 1);
-  return url.replace(/^file:\/\//, '') || '(native)';
-}
-function label(n: Node): string {
+function label(n: ProfileNode): string {
   const f = n.callFrame;
   return `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}${f.url ? ':' + (f.lineNumber + 1) : ''}`;
 }

@@ -10,13 +10,14 @@
  *
  * Run `npx tsc -p bench/tsconfig.build.json` first.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { baseStateObjects, benchBodies, writeList } from '../lib/bodies.js';
 import { writeBenchCerts } from '../lib/certs.js';
 import { throughput } from '../lib/load.js';
-import { startBare, startServe } from '../lib/procs.js';
+import { readCpuProfile, selfTimes, shortUrl, type ProfileNode } from '../lib/cpuprofile.js';
+import { cpuTimes, startBare, startServe } from '../lib/procs.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--profile');
 const profile = process.argv.includes('--profile');
@@ -37,46 +38,34 @@ const proc =
     ? await startBare('bare', certs, dir, flags)
     : await startServe({ name: 'webhook', tls: certs, logDir: dir, state: [writeList(join(dir, 'state.json'), baseStateObjects())], nodeFlags: flags });
 
-/** User and system CPU time of the server so far, ms (clock ticks of 10 ms). */
-function cpu(): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf-8').split(') ')[1]!.split(' ');
-  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
-}
-
 const target = { port: proc.port, path: endpoint === 'bare' ? '/' : `/${endpoint}`, ca: certs.ca };
 const warm = await throughput(target, body.text, CONNECTIONS, 2);
-const c0 = cpu();
+const c0 = cpuTimes(proc.pid);
 const r = await throughput(target, body.text, CONNECTIONS, Number(secondsText));
-const c1 = cpu();
+const c1 = cpuTimes(proc.pid);
 await proc.stop();
 const perRequest = (ms: number) => ((ms * 1000) / r.total).toFixed(1);
 console.log(
-  `${endpoint} ${bodyId}: ${r.rps.toFixed(0)} req/s; CPU per request ${perRequest(c1.user - c0.user + c1.system - c0.system)} µs ` +
-    `(user ${perRequest(c1.user - c0.user)}, system ${perRequest(c1.system - c0.system)})`,
+  `${endpoint} ${bodyId}: ${r.rps.toFixed(0)} req/s; CPU per request ${perRequest(c1.userMs - c0.userMs + c1.systemMs - c0.systemMs)} µs ` +
+    `(user ${perRequest(c1.userMs - c0.userMs)}, system ${perRequest(c1.systemMs - c0.systemMs)})`,
 );
 
 if (profile) {
-  interface ProfileNode {
-    id: number;
-    callFrame: { functionName: string; url: string };
-  }
   const file = readdirSync(profDir)[0]!;
-  const p = JSON.parse(readFileSync(join(profDir, file), 'utf-8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const p = readCpuProfile(join(profDir, file));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  /** Where a sample's time goes: a package, a project file, or a node: function; undefined for idle time. */
   const where = (n: ProfileNode): string | undefined => {
     const { functionName: fn, url } = n.callFrame;
     if (fn === '(idle)') return undefined;
     if (!url) return fn || '(native)';
-    if (url.includes('node_modules/')) return url.split('node_modules/').pop()!.split('/')[0]!;
-    if (url.includes('/src/')) return `src/${url.split('/src/').pop()}`;
-    if (url.startsWith('node:')) return `${url} ${fn}`;
-    return url.split('/').pop()!;
+    return url.startsWith('node:') ? `${url} ${fn}` : shortUrl(url);
   };
   const self = new Map<string, number>();
-  p.samples.forEach((id, i) => {
+  for (const [id, us] of selfTimes(p)) {
     const k = where(byId.get(id)!);
-    if (k) self.set(k, (self.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
-  });
+    if (k) self.set(k, (self.get(k) ?? 0) + us);
+  }
   // The profile covers the whole process (start-up and warm-up included): per request of both runs.
   const requests = warm.total + r.total;
   const busy = [...self.values()].reduce((a, b) => a + b, 0);
