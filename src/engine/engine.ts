@@ -214,7 +214,6 @@ export class Engine {
     if (!info.clusterScoped && !object.metadata.namespace) object.metadata.namespace = namespace;
     return object;
   }
-
 }
 
 /** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */

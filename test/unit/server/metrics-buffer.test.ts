@@ -7,20 +7,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FLUSH_EVERY, Metrics } from '../../../src/server/metrics.js';
 import { deny, warn } from '../../../src/engine/finding.js';
+import { sample } from '../operations/support.js';
 
 const ALLOWED = { allowed: true, findings: [], audited: [] };
 const DENIED = { allowed: false, findings: [deny('es-remote-ref', 'spec.remoteClusters[0].name', 'x'), warn('es-transport-ca', '', 'y')], audited: [warn('es-remote-version', '', 'z')] };
 
-/** A sample from the registry (histogram series are named by `metricName`: `_count`, `_bucket`). */
-async function sampleOf(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  for (const metric of await metrics.registry.getMetricsAsJSON()) {
-    for (const v of metric.values as { metricName?: string; labels: Record<string, string | number>; value: number }[]) {
-      if ((v.metricName ?? metric.name) !== name) continue;
-      if (Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)) return v.value;
-    }
-  }
-  return undefined;
-}
+/** One sample of the registry's text exposition, as a scrape reads it. */
+const sampleOf = async (metrics: Metrics, name: string, labels: Record<string, string>) => sample(await metrics.registry.metrics(), name, labels);
 
 describe('metrics buffer', () => {
   it('a scrape sees requests recorded below the flush threshold, findings and durations included', async () => {
