@@ -13,35 +13,40 @@
  * Values are compared by identity on removal: insert an object, remove the
  * same object.
  */
-import { FAMILY_WIDTH, maskBits, type Cidr, type IpFamily } from './cidr.js';
+import type { Cidr, IpFamily } from './cidr.js';
 
+/**
+ * Keys are the blocks' prefix bits as `0`/`1` strings (`Cidr.prefix`), so a
+ * walk compares strings and allocates nothing per step (the BigInt form
+ * allocated at every shift and mask: about 2 KB per IPPool request).
+ */
 interface TrieNode<T> {
-  /** Network bits of this node's block (masked to `len`). */
-  bits: bigint;
-  len: number;
+  /** Prefix bits of this node's block; its length is the block's prefix length. */
+  prefix: string;
   values: T[];
-  /** Children by the bit at position `len`; each child's block lies within this node's. */
+  /** Children by the bit after this node's prefix; each child's block lies within this node's. */
   children: [TrieNode<T> | undefined, TrieNode<T> | undefined];
 }
 
-function newNode<T>(bits: bigint, len: number, values: T[] = []): TrieNode<T> {
-  return { bits, len, values, children: [undefined, undefined] };
+function newNode<T>(prefix: string, values: T[] = []): TrieNode<T> {
+  return { prefix, values, children: [undefined, undefined] };
 }
 
-/** Bit `i` (0 = most significant) of a `width`-bit integer. */
-function bitAt(bits: bigint, width: number, i: number): 0 | 1 {
-  return ((bits >> BigInt(width - 1 - i)) & 1n) === 1n ? 1 : 0;
+/** Bit `i` of a prefix string. */
+function bitAt(prefix: string, i: number): 0 | 1 {
+  return prefix.charCodeAt(i) === 49 /* '1' */ ? 1 : 0;
 }
 
-/** Length of the common leading bits of two `width`-bit integers, at most `max`. */
-function commonPrefixLength(a: bigint, b: bigint, width: number, max: number): number {
-  const diff = a ^ b;
-  if (diff === 0n) return max;
-  return Math.min(width - diff.toString(2).length, max);
+/** Length of the common leading bits of two prefixes. */
+function commonPrefixLength(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
 }
 
 export class CidrTrie<T> {
-  private readonly roots: Record<IpFamily, TrieNode<T>> = { 4: newNode(0n, 0), 6: newNode(0n, 0) };
+  private readonly roots: Record<IpFamily, TrieNode<T>> = { 4: newNode(''), 6: newNode('') };
   private count = 0;
 
   /** Number of values held. */
@@ -50,41 +55,40 @@ export class CidrTrie<T> {
   }
 
   insert(cidr: Cidr, value: T): void {
-    const width = FAMILY_WIDTH[cidr.family];
-    const { bits, prefixLength: len } = cidr;
+    const key = cidr.prefix;
     this.count++;
     let parent = this.roots[cidr.family];
-    if (len === 0) {
+    if (key.length === 0) {
       parent.values.push(value);
       return;
     }
     for (;;) {
-      const b = bitAt(bits, width, parent.len);
+      const b = bitAt(key, parent.prefix.length);
       const child = parent.children[b];
       if (!child) {
-        parent.children[b] = newNode(bits, len, [value]);
+        parent.children[b] = newNode(key, [value]);
         return;
       }
-      const common = commonPrefixLength(bits, child.bits, width, Math.min(len, child.len));
-      if (common === child.len) {
-        if (child.len === len) {
+      const common = commonPrefixLength(key, child.prefix);
+      if (common === child.prefix.length) {
+        if (common === key.length) {
           child.values.push(value);
           return;
         }
         parent = child;
         continue;
       }
-      if (common === len) {
+      if (common === key.length) {
         // The new block is a supernet of the child: it goes between parent and child.
-        const node = newNode(bits, len, [value]);
-        node.children[bitAt(child.bits, width, len)] = child;
+        const node = newNode(key, [value]);
+        node.children[bitAt(child.prefix, common)] = child;
         parent.children[b] = node;
         return;
       }
       // The new block and the child diverge after `common` bits: a branch node splits them.
-      const branch = newNode<T>(maskBits(bits, width, common), common);
-      branch.children[bitAt(bits, width, common)] = newNode(bits, len, [value]);
-      branch.children[bitAt(child.bits, width, common)] = child;
+      const branch = newNode<T>(key.slice(0, common));
+      branch.children[bitAt(key, common)] = newNode(key, [value]);
+      branch.children[bitAt(child.prefix, common)] = child;
       parent.children[b] = branch;
       return;
     }
@@ -92,17 +96,16 @@ export class CidrTrie<T> {
 
   /** Removes `value` inserted under `cidr`; false when it is not there. */
   remove(cidr: Cidr, value: T): boolean {
-    const width = FAMILY_WIDTH[cidr.family];
-    const { bits, prefixLength: len } = cidr;
+    const key = cidr.prefix;
     const path: TrieNode<T>[] = [this.roots[cidr.family]];
     let node = path[0]!;
-    while (node.len < len) {
-      const child = node.children[bitAt(bits, width, node.len)];
-      if (!child || child.len > len || maskBits(bits, width, child.len) !== child.bits) return false;
+    while (node.prefix.length < key.length) {
+      const child = node.children[bitAt(key, node.prefix.length)];
+      if (!child || !key.startsWith(child.prefix)) return false;
       node = child;
       path.push(node);
     }
-    if (node.bits !== bits) return false;
+    if (node.prefix !== key) return false;
     const i = node.values.indexOf(value);
     if (i < 0) return false;
     node.values.splice(i, 1);
@@ -122,43 +125,25 @@ export class CidrTrie<T> {
   }
 
   /**
-   * `overlapping(cidr)`, each value paired with whether some value satisfying
-   * `isMarker` sits on a block containing (or equal to) the value's own block.
-   * Computed during the same walk (the flag is carried down the path and the
-   * subtree), so it costs no second lookup per value: the store uses it to
-   * tell pools lying within a declared remote CIDR.
+   * `overlapping(cidr)`, each value given to `result` with whether some value
+   * satisfying `isMarker` sits on a block containing (or equal to) the
+   * value's own block. Computed during the same walk (the flag is carried
+   * down the path and the subtree), so it costs no second lookup per value:
+   * the store uses it to tell pools lying within a declared remote CIDR.
    */
-  overlappingMarked(cidr: Cidr, isMarker: (value: T) => boolean): [T, boolean][] {
-    const width = FAMILY_WIDTH[cidr.family];
-    const { bits, prefixLength: len } = cidr;
-    const out: [T, boolean][] = [];
-    const visit = (n: TrieNode<T>, markedAbove: boolean): boolean => {
-      const marked = markedAbove || n.values.some(isMarker);
-      for (const v of n.values) out.push([v, marked]);
-      return marked;
-    };
-    const subtree = (root: TrieNode<T>, markedAbove: boolean) => {
-      const stack: [TrieNode<T>, boolean][] = [[root, markedAbove]];
-      while (stack.length > 0) {
-        const [n, above] = stack.pop()!;
-        const marked = visit(n, above);
-        if (n.children[0]) stack.push([n.children[0], marked]);
-        if (n.children[1]) stack.push([n.children[1], marked]);
-      }
-    };
+  overlappingMarked<R>(cidr: Cidr, isMarker: (value: T) => boolean, result: (value: T, marked: boolean) => R): R[] {
+    const key = cidr.prefix;
+    const out: R[] = [];
     let marked = false;
     let node: TrieNode<T> | undefined = this.roots[cidr.family];
     while (node) {
-      if (node.len <= len) {
-        if (maskBits(bits, width, node.len) !== node.bits) break;
-        if (node.len === len) {
-          subtree(node, marked);
-          break;
-        }
-        marked = visit(node, marked);
-        node = node.children[bitAt(bits, width, node.len)];
+      if (node.prefix.length < key.length) {
+        if (!key.startsWith(node.prefix)) break;
+        marked = visitMarked(node, marked, isMarker, result, out);
+        node = node.children[bitAt(key, node.prefix.length)];
       } else {
-        if (maskBits(node.bits, width, len) === bits) subtree(node, marked);
+        // At or below the queried depth: the whole subtree lies within `cidr`, or none of it does.
+        if (node.prefix.startsWith(key)) subtreeMarked(node, marked, isMarker, result, out);
         break;
       }
     }
@@ -166,23 +151,21 @@ export class CidrTrie<T> {
   }
 
   private walk(cidr: Cidr, withSubnets: boolean): T[] {
-    const width = FAMILY_WIDTH[cidr.family];
-    const { bits, prefixLength: len } = cidr;
+    const key = cidr.prefix;
     const out: T[] = [];
     let node: TrieNode<T> | undefined = this.roots[cidr.family];
     while (node) {
-      if (node.len <= len) {
-        if (maskBits(bits, width, node.len) !== node.bits) break;
-        if (node.len === len) {
+      if (node.prefix.length < key.length) {
+        if (!key.startsWith(node.prefix)) break;
+        out.push(...node.values);
+        node = node.children[bitAt(key, node.prefix.length)];
+      } else {
+        if (node.prefix === key) {
           if (withSubnets) collect(node, out);
           else out.push(...node.values);
-          break;
+        } else if (withSubnets && node.prefix.startsWith(key)) {
+          collect(node, out);
         }
-        out.push(...node.values);
-        node = node.children[bitAt(bits, width, node.len)];
-      } else {
-        // Below the queried depth: the whole subtree lies within `cidr`, or none of it does.
-        if (withSubnets && maskBits(node.bits, width, len) === bits) collect(node, out);
         break;
       }
     }
@@ -204,6 +187,25 @@ export class CidrTrie<T> {
       if (only) return;
     }
   }
+}
+
+/** Gives `node`'s values to `result` into `out`; whether a marker sits on the node or above it. */
+function visitMarked<T, R>(node: TrieNode<T>, markedAbove: boolean, isMarker: (value: T) => boolean, result: (value: T, marked: boolean) => R, out: R[]): boolean {
+  const marked = markedAbove || node.values.some(isMarker);
+  for (const v of node.values) out.push(result(v, marked));
+  return marked;
+}
+
+/**
+ * `visitMarked` over a whole subtree. Recursive: every child's prefix is at
+ * least one bit longer than its parent's, so the depth is at most 33 / 129
+ * and an explicit stack would only allocate.
+ */
+function subtreeMarked<T, R>(node: TrieNode<T>, markedAbove: boolean, isMarker: (value: T) => boolean, result: (value: T, marked: boolean) => R, out: R[]): void {
+  const marked = visitMarked(node, markedAbove, isMarker, result, out);
+  const children = node.children;
+  if (children[0]) subtreeMarked(children[0], marked, isMarker, result, out);
+  if (children[1]) subtreeMarked(children[1], marked, isMarker, result, out);
 }
 
 function collect<T>(root: TrieNode<T>, out: T[]): void {

@@ -1,7 +1,10 @@
 /**
- * IPv4 and IPv6 CIDR blocks as numbers: parsed once with ipaddr.js into
- * `{family, bits, prefixLength}` so that containment and overlap are integer
- * operations, and printed back in one canonical form.
+ * IPv4 and IPv6 CIDR blocks: parsed once with ipaddr.js into
+ * `{family, bits, prefixLength, prefix}` (the network as an integer and as a
+ * string of its prefix bits), and printed back in one canonical form.
+ * Containment and the trie in cidr-trie.ts work on `prefix`: string prefix
+ * tests allocate nothing, where every BigInt shift or mask allocates, and an
+ * IPPool request makes several overlap queries.
  *
  * Parsing is stricter than ipaddr.js and follows Go's `net.ParseCIDR`, which
  * Calico uses (`cnet.ParseCIDROrIP`): IPv4 in dotted-quad decimal only (no
@@ -27,6 +30,12 @@ export interface Cidr {
   bits: bigint;
   /** Prefix length in bits: 0..32 (IPv4) or 0..128 (IPv6). */
   prefixLength: number;
+  /**
+   * The first `prefixLength` bits of the network address as `0`/`1`
+   * characters (`10.0.0.0/8` → `"00001010"`, `::/0` → `""`): block A contains
+   * block B of the same family iff B's prefix starts with A's.
+   */
+  prefix: string;
   /** Masked, canonical text: `10.0.0.0/24`, `2001:db8::/32` (RFC 5952 for IPv6). */
   canonical: string;
   /** False when the text had host bits set (`10.0.0.5/24`): Calico rejects such pool CIDRs. */
@@ -62,6 +71,23 @@ export function maskBits(bits: bigint, width: number, prefixLength: number): big
   if (prefixLength <= 0) return 0n;
   const shift = BigInt(width - prefixLength);
   return (bits >> shift) << shift;
+}
+
+/**
+ * The Cidr of a network given as an integer: `raw` is masked to `prefixLength`
+ * bits; `strictlyMasked` says whether it already was.
+ */
+export function cidrOf(family: IpFamily, raw: bigint, prefixLength: number): Cidr {
+  const width = FAMILY_WIDTH[family];
+  const bits = maskBits(raw, width, prefixLength);
+  return {
+    family,
+    bits,
+    prefixLength,
+    prefix: bits.toString(2).padStart(width, '0').slice(0, prefixLength),
+    canonical: formatCidr(family, bits, prefixLength),
+    strictlyMasked: bits === raw,
+  };
 }
 
 /** Canonical text of a network: `10.0.0.0/24`, `fe80::/10`. */
@@ -117,17 +143,7 @@ function parseCidrUncached(text: string, options: ParseOptions): CidrParseResult
       return { ok: false, reason: `has prefix length ${prefixLength}, more than the ${width} bits of an IPv${addr.family} address` };
     }
   }
-  const bits = maskBits(addr.bits, width, prefixLength);
-  return {
-    ok: true,
-    cidr: {
-      family: addr.family,
-      bits,
-      prefixLength,
-      canonical: formatCidr(addr.family, bits, prefixLength),
-      strictlyMasked: bits === addr.bits,
-    },
-  };
+  return { ok: true, cidr: cidrOf(addr.family, addr.bits, prefixLength) };
 }
 
 const parseStrict = memoizeText((text) => parseCidrUncached(text, {}));
@@ -145,11 +161,7 @@ export function parseCidr(text: string, options: ParseOptions = {}): CidrParseRe
 
 /** True when `outer` contains `inner` (equal blocks contain each other). */
 export function cidrContains(outer: Cidr, inner: Cidr): boolean {
-  return (
-    outer.family === inner.family &&
-    outer.prefixLength <= inner.prefixLength &&
-    maskBits(inner.bits, FAMILY_WIDTH[inner.family], outer.prefixLength) === outer.bits
-  );
+  return outer.family === inner.family && inner.prefix.startsWith(outer.prefix);
 }
 
 /** True when the blocks share at least one address: one contains the other. */

@@ -124,22 +124,23 @@ export class CalicoStore implements CalicoState {
   overlappingCidrs(cidr: string): CidrEntry[] {
     const parsed = parseCidr(cidr, { allowBareAddress: true });
     if (!parsed.ok) return [];
-    const isRemote = (e: Indexed) => e.kind === 'remote';
-    return this.index.overlappingMarked(parsed.cidr, isRemote).map(([e, withinRemote]) => this.toEntry(e, withinRemote));
+    return this.index.overlappingMarked(parsed.cidr, isRemote, toEntry);
   }
+}
 
-  /** `withinRemote`: a declared remote CIDR contains (or equals) the entry's block. */
-  private toEntry(e: Indexed, withinRemote: boolean): CidrEntry {
-    return {
+const isRemote = (e: Indexed): boolean => e.kind === 'remote';
+
+/** `withinRemote`: a declared remote CIDR contains (or equals) the entry's block. */
+function toEntry(e: Indexed, withinRemote: boolean): CidrEntry {
+  return {
       cidr: e.written,
       canonical: e.cidr.canonical,
       family: e.cidr.family,
       prefixLength: e.cidr.prefixLength,
       role: roleOf(e, withinRemote),
       ownerKind: e.kind === 'pool' ? 'IPPool' : 'RemoteClusterConfiguration',
-      ownerName: e.name,
-    };
-  }
+    ownerName: e.name,
+  };
 }
 
 /** The role now: a disabled pool is a federation pool when labelled or within a declared remote CIDR. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cidrContains, cidrOverlaps, mustParse, parseCidr, parseCidrList } from '../../../src/state/cidr/cidr.js';
+import fc from 'fast-check';
+import { cidrContains, cidrOf, cidrOverlaps, FAMILY_WIDTH, maskBits, mustParse, parseCidr, parseCidrList, type IpFamily } from '../../../src/state/cidr/cidr.js';
 
 describe('parseCidr', () => {
   it('parses IPv4 and IPv6 CIDRs into family, masked bits and prefix length', () => {
@@ -71,6 +72,44 @@ describe('containment and overlap', () => {
     assert.ok(!cidrOverlaps(mustParse('0.0.0.0/0'), mustParse('::/0')));
     assert.ok(cidrOverlaps(mustParse('fd00::/8'), mustParse('fd00:10::/32')));
     assert.ok(!cidrOverlaps(mustParse('fd00::/16'), mustParse('fd01::/16')));
+  });
+
+  it('keeps the prefix bits as text: the network, masked, one character per bit', () => {
+    assert.equal(mustParse('10.0.0.0/8').prefix, '00001010');
+    assert.equal(mustParse('10.128.0.0/9').prefix, '000010101');
+    assert.equal(mustParse('0.0.0.0/0').prefix, '');
+    assert.equal(mustParse('::/0').prefix, '');
+    assert.equal(mustParse('fd00::/12').prefix, '111111010000');
+    assert.equal(mustParse('255.255.255.255/32').prefix, '1'.repeat(32));
+    assert.equal(mustParse('::1/128').prefix, `${'0'.repeat(127)}1`);
+    // Host bits are cleared first: 10.0.0.5/30 is the block 10.0.0.4/30.
+    const r = parseCidr('10.0.0.5/30');
+    assert.ok(r.ok);
+    assert.equal(r.cidr.prefix, `00001010${'0'.repeat(16)}000001`);
+  });
+
+  it('agrees with masking the integers, for random blocks of both families', () => {
+    const block = fc.oneof(
+      fc.record({ family: fc.constant<IpFamily>(4), raw: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), len: fc.integer({ min: 0, max: 32 }) }),
+      fc.record({ family: fc.constant<IpFamily>(6), raw: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), len: fc.integer({ min: 0, max: 128 }) }),
+    );
+    // Pairs often nested: the second block is the first with a longer or shorter prefix.
+    const pair = fc.oneof(
+      fc.tuple(block, block),
+      fc.tuple(block, fc.integer({ min: -8, max: 8 })).map(([b, d]) => [b, { ...b, len: Math.max(0, Math.min(FAMILY_WIDTH[b.family], b.len + d)) }] as const),
+    );
+    fc.assert(
+      fc.property(pair, ([x, y]) => {
+        const a = cidrOf(x.family, x.raw, x.len);
+        const b = cidrOf(y.family, y.raw, y.len);
+        const width = FAMILY_WIDTH[b.family];
+        assert.equal(a.prefix, a.prefixLength === 0 ? '' : (a.bits >> BigInt(FAMILY_WIDTH[a.family] - a.prefixLength)).toString(2).padStart(a.prefixLength, '0'));
+        const masked = a.family === b.family && a.prefixLength <= b.prefixLength && maskBits(b.bits, width, a.prefixLength) === a.bits;
+        assert.equal(cidrContains(a, b), masked);
+        assert.equal(mustParse(a.canonical).prefix, a.prefix, 'the canonical text parses back to the same block');
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
