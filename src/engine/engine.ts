@@ -122,20 +122,19 @@ export class Engine {
   evaluate(req: EngineRequest, phase: Phase, state: ClusterState): Decision {
     const info = handledKind(req.group, req.kind);
     const { policy, plans } = this.current;
-    const base = { namespace: req.namespace, name: req.name, findings: [] as Finding[], patch: [] as PatchOperation[], mutations: [], audited: [] };
     if (!info || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) {
-      return { ...base, handled: false, allowed: true };
+      return unhandled(req.namespace, req.name);
     }
     const decoded = info.schema.safeParse(req.object);
     if (!decoded.success) {
       const findings = shapeFindings(decoded.error.issues).map(oneLineFinding);
-      return { ...base, handled: true, kind: info.kind, allowed: false, findings };
+      return { namespace: req.namespace, name: req.name, handled: true, kind: info.kind, allowed: false, findings, patch: [], mutations: [], audited: [] };
     }
     const ctx: RuleContext = { state, now: this.options.now?.() ?? new Date(), operatorNamespace: this.options.operatorNamespace };
     const oldDecoded = req.operation === 'UPDATE' ? info.schema.safeParse(req.oldObject) : undefined;
     const input = this.input(info, req, decoded.data, oldDecoded?.success ? oldDecoded.data : undefined, ctx);
     if (!info.clusterScoped && policy.excludedNamespaces.includes(input.namespace)) {
-      return { ...base, namespace: input.namespace, name: input.name, handled: false, allowed: true };
+      return unhandled(input.namespace, input.name);
     }
     const plan = plans.get(info.kind) ?? NO_RULES;
     const findings: Finding[] = [];
@@ -193,7 +192,7 @@ export class Engine {
     }
     const allowed = !findings.some((f) => f.action === 'deny');
     // Messages quote user strings (names, versions, keys): on one line wherever they are printed.
-    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings: findings.map(oneLineFinding), patch, mutations, audited: audited.map(oneLineFinding) };
+    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings: oneLineAll(findings), patch, mutations, audited: oneLineAll(audited) };
   }
 
   private input(info: KindInfo, req: EngineRequest, object: AnyObject, oldObject: AnyObject | undefined, ctx: RuleContext): RuleInput<AnyObject> {
@@ -214,6 +213,16 @@ export class Engine {
     if (!info.clusterScoped && !object.metadata.namespace) object.metadata.namespace = namespace;
     return object;
   }
+}
+
+/** The decision for a request no rule looks at: allowed, nothing found. */
+function unhandled(namespace: string, name: string): Decision {
+  return { handled: false, namespace, name, allowed: true, findings: [], patch: [], mutations: [], audited: [] };
+}
+
+/** `oneLineFinding` over a list, the list itself when empty (the usual case, no copy). */
+function oneLineAll(findings: Finding[]): Finding[] {
+  return findings.length === 0 ? findings : findings.map(oneLineFinding);
 }
 
 /** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */

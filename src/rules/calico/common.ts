@@ -37,11 +37,17 @@ export interface FederationStatus {
  * pools "covering the IP ranges of your remote clusters").
  */
 export function federationStatus(pool: IPPool, cidr: Cidr | undefined, state: CalicoState): FederationStatus {
-  const labels = pool.metadata.labels ?? {};
-  const labelledFor = Object.hasOwn(labels, FEDERATION_POOL_LABEL) ? labels[FEDERATION_POOL_LABEL] : undefined;
-  const withinRemote = cidr
-    ? state.overlappingCidrs(cidr.canonical).filter((e) => e.role === 'remote-cidr' && e.prefixLength <= cidr.prefixLength)
-    : [];
+  return federationStatusFrom(pool, cidr, cidr ? state.overlappingCidrs(cidr.canonical) : []);
+}
+
+/**
+ * `federationStatus` from the entries overlapping the pool's CIDR, for a rule
+ * that needs those entries anyway (one state query instead of two).
+ */
+export function federationStatusFrom(pool: IPPool, cidr: Cidr | undefined, overlapping: readonly CidrEntry[]): FederationStatus {
+  const labels = pool.metadata.labels;
+  const labelledFor = labels && Object.hasOwn(labels, FEDERATION_POOL_LABEL) ? labels[FEDERATION_POOL_LABEL] : undefined;
+  const withinRemote = cidr ? overlapping.filter((e) => e.role === 'remote-cidr' && e.prefixLength <= cidr.prefixLength) : [];
   return { federation: labelledFor !== undefined || withinRemote.length > 0, labelledFor, withinRemote };
 }
 

@@ -30,7 +30,7 @@ import type { Rule, RuleInput } from '../../engine/rule.js';
 import { REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
 import type { CidrEntry, CidrRole } from '../../state/calico-state.js';
 import { parseCidrList } from '../../state/cidr/cidr.js';
-import { displayName, federationStatus, MAX_OVERLAP_FINDINGS, poolCidr, sortEntries } from './common.js';
+import { displayName, federationStatusFrom, MAX_OVERLAP_FINDINGS, poolCidr, sortEntries } from './common.js';
 
 export const POOL_OVERLAP_RULE = 'calico-pool-overlap';
 
@@ -47,19 +47,21 @@ function capped(field: string, messages: string[], subject: string): Finding[] {
   return shown;
 }
 
+/** What an enabled pool, and a federation pool, must not overlap. */
+const ENABLED_POOL_AGAINST: readonly CidrRole[] = ['enabled-pool', 'federation-pool', 'remote-cidr'];
+const FEDERATION_POOL_AGAINST: readonly CidrRole[] = ['enabled-pool'];
+
 function validatePool({ object: pool, name, ctx }: RuleInput<IPPool>): Finding[] {
   const cidr = poolCidr(pool);
   if (!cidr) return []; // calico-pool-spec reports a missing or invalid CIDR
   const enabled = pool.spec?.disabled !== true;
-  if (!enabled && !federationStatus(pool, cidr, ctx.state).federation) return [];
-  const against: readonly CidrRole[] = enabled ? ['enabled-pool', 'federation-pool', 'remote-cidr'] : ['enabled-pool'];
-  const entries = sortEntries(
-    ctx.state
-      .overlappingCidrs(cidr.canonical)
-      .filter((e) => against.includes(e.role) && !(e.ownerKind === 'IPPool' && e.ownerName === name)),
-  );
+  const overlapping = ctx.state.overlappingCidrs(cidr.canonical);
+  if (!enabled && !federationStatusFrom(pool, cidr, overlapping).federation) return [];
+  const against = enabled ? ENABLED_POOL_AGAINST : FEDERATION_POOL_AGAINST;
+  const entries = overlapping.filter((e) => against.includes(e.role) && !(e.ownerKind === 'IPPool' && e.ownerName === name));
+  if (entries.length === 0) return [];
   const self = `${enabled ? 'IPPool' : 'federation IPPool'} ${displayName(name)} (${cidr.canonical})`;
-  const messages = entries.map((e) => poolMessage(self, enabled, e, e.prefixLength <= cidr.prefixLength));
+  const messages = sortEntries(entries).map((e) => poolMessage(self, enabled, e, e.prefixLength <= cidr.prefixLength));
   return capped(CIDR_FIELD, messages, self);
 }
 
