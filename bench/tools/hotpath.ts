@@ -8,58 +8,16 @@
  *
  *   node bench/.build/bench/tools/hotpath.js [iterations] [objects of each kind added to the state]
  */
-import { Readable } from 'node:stream';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import { parseAdmissionReview } from '../../src/admission/parse.js';
 import { admissionResponse } from '../../src/admission/response.js';
-import { Engine } from '../../src/engine/engine.js';
-import { createLogger } from '../../src/log/logger.js';
-import { ALL_RULES } from '../../src/rules/index.js';
-import { createRequestListener } from '../../src/server/app.js';
-import { Metrics } from '../../src/server/metrics.js';
-import { MemoryClusterState } from '../../src/state/memory-state.js';
-import { baseStateObjects, benchBodies } from '../lib/bodies.js';
-import { generateElasticsearches, generateIPPools } from '../lib/generate.js';
+import { benchBodies } from '../lib/bodies.js';
+import { inProcessWebhook } from '../lib/in-process.js';
 import { median } from '../lib/stats.js';
 
 const iterations = Number(process.argv[2] ?? 10000);
-const state = new MemoryClusterState();
-for (const o of baseStateObjects()) state.apply(o);
 const size = Number(process.argv[3] ?? 0);
-if (size > 0) {
-  const { es, configMaps } = generateElasticsearches(size);
-  const { pools, rccs } = generateIPPools(size);
-  for (const o of [...configMaps, ...es, ...rccs, ...pools]) state.apply(o);
-  console.log(`state: ${JSON.stringify(state.counts())}`);
-}
-const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' });
-const metrics = new Metrics({ state: () => ({ counts: state.counts(), synced: (r) => state.isSynced(r) }) });
-const log = createLogger('info', new Writable({ write: (_c, _e, cb) => cb() }));
-const listener = createRequestListener({ engine, state, log, metrics, maxBodyBytes: 4 << 20, ready: () => ({ ready: true }) });
-
-function fakeRequest(path: string, body: string): IncomingMessage {
-  const req = Readable.from([Buffer.from(body)], { objectMode: false }) as unknown as IncomingMessage;
-  Object.assign(req, { method: 'POST', url: path, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
-  return req;
-}
-
-function call(path: string, body: string): Promise<string> {
-  return new Promise((resolve) => {
-    let status = 0;
-    const res = {
-      setHeader() {},
-      writeHead(code: number) {
-        status = code;
-        return res;
-      },
-      end(text: string) {
-        resolve(status === 200 ? text : `status ${status}: ${text}`);
-      },
-    } as unknown as ServerResponse;
-    listener(fakeRequest(path, body), res);
-  });
-}
+const { state, engine, call } = inProcessWebhook(size);
+if (size > 0) console.log(`state: ${JSON.stringify(state.counts())}`);
 
 function cpuUs(): number {
   const u = process.cpuUsage();

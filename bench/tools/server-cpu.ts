@@ -6,7 +6,7 @@
  * webhook request's CPU goes under load, which differs from the in-process
  * figures of hotpath.ts (bench/optimisations.md, "Under load").
  *
- *   node bench/.build/bench/tools/server-cpu.js <bare|validate|mutate> <es|ippool> [seconds] [--profile]
+ *   node bench/.build/bench/tools/server-cpu.js <bare|validate|mutate> <es|ippool> [seconds] [--profile] [--mixed]
  *
  * Run `npx tsc -p bench/tsconfig.build.json` first.
  */
@@ -19,12 +19,13 @@ import { throughput } from '../lib/load.js';
 import { readCpuProfile, selfTimes, shortUrl, type ProfileNode } from '../lib/cpuprofile.js';
 import { cpuTimes, startBare, startServe } from '../lib/procs.js';
 
-const args = process.argv.slice(2).filter((a) => a !== '--profile');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const profile = process.argv.includes('--profile');
+const mixed = process.argv.includes('--mixed');
 const [endpoint = 'validate', bodyId = 'es', secondsText = '6'] = args;
 const body = benchBodies().find((b) => b.id === bodyId);
 if (!['bare', 'validate', 'mutate'].includes(endpoint) || !body) {
-  console.error('usage: server-cpu.js <bare|validate|mutate> <es|ippool> [seconds] [--profile]');
+  console.error('usage: server-cpu.js <bare|validate|mutate> <es|ippool> [seconds] [--profile] [--mixed]');
   process.exit(2);
 }
 const CONNECTIONS = 10;
@@ -32,14 +33,19 @@ const CONNECTIONS = 10;
 const dir = mkdtempSync(join(os.tmpdir(), 'rcg-server-cpu-'));
 const certs = writeBenchCerts(dir);
 const profDir = join(dir, 'profile');
-const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+const flags = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(process.env.XFLAGS ? process.env.XFLAGS.split(' ') : [])];
 const proc =
   endpoint === 'bare'
     ? await startBare('bare', certs, dir, flags)
     : await startServe({ name: 'webhook', tls: certs, logDir: dir, state: [writeList(join(dir, 'state.json'), baseStateObjects())], nodeFlags: flags });
 
 const target = { port: proc.port, path: endpoint === 'bare' ? '/' : `/${endpoint}`, ca: certs.ca };
-const warm = await throughput(target, body.text, CONNECTIONS, 2);
+// With --mixed, every body on both endpoints first, as bench/run.ts warms one webhook process for all its parts.
+let warmed = 0;
+if (mixed && endpoint !== 'bare') {
+  for (const b of benchBodies()) for (const path of ['/validate', '/mutate']) warmed += (await throughput({ ...target, path }, b.text, CONNECTIONS, 1)).total;
+}
+warmed += (await throughput(target, body.text, CONNECTIONS, 2)).total;
 const c0 = cpuTimes(proc.pid);
 const r = await throughput(target, body.text, CONNECTIONS, Number(secondsText));
 const c1 = cpuTimes(proc.pid);
@@ -67,7 +73,7 @@ if (profile) {
     if (k) self.set(k, (self.get(k) ?? 0) + us);
   }
   // The profile covers the whole process (start-up and warm-up included): per request of both runs.
-  const requests = warm.total + r.total;
+  const requests = warmed + r.total;
   const busy = [...self.values()].reduce((a, b) => a + b, 0);
   console.log(`main thread busy ${(busy / requests).toFixed(1)} µs per request (start-up and warm-up included; profile ${join(profDir, file)})`);
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(us / requests).toFixed(2).padStart(8)} µs  ${k}`);
