@@ -4,9 +4,11 @@
  * (/proc/<pid>/stat), and with `--profile` its V8 CPU profile attributed per
  * request, by package, source file or node: function. For finding where a
  * webhook request's CPU goes under load, which differs from the in-process
- * figures of hotpath.ts (bench/optimisations.md, "Under load").
+ * figures of hotpath.ts (bench/optimisations.md, "Under load"). With
+ * `--mixed` the webhook first serves every bench body on both endpoints, as
+ * in bench/run.ts, so its JIT has seen every kind before the measured run.
  *
- *   node bench/.build/bench/tools/server-cpu.js <bare|validate|mutate> <es|ippool> [seconds] [--profile] [--mixed]
+ *   [RCG_SERVER_NODE_FLAGS=...] node bench/.build/bench/tools/server-cpu.js <bare|validate|mutate> <es|ippool> [seconds] [--profile] [--mixed]
  *
  * Run `npx tsc -p bench/tsconfig.build.json` first.
  */
@@ -33,7 +35,9 @@ const CONNECTIONS = 10;
 const dir = mkdtempSync(join(os.tmpdir(), 'rcg-server-cpu-'));
 const certs = writeBenchCerts(dir);
 const profDir = join(dir, 'profile');
-const flags = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(process.env.XFLAGS ? process.env.XFLAGS.split(' ') : [])];
+// RCG_SERVER_NODE_FLAGS: extra node flags for the server, e.g. "--trace-gc" (its log is in the temporary directory).
+const extra = process.env.RCG_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+const flags = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...extra];
 const proc =
   endpoint === 'bare'
     ? await startBare('bare', certs, dir, flags)
