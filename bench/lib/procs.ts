@@ -146,13 +146,15 @@ export interface ServeOptions {
   extraArgs?: string[];
   nodeFlags?: string[];
   readyTimeoutMs?: number;
+  /** The compiled CLI to run; this tree's build (`CLI`) unless set (another tree's, for A/B comparisons). */
+  cli?: string;
 }
 
 /** The real `remote-cluster-guard serve`, ready when /readyz answers 200. */
 export async function startServe(o: ServeOptions): Promise<ServerProcess> {
   const port = await freePort();
   const args = [
-    CLI, 'serve', '--host', '127.0.0.1', '--port', String(port),
+    o.cli ?? CLI, 'serve', '--host', '127.0.0.1', '--port', String(port),
     '--tls-cert', o.tls.certFile, '--tls-key', o.tls.keyFile,
     '--shutdown-delay', '0',
     ...(o.state ?? []).flatMap((f) => ['--state', f]),

@@ -43,4 +43,15 @@ describe('metrics buffer', () => {
     assert.equal(await sampleOf(metrics, 'remote_cluster_guard_admission_requests_total', { path: '/mutate', kind: 'IPPool' }), n);
     assert.equal(await sampleOf(metrics, 'remote_cluster_guard_admission_requests_total', { path: '/mutate', kind: 'IPPool' }), n, 'a second scrape adds nothing');
   });
+
+  it('keeps label sets apart whatever their values hold', async () => {
+    const metrics = new Metrics();
+    // Joined with a space or a comma these two would be one key.
+    metrics.observe('/validate', 'a b', 'c', ALLOWED, 0.001);
+    metrics.observe('/validate', 'a', 'b c', ALLOWED, 0.001);
+    metrics.observe('/validate', 'a', 'b c', ALLOWED, 0.001);
+    const name = 'remote_cluster_guard_admission_requests_total';
+    assert.equal(await sampleOf(metrics, name, { kind: 'a b', operation: 'c' }), 1);
+    assert.equal(await sampleOf(metrics, name, { kind: 'a', operation: 'b c' }), 2);
+  });
 });
