@@ -30,25 +30,53 @@ export interface MetricsSources {
 /** Buffered admission observations are handed to prom-client after this many requests. */
 export const FLUSH_EVERY = 256;
 
+/** One label set's count since the last flush. */
+interface TallyEntry<N extends string> {
+  labels: Record<N, string>;
+  n: number;
+}
+
+/** Maps nested by label value, one level per label name; the last level holds the entries. */
+type TallyLevel<N extends string> = Map<string, TallyLevel<N> | TallyEntry<N>>;
+
 /**
  * Counts per label set between two flushes. An entry is made the first time a
  * label set is seen and reused after (label sets are few: endpoints, kinds,
- * operations, rules), so counting keeps nothing of the request. The key is the
- * labels as JSON, unambiguous whatever the values hold.
+ * operations, rules), so counting keeps nothing of the request. Entries are
+ * found through maps nested by each label value in turn: exact whatever the
+ * values hold, with no key to build (a JSON key cost 0.7 µs per request).
  */
-class Tally<L extends Partial<Record<string, string>>> {
-  private readonly entries = new Map<string, { labels: L; n: number }>();
+class Tally<N extends string> {
+  private readonly root: TallyLevel<N> = new Map();
+  private readonly entries: TallyEntry<N>[] = [];
 
-  add(labels: L): void {
-    const key = JSON.stringify(labels);
-    const entry = this.entries.get(key);
+  constructor(private readonly names: readonly [N, ...N[]]) {}
+
+  add(labels: Record<N, string>): void {
+    const last = this.names.length - 1;
+    let level = this.root;
+    for (let i = 0; i < last; i++) {
+      const value = labels[this.names[i]!];
+      let next = level.get(value) as TallyLevel<N> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
+    }
+    const value = labels[this.names[last]!];
+    const entry = level.get(value) as TallyEntry<N> | undefined;
     if (entry) entry.n++;
-    else this.entries.set(key, { labels, n: 1 });
+    else {
+      const created = { labels, n: 1 };
+      level.set(value, created);
+      this.entries.push(created);
+    }
   }
 
   /** Hands the counts to `inc` and zeroes them. */
-  drain(inc: (labels: L, n: number) => void): void {
-    for (const entry of this.entries.values()) {
+  drain(inc: (labels: Record<N, string>, n: number) => void): void {
+    for (const entry of this.entries) {
       if (entry.n === 0) continue;
       inc(entry.labels, entry.n);
       entry.n = 0;
@@ -65,8 +93,8 @@ interface DurationBuffer {
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requestCounts = new Tally<{ path: string; kind: string; operation: string; allowed: string }>();
-  private readonly findingCounts = new Tally<{ rule: string; action: string }>();
+  private readonly requestCounts = new Tally(['path', 'kind', 'operation', 'allowed']);
+  private readonly findingCounts = new Tally(['rule', 'action']);
   private readonly durations = new Map<string, DurationBuffer>();
   /** Requests observed since the last flush. */
   private pending = 0;
