@@ -321,7 +321,7 @@ export function renderResults(): string {
     '',
     goals.length ? table(['goal', 'target', 'measured', 'verdict'], goals) : '_No results yet._',
     '',
-    'Throughput ratio: the servers are CPU-bound, and the ratio follows the server CPU time per request (both columns in part 1). Where the webhook\'s time goes, why it is several times what in-process timings show, how answering per event-loop turn brought the ratio to about 0.7, and how keeping nothing of a request past its answer brought it above 0.8: see Optimisations at the end. The bare server\'s own throughput varies by about ±15 % between identical rounds (part 1), which bounds how precisely a median ratio can be read.',
+    'Throughput ratio: the servers are CPU-bound, and the ratio follows the server CPU time per request (both columns in part 1). Where the webhook\'s time goes, why it is several times what in-process timings show, how answering per event-loop turn brought the ratio to about 0.7, and what keeping nothing of a request past its answer added: see Optimisations at the end. The bare server\'s own throughput varies by about ±15 % between identical rounds (part 1), which bounds how precisely a median ratio can be read.',
     '',
     ...sections,
     '## Optimisations',
