@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import type { RunningServer } from '../../../src/cli/serve.js';
 import { admit, httpsRequest, issue, metricsText, serve, tlsFiles } from './server.js';
 import { cluster, FIXTURES, LICENCE, parseMetrics, sample, SELF_REF, tempDir } from './support.js';
+import { reviewOf } from '../../helpers/reviews.js';
 
 const STATE = [LICENCE, join(FIXTURES, 'eck/api-key-model.yaml'), join(FIXTURES, 'calico/federation-example.yaml')];
 const VALIDITY_DAYS = 3;
@@ -87,5 +88,20 @@ describe('metrics', () => {
     for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value);
     assert.equal(findings(after, 'deny') - findings(before, 'deny'), 2);
     assert.equal(findings(after, 'warn') - findings(before, 'warn'), 1, 'the ratcheted one');
+  });
+
+  it('counts kinds it does not handle and unknown operations as other, never as the strings sent', async () => {
+    const before = await metricsText(server.port);
+    const huge = `Kind${'x'.repeat(10_000)}`;
+    await admit(server.port, { apiVersion: 'v1', kind: huge, metadata: { name: 'a' } });
+    await admit(server.port, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'b' } });
+    const review = reviewOf(cluster());
+    const frob = await httpsRequest(server.port, '/validate', { body: { ...review, request: { ...review.request, operation: 'FROB' } } });
+    assert.equal(frob.status, 200);
+    const after = await metricsText(server.port);
+    const requests = (t: string, labels: Record<string, string>) => sample(t, 'remote_cluster_guard_admission_requests_total', { path: '/validate', ...labels }) ?? 0;
+    assert.equal(requests(after, { kind: 'other', operation: 'CREATE' }) - requests(before, { kind: 'other', operation: 'CREATE' }), 2);
+    assert.equal(requests(after, { kind: 'Elasticsearch', operation: 'other' }) - requests(before, { kind: 'Elasticsearch', operation: 'other' }), 1);
+    assert.ok(!after.includes('xxxxxxxxxx') && !after.includes('Pod') && !after.includes('FROB'), 'no label value taken from the request');
   });
 });
