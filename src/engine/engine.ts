@@ -38,6 +38,7 @@ export interface EngineRequest {
 export interface Decision {
   /** False when no rule applies (kind not handled, DELETE...): always allowed then. */
   handled: boolean;
+  /** The kind when the webhook handles its group and kind, even where no rule runs (DELETE, an excluded namespace). */
   kind?: HandledKind;
   /** Effective namespace and name of the object. */
   namespace: string;
@@ -123,7 +124,7 @@ export class Engine {
     const info = handledKind(req.group, req.kind);
     const { policy, plans } = this.current;
     if (!info || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) {
-      return unhandled(req.namespace, req.name);
+      return unhandled(req.namespace, req.name, info?.kind);
     }
     const decoded = info.schema.safeParse(req.object);
     if (!decoded.success) {
@@ -134,7 +135,7 @@ export class Engine {
     const oldDecoded = req.operation === 'UPDATE' ? info.schema.safeParse(req.oldObject) : undefined;
     const input = this.input(info, req, decoded.data, oldDecoded?.success ? oldDecoded.data : undefined, ctx);
     if (!info.clusterScoped && policy.excludedNamespaces.includes(input.namespace)) {
-      return unhandled(input.namespace, input.name);
+      return unhandled(input.namespace, input.name, info.kind);
     }
     const plan = plans.get(info.kind) ?? NO_RULES;
     const findings: Finding[] = [];
@@ -216,8 +217,8 @@ export class Engine {
 }
 
 /** The decision for a request no rule looks at: allowed, nothing found. */
-function unhandled(namespace: string, name: string): Decision {
-  return { handled: false, namespace, name, allowed: true, findings: [], patch: [], mutations: [], audited: [] };
+function unhandled(namespace: string, name: string, kind: HandledKind | undefined): Decision {
+  return { handled: false, kind, namespace, name, allowed: true, findings: [], patch: [], mutations: [], audited: [] };
 }
 
 /** `oneLineFinding` over a list, the list itself when empty (the usual case, no copy). */

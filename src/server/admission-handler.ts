@@ -14,7 +14,6 @@ import { parseAdmissionReview } from '../admission/parse.js';
 import { admissionResponse, errorResponse } from '../admission/response.js';
 import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } from '../admission/types.js';
 import type { Engine, Phase } from '../engine/engine.js';
-import { handledKind } from '../kube/kinds.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import { logDecision } from '../log/decision-log.js';
 import type { Logger } from '../log/logger.js';
@@ -47,16 +46,13 @@ type HttpError = Error & { status?: number; type?: string };
 const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 
 /**
- * The kind and operation as metric labels: a kind the webhook handles, an
- * admission operation, or `other`. A client may send any strings there, and
- * every distinct label value is kept (and exported) for the life of the
- * process, so they are bounded to what the API server sends.
+ * An admission operation, or `other`, as a metric label. The kind label is the
+ * decision's handled kind or `other` likewise: a client may send any strings
+ * there, and every distinct label value is kept (and exported) for the life of
+ * the process.
  */
-function metricLabels(request: AdmissionRequest): { kind: string; operation: string } {
-  return {
-    kind: handledKind(request.kind.group, request.kind.kind)?.kind ?? 'other',
-    operation: OPERATIONS.has(request.operation) ? request.operation : 'other',
-  };
+function operationLabel(operation: string): string {
+  return OPERATIONS.has(operation) ? operation : 'other';
 }
 
 /** The 4xx for a body raw-body could not read. */
@@ -94,10 +90,7 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
       );
       response = admissionResponse(request.uid, decision);
       logDecision(deps.decisionLog ?? deps.log, { uid: request.uid, path, request, decision });
-      if (deps.metrics) {
-        const { kind, operation } = metricLabels(request);
-        deps.metrics.observe(path, kind, operation, decision, (performance.now() - started) / 1000);
-      }
+      deps.metrics?.observe(path, decision.kind ?? 'other', operationLabel(request.operation), decision, (performance.now() - started) / 1000);
     } catch (err) {
       deps.log.error({ uid: request.uid, path, err: err instanceof Error ? err.message : String(err) }, 'admission evaluation failed');
       response = errorResponse(request.uid, 'remote-cluster-guard could not evaluate this request; see the webhook log');

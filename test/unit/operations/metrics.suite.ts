@@ -90,7 +90,7 @@ describe('metrics', () => {
     assert.equal(findings(after, 'warn') - findings(before, 'warn'), 1, 'the ratcheted one');
   });
 
-  it('counts kinds it does not handle and unknown operations as other, never as the strings sent', async () => {
+  it('counts kinds it does not handle and unknown operations as other, never as the strings sent; a handled kind keeps its name on DELETE', async () => {
     const before = await metricsText(server.port);
     const huge = `Kind${'x'.repeat(10_000)}`;
     await admit(server.port, { apiVersion: 'v1', kind: huge, metadata: { name: 'a' } });
@@ -98,8 +98,11 @@ describe('metrics', () => {
     const review = reviewOf(cluster());
     const frob = await httpsRequest(server.port, '/validate', { body: { ...review, request: { ...review.request, operation: 'FROB' } } });
     assert.equal(frob.status, 200);
+    // A kind it handles keeps its name where no rule runs.
+    await admit(server.port, cluster(), { operation: 'DELETE' });
     const after = await metricsText(server.port);
     const requests = (t: string, labels: Record<string, string>) => sample(t, 'remote_cluster_guard_admission_requests_total', { path: '/validate', ...labels }) ?? 0;
+    assert.equal(requests(after, { kind: 'Elasticsearch', operation: 'DELETE' }) - requests(before, { kind: 'Elasticsearch', operation: 'DELETE' }), 1);
     assert.equal(requests(after, { kind: 'other', operation: 'CREATE' }) - requests(before, { kind: 'other', operation: 'CREATE' }), 2);
     assert.equal(requests(after, { kind: 'Elasticsearch', operation: 'other' }) - requests(before, { kind: 'Elasticsearch', operation: 'other' }), 1);
     assert.ok(!after.includes('xxxxxxxxxx') && !after.includes('Pod') && !after.includes('FROB'), 'no label value taken from the request');
