@@ -11,7 +11,6 @@ import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL } from '../../kube/elasticsearc
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { EckState } from '../eck-state.js';
 
-
 /** The namespace/name keys an Elasticsearch references (ref namespace defaulting to its own). */
 export function referencedKeys(es: Elasticsearch): string[] {
   const own = es.metadata.namespace ?? '';
@@ -28,16 +27,32 @@ function keyOf(meta: { namespace?: string | undefined; name?: string | undefined
 }
 
 type Labels = Record<string, string> | undefined;
+type Labelled = { metadata: { namespace?: string | undefined; labels?: Labels } };
 
 /**
- * namespace → label key → label value → keys of the objects carrying that
- * label. Kept in step with the objects on every upsert and delete.
+ * Objects by namespace/name key, with an index namespace → label key → label
+ * value → keys, kept in step on every set and delete, so "which objects in
+ * this namespace carry this label" is one lookup, not a scan.
  */
-class LabelIndex {
+class LabelledObjects<T extends Labelled> {
+  private readonly objects = new Map<string, T>();
   private readonly byNamespace = new Map<string, Map<string, Map<string, Set<string>>>>();
 
-  add(key: string, namespace: string, labels: Labels): void {
+  get size(): number {
+    return this.objects.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.objects.get(key);
+  }
+
+  /** Stores `object` under `key`, replacing (and unindexing) the object there before. */
+  set(key: string, object: T): void {
+    this.delete(key);
+    this.objects.set(key, object);
+    const labels = object.metadata.labels;
     if (!labels) return;
+    const namespace = object.metadata.namespace ?? '';
     let byKey = this.byNamespace.get(namespace);
     if (!byKey) this.byNamespace.set(namespace, (byKey = new Map()));
     for (const [k, v] of Object.entries(labels)) {
@@ -49,10 +64,14 @@ class LabelIndex {
     }
   }
 
-  remove(key: string, namespace: string, labels: Labels): void {
-    if (!labels) return;
+  delete(key: string): void {
+    const old = this.objects.get(key);
+    if (!old) return;
+    this.objects.delete(key);
+    const labels = old.metadata.labels;
+    const namespace = old.metadata.namespace ?? '';
     const byKey = this.byNamespace.get(namespace);
-    if (!byKey) return;
+    if (!labels || !byKey) return;
     for (const [k, v] of Object.entries(labels)) {
       const byValue = byKey.get(k);
       const keys = byValue?.get(v);
@@ -64,31 +83,25 @@ class LabelIndex {
     if (byKey.size === 0) this.byNamespace.delete(namespace);
   }
 
-  keys(namespace: string, labelKey: string, labelValue: string): ReadonlySet<string> | undefined {
-    return this.byNamespace.get(namespace)?.get(labelKey)?.get(labelValue);
+  /** The objects in `namespace` labelled `labelKey=labelValue` (in the order they got the label). */
+  withLabel(namespace: string, labelKey: string, labelValue: string): T[] {
+    const keys = this.byNamespace.get(namespace)?.get(labelKey)?.get(labelValue);
+    if (!keys) return [];
+    const out: T[] = [];
+    for (const key of keys) {
+      const o = this.objects.get(key);
+      if (o) out.push(o);
+    }
+    return out;
   }
-}
-
-/** The objects of `store` whose keys `index` lists for the label (in the order they got it). */
-function withLabel<T>(store: Map<string, T>, index: LabelIndex, namespace: string, labelKey: string, labelValue: string): T[] {
-  const keys = index.keys(namespace, labelKey, labelValue);
-  if (!keys) return [];
-  const out: T[] = [];
-  for (const key of keys) {
-    const o = store.get(key);
-    if (o) out.push(o);
-  }
-  return out;
 }
 
 export class EckStore implements EckState {
   private readonly elasticsearches = new Map<string, Elasticsearch>();
   /** referenced key → keys of the Elasticsearches referencing it */
   private readonly referencedBy = new Map<string, Set<string>>();
-  private readonly configMaps = new Map<string, ConfigMap>();
-  private readonly secrets = new Map<string, Secret>();
-  private readonly configMapLabels = new LabelIndex();
-  private readonly secretLabels = new LabelIndex();
+  private readonly configMaps = new LabelledObjects<ConfigMap>();
+  private readonly secrets = new LabelledObjects<Secret>();
 
   get counts(): { Elasticsearch: number; ConfigMap: number; Secret: number } {
     return { Elasticsearch: this.elasticsearches.size, ConfigMap: this.configMaps.size, Secret: this.secrets.size };
@@ -118,39 +131,23 @@ export class EckStore implements EckState {
   }
 
   upsertConfigMap(cm: ConfigMap): void {
-    const key = keyOf(cm.metadata);
-    const old = this.configMaps.get(key);
-    if (old) this.configMapLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
-    this.configMaps.set(key, cm);
-    this.configMapLabels.add(key, cm.metadata.namespace ?? '', cm.metadata.labels);
+    this.configMaps.set(keyOf(cm.metadata), cm);
   }
 
   deleteConfigMap(k: ObjectKey): void {
-    const key = formatKey(k);
-    const old = this.configMaps.get(key);
-    if (!old) return;
-    this.configMaps.delete(key);
-    this.configMapLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
+    this.configMaps.delete(formatKey(k));
   }
 
   /** Keeps only ECK licence Secrets: no other Secret data is held in memory. */
   upsertSecret(secret: Secret): boolean {
     const labels = secret.metadata.labels ?? {};
     if (!Object.hasOwn(labels, LICENSE_SCOPE_LABEL) && !Object.hasOwn(labels, LICENSE_TYPE_LABEL)) return false;
-    const key = keyOf(secret.metadata);
-    const old = this.secrets.get(key);
-    if (old) this.secretLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
-    this.secrets.set(key, secret);
-    this.secretLabels.add(key, secret.metadata.namespace ?? '', secret.metadata.labels);
+    this.secrets.set(keyOf(secret.metadata), secret);
     return true;
   }
 
   deleteSecret(k: ObjectKey): void {
-    const key = formatKey(k);
-    const old = this.secrets.get(key);
-    if (!old) return;
-    this.secrets.delete(key);
-    this.secretLabels.remove(key, old.metadata.namespace ?? '', old.metadata.labels);
+    this.secrets.delete(formatKey(k));
   }
 
   listElasticsearches(): IterableIterator<Elasticsearch> {
@@ -178,10 +175,10 @@ export class EckStore implements EckState {
 
   /** From the label index: one lookup, whatever the number of ConfigMaps (callers sort the answer). */
   configMapsWithLabel(namespace: string, labelKey: string, labelValue: string): ConfigMap[] {
-    return withLabel(this.configMaps, this.configMapLabels, namespace, labelKey, labelValue);
+    return this.configMaps.withLabel(namespace, labelKey, labelValue);
   }
 
   secretsWithLabel(namespace: string, labelKey: string, labelValue: string): Secret[] {
-    return withLabel(this.secrets, this.secretLabels, namespace, labelKey, labelValue);
+    return this.secrets.withLabel(namespace, labelKey, labelValue);
   }
 }
