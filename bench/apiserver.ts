@@ -21,7 +21,7 @@ import { makeCerts, startWebhook, webhookConfigurations } from '../test/e2e/supp
 import { clusterOne, federationPool } from './lib/bodies.js';
 import { buildForBench } from './lib/build.js';
 import { startBenchCluster, type ApiClient } from './lib/kube.js';
-import { loadAverage, machineInfo, type MachineInfo } from './lib/machine.js';
+import { startRun, type RunInfo } from './lib/machine.js';
 import { ROOT, startBare } from './lib/procs.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 import { renderResults } from './report.js';
@@ -37,12 +37,9 @@ const COUNT = Number(args.count);
 const BLOCKS = Number(args.blocks);
 const WARMUP = Number(args.warmup);
 
-export interface ApiserverResults {
+export interface ApiserverResults extends RunInfo {
   kind: 'apiserver';
-  machine: MachineInfo;
   command: string;
-  durationSeconds: number;
-  loadAverage: { start: number; end: number };
   method: string;
   results: { label: string; condition: Condition; summary: LatencySummary; failures: number; statusCounts: Record<string, number> }[];
   /** Added by remote-cluster-guard (vs none), by the bare baseline registered in its place (vs none), and the difference. */
@@ -121,9 +118,7 @@ async function waitWebhook(api: ApiClient, active: boolean): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
-  const machine = machineInfo();
-  const loadStart = loadAverage();
+  const run = startRun();
   buildForBench();
   log('starting etcd + kube-apiserver');
   const { cluster, api } = await startBenchCluster();
@@ -222,10 +217,8 @@ async function main(): Promise<void> {
     for (const r of results) log(`${r.label} ${r.condition}: p50 ${r.summary.p50.toFixed(3)} ms p99 ${r.summary.p99.toFixed(3)} ms failures ${r.failures}`);
     const out: ApiserverResults = {
       kind: 'apiserver',
-      machine,
+      ...run.finish(),
       command: `npm run bench:apiserver${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      durationSeconds: (Date.now() - started) / 1000,
-      loadAverage: { start: loadStart, end: loadAverage() },
       method:
         `A real etcd + kube-apiserver v1.35 on 127.0.0.1 (test/e2e/harness/cluster.ts) with the e2e CRDs, the bench's base state (licence ConfigMap, cluster-two, ` +
         `federation pools and RCC) and the webhook started by test/e2e/support/webhook.ts (\`serve --kubeconfig\`, live state, run through tsx as the e2e tests run it). ` +

@@ -22,7 +22,7 @@ import { writeBenchCerts } from './lib/certs.js';
 import { generateElasticsearches, generateIPPools } from './lib/generate.js';
 import { createAll, startBenchCluster } from './lib/kube.js';
 import { sequential } from './lib/load.js';
-import { loadAverage, machineInfo, type MachineInfo } from './lib/machine.js';
+import { startRun, type RunInfo } from './lib/machine.js';
 import { BUILD, ROOT, startServe } from './lib/procs.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 import { renderResults } from './report.js';
@@ -37,12 +37,9 @@ const { values: args } = parseArgs({
 const COUNT = Number(args.count);
 const CONCURRENCY = Number(args.concurrency);
 
-export interface LiveResults {
+export interface LiveResults extends RunInfo {
   kind: 'live';
-  machine: MachineInfo;
   command: string;
-  durationSeconds: number;
-  loadAverage: { start: number; end: number };
   method: string;
   created: { elasticsearches: number; ippools: number; others: number; ms: number; perSecond: number; concurrency: number };
   liveBuild: { ms: number; counts: Record<string, number>; rssMiB: number };
@@ -52,9 +49,7 @@ export interface LiveResults {
 const log = (msg: string) => process.stderr.write(`[bench:live ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 async function main(): Promise<void> {
-  const started = Date.now();
-  const machine = machineInfo();
-  const loadStart = loadAverage();
+  const run = startRun();
   buildForBench();
   const teams = Array.from({ length: 100 }, (_, i) => `team-${i}`);
   log('starting etcd + kube-apiserver');
@@ -90,10 +85,8 @@ async function main(): Promise<void> {
       const rss = hook.rssMiB();
       const out: LiveResults = {
         kind: 'live',
-        machine,
+        ...run.finish(),
         command: `npm run bench:live${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-        durationSeconds: (Date.now() - started) / 1000,
-        loadAverage: { start: loadStart, end: loadAverage() },
         method:
           `A real etcd + kube-apiserver v1.35 on 127.0.0.1 (test/e2e/harness/cluster.ts) with the e2e CRDs; the generated objects of bench/lib/generate.ts ` +
           `(IPPools and RemoteClusterConfigurations in projectcalico.org/v3) created with POSTs over keep-alive HTTPS, ${CONCURRENCY} in flight, no webhook registered. ` +

@@ -32,7 +32,7 @@ import { buildForBench } from './lib/build.js';
 import { writeBenchCerts, type BenchCerts } from './lib/certs.js';
 import { generateElasticsearches, generateIPPools } from './lib/generate.js';
 import { openLoop, sequential, throughput, type OpenLoopResult, type Target } from './lib/load.js';
-import { loadAverage, machineInfo } from './lib/machine.js';
+import { loadAverage, startRun, type RunInfo } from './lib/machine.js';
 import { BUILD, cpuTimeMs, httpsGet, ROOT, startBare, startServe, type ServerProcess } from './lib/procs.js';
 import { median, summarize, type LatencySummary } from './lib/stats.js';
 import { renderResults } from './report.js';
@@ -102,16 +102,13 @@ export interface ThroughputRun {
   loadAverage: number;
 }
 
-export interface BenchResults {
+export interface BenchResults extends RunInfo {
   kind: 'bench';
-  machine: ReturnType<typeof machineInfo>;
   command: string;
   options: Omit<typeof opts, 'parts'> & { parts: string[] };
-  durationSeconds: number;
   buildMs: number;
   bodies: { id: string; label: string; bytes: number }[];
   serverModel: string;
-  loadAverage: { start: number; end: number };
   throughput?: { runs: ThroughputRun[]; ratios: { body: string; endpoint: Endpoint; perRound: number[]; median: number; cpuRatioMedian: number }[] };
   sequential?: { body: string; endpoint: Endpoint; summary: LatencySummary; failures: number }[];
   /** The generator's result, its raw latencies replaced by their summary. */
@@ -311,9 +308,7 @@ async function runScale(certs: BenchCerts, dir: string, bodies: Body[]): Promise
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
-  const machine = machineInfo();
-  const loadStart = loadAverage();
+  const run = startRun();
   log(`building the webhook (tsc) into ${BUILD}`);
   const { ms: buildMs } = buildForBench();
   const dir = mkdtempSync(join(os.tmpdir(), 'rcg-bench-'));
@@ -323,14 +318,13 @@ async function main(): Promise<void> {
   const stateFile = writeList(join(dir, 'state.json'), baseStateObjects());
   const results: BenchResults = {
     kind: 'bench',
-    machine,
+    // Completed when the run ends.
+    ...run.finish(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     options: { ...opts, parts: [...opts.parts] },
-    durationSeconds: 0,
     buildMs,
     bodies: bodies.map((b) => ({ id: b.id, label: b.label, bytes: b.bytes })),
     serverModel: 'child processes: bench/servers/bare.ts and `remote-cluster-guard serve --state` (both compiled by tsc), load generated in the parent',
-    loadAverage: { start: loadStart, end: 0 },
   };
   try {
     if (opts.parts.has('throughput') || opts.parts.has('sequential') || opts.parts.has('openloop')) {
@@ -344,8 +338,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  results.loadAverage.end = loadAverage();
-  results.durationSeconds = (Date.now() - started) / 1000;
+  Object.assign(results, run.finish());
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
   log(`results in ${OUT} (${results.durationSeconds.toFixed(0)} s)`);

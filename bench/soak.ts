@@ -27,7 +27,7 @@ import { writeBenchCerts } from './lib/certs.js';
 import { generateElasticsearches, generateIPPools } from './lib/generate.js';
 import { createAll, deleteAll, startBenchCluster } from './lib/kube.js';
 import { openLoop } from './lib/load.js';
-import { loadAverage, machineInfo, type MachineInfo } from './lib/machine.js';
+import { startRun, type RunInfo } from './lib/machine.js';
 import { httpsGet, ROOT, startServe } from './lib/procs.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 import { renderResults } from './report.js';
@@ -43,12 +43,9 @@ const MINUTES = Number(args.minutes);
 const RATE = Number(args.rate);
 const CHANGE = 100;
 
-export interface SoakResults {
+export interface SoakResults extends RunInfo {
   kind: 'soak';
-  machine: MachineInfo;
   command: string;
-  durationSeconds: number;
-  loadAverage: { start: number; end: number };
   method: string;
   minutes: number;
   rate: number;
@@ -88,9 +85,7 @@ function stateObjects(metrics: string, resource: string): number {
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
-  const machine = machineInfo();
-  const loadStart = loadAverage();
+  const run = startRun();
   buildForBench();
   log('starting etcd + kube-apiserver');
   const { cluster, api } = await startBenchCluster(Array.from({ length: 100 }, (_, i) => `team-${i}`));
@@ -200,10 +195,8 @@ async function main(): Promise<void> {
     const middle = rss.reduce((best, s) => (Math.abs(s.second - half) < Math.abs(best.second - half) ? s : best), rss[0]!);
     const out: SoakResults = {
       kind: 'soak',
-      machine,
+      ...run.finish(),
       command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      durationSeconds: (Date.now() - started) / 1000,
-      loadAverage: { start: loadStart, end: loadAverage() },
       method:
         `The compiled \`serve --kubeconfig\` (live state) against a real etcd + kube-apiserver (test/e2e/harness/cluster.ts) holding the bench's base state; ` +
         `open-loop load (bench/lib/load.ts) of ${RATE} req/s cycling through ${targets.length} combinations (Elasticsearch and IPPool bodies × /validate and /mutate) ` +

@@ -45,3 +45,19 @@ export function machineInfo(): MachineInfo {
 export function loadAverage(): number {
   return Math.round(os.loadavg()[0]! * 100) / 100;
 }
+
+/** What every result file says of its run: where, how long, and how busy the machine was. */
+export interface RunInfo {
+  machine: MachineInfo;
+  durationSeconds: number;
+  /** 1-minute load average at the start and at the end of the run. */
+  loadAverage: { start: number; end: number };
+}
+
+/** Reads the machine and the load average now; `finish()` gives the run's RunInfo at its end. */
+export function startRun(): { machine: MachineInfo; finish(): RunInfo } {
+  const started = Date.now();
+  const machine = machineInfo();
+  const start = loadAverage();
+  return { machine, finish: () => ({ machine, durationSeconds: (Date.now() - started) / 1000, loadAverage: { start, end: loadAverage() } }) };
+}
