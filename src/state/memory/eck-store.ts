@@ -26,6 +26,16 @@ function keyOf(meta: { namespace?: string | undefined; name?: string | undefined
   return formatKey({ namespace: meta.namespace ?? '', name: meta.name ?? '' });
 }
 
+/** The objects of `objects` at `keys` (an index's answer), in the keys' order. */
+function objectsAt<T>(objects: ReadonlyMap<string, T>, keys: Iterable<string> | undefined): T[] {
+  const out: T[] = [];
+  for (const key of keys ?? []) {
+    const o = objects.get(key);
+    if (o) out.push(o);
+  }
+  return out;
+}
+
 type Labels = Record<string, string> | undefined;
 type Labelled = { metadata: { namespace?: string | undefined; labels?: Labels } };
 
@@ -85,14 +95,7 @@ class LabelledObjects<T extends Labelled> {
 
   /** The objects in `namespace` labelled `labelKey=labelValue` (in the order they got the label). */
   withLabel(namespace: string, labelKey: string, labelValue: string): T[] {
-    const keys = this.byNamespace.get(namespace)?.get(labelKey)?.get(labelValue);
-    if (!keys) return [];
-    const out: T[] = [];
-    for (const key of keys) {
-      const o = this.objects.get(key);
-      if (o) out.push(o);
-    }
-    return out;
+    return objectsAt(this.objects, this.byNamespace.get(namespace)?.get(labelKey)?.get(labelValue));
   }
 }
 
@@ -159,14 +162,7 @@ export class EckStore implements EckState {
   }
 
   elasticsearchesReferencing(k: ObjectKey): Elasticsearch[] {
-    const keys = this.referencedBy.get(formatKey(k));
-    if (!keys) return [];
-    const result: Elasticsearch[] = [];
-    for (const key of keys) {
-      const es = this.elasticsearches.get(key);
-      if (es) result.push(es);
-    }
-    return result;
+    return objectsAt(this.elasticsearches, this.referencedBy.get(formatKey(k)));
   }
 
   getConfigMap(k: ObjectKey): ConfigMap | undefined {
