@@ -256,3 +256,14 @@ export async function throughput(t: Target, bodyText: string, connections: numbe
     p99: r.latency.p99,
   };
 }
+
+/**
+ * One second of closed-loop load with every bench body on both admission
+ * endpoints of a webhook, as bench/run.ts's warm-up gives one webhook process
+ * for all its parts, so its JIT has seen every kind; the requests made.
+ */
+export async function warmEveryBody(webhook: Target, connections: number, bodies: readonly { text: string }[]): Promise<number> {
+  let total = 0;
+  for (const b of bodies) for (const path of ['/validate', '/mutate']) total += (await throughput({ ...webhook, path }, b.text, connections, 1)).total;
+  return total;
+}

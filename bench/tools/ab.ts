@@ -25,7 +25,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { baseStateObjects, benchBodies, writeList } from '../lib/bodies.js';
 import { writeBenchCerts } from '../lib/certs.js';
-import { throughput, type Target } from '../lib/load.js';
+import { throughput, warmEveryBody, type Target } from '../lib/load.js';
 import { cpuTimeMs, startBare, startServe, type ServerProcess } from '../lib/procs.js';
 import { median, percentile } from '../lib/stats.js';
 
@@ -58,9 +58,7 @@ async function start(spec: string, name: string): Promise<{ proc: ServerProcess;
 const servers = [await start(a, 'a'), await start(b, 'b')] as const;
 try {
   for (const [i, s] of servers.entries()) {
-    if (mixed && [a, b][i] !== 'bare') {
-      for (const x of benchBodies()) for (const path of ['/validate', '/mutate']) await throughput({ ...s.target, path }, x.text, CONNECTIONS, 1);
-    }
+    if (mixed && [a, b][i] !== 'bare') await warmEveryBody(s.target, CONNECTIONS, benchBodies());
     await throughput(s.target, body.text, CONNECTIONS, 2);
   }
   /** One slice against one server: req/s and CPU µs per request. */

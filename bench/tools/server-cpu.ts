@@ -17,7 +17,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { baseStateObjects, benchBodies, writeList } from '../lib/bodies.js';
 import { writeBenchCerts } from '../lib/certs.js';
-import { throughput } from '../lib/load.js';
+import { throughput, warmEveryBody } from '../lib/load.js';
 import { readCpuProfile, selfTimes, shortUrl, type ProfileNode } from '../lib/cpuprofile.js';
 import { cpuTimes, startBare, startServe } from '../lib/procs.js';
 
@@ -44,11 +44,8 @@ const proc =
     : await startServe({ name: 'webhook', tls: certs, logDir: dir, state: [writeList(join(dir, 'state.json'), baseStateObjects())], nodeFlags: flags });
 
 const target = { port: proc.port, path: endpoint === 'bare' ? '/' : `/${endpoint}`, ca: certs.ca };
-// With --mixed, every body on both endpoints first, as bench/run.ts warms one webhook process for all its parts.
-let warmed = 0;
-if (mixed && endpoint !== 'bare') {
-  for (const b of benchBodies()) for (const path of ['/validate', '/mutate']) warmed += (await throughput({ ...target, path }, b.text, CONNECTIONS, 1)).total;
-}
+// With --mixed, every body on both endpoints first (warmEveryBody).
+let warmed = mixed && endpoint !== 'bare' ? await warmEveryBody(target, CONNECTIONS, benchBodies()) : 0;
 warmed += (await throughput(target, body.text, CONNECTIONS, 2)).total;
 const c0 = cpuTimes(proc.pid);
 const r = await throughput(target, body.text, CONNECTIONS, Number(secondsText));
