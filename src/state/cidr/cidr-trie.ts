@@ -116,12 +116,18 @@ export class CidrTrie<T> {
 
   /** Values whose block overlaps `cidr`: its supernets, itself and its subnets (same family only). */
   overlapping(cidr: Cidr): T[] {
-    return this.walk(cidr, true);
+    return this.overlappingMarked(cidr, () => false, (value) => value);
   }
 
-  /** Values whose block contains `cidr` (supernets and equal blocks). */
+  /** Values whose block contains `cidr` (supernets and equal blocks): the path down to it, no subtree. */
   containing(cidr: Cidr): T[] {
-    return this.walk(cidr, false);
+    const key = cidr.prefix;
+    const out: T[] = [];
+    for (let node: TrieNode<T> | undefined = this.roots[cidr.family]; node && key.startsWith(node.prefix); ) {
+      out.push(...node.values);
+      node = node.prefix.length < key.length ? node.children[bitAt(key, node.prefix.length)] : undefined;
+    }
+    return out;
   }
 
   /**
@@ -144,28 +150,6 @@ export class CidrTrie<T> {
       } else {
         // At or below the queried depth: the whole subtree lies within `cidr`, or none of it does.
         if (node.prefix.startsWith(key)) subtreeMarked(node, marked, isMarker, result, out);
-        break;
-      }
-    }
-    return out;
-  }
-
-  private walk(cidr: Cidr, withSubnets: boolean): T[] {
-    const key = cidr.prefix;
-    const out: T[] = [];
-    let node: TrieNode<T> | undefined = this.roots[cidr.family];
-    while (node) {
-      if (node.prefix.length < key.length) {
-        if (!key.startsWith(node.prefix)) break;
-        out.push(...node.values);
-        node = node.children[bitAt(key, node.prefix.length)];
-      } else {
-        if (node.prefix === key) {
-          if (withSubnets) collect(node, out);
-          else out.push(...node.values);
-        } else if (withSubnets && node.prefix.startsWith(key)) {
-          collect(node, out);
-        }
         break;
       }
     }
@@ -206,14 +190,4 @@ function subtreeMarked<T, R>(node: TrieNode<T>, markedAbove: boolean, isMarker: 
   const children = node.children;
   if (children[0]) subtreeMarked(children[0], marked, isMarker, result, out);
   if (children[1]) subtreeMarked(children[1], marked, isMarker, result, out);
-}
-
-function collect<T>(root: TrieNode<T>, out: T[]): void {
-  const stack: TrieNode<T>[] = [root];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    out.push(...n.values);
-    if (n.children[0]) stack.push(n.children[0]);
-    if (n.children[1]) stack.push(n.children[1]);
-  }
 }
