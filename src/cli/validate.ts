@@ -11,8 +11,8 @@
 import { Engine, type Decision } from '../engine/engine.js';
 import { findingLine } from '../admission/response.js';
 import { formatKey, parseApiVersion } from '../kube/meta.js';
-import { pointerToField } from '../engine/paths.js';
-import { oneLine } from '../engine/finding.js';
+import { pointerToField } from '../common/field-path.js';
+import { oneLine } from '../common/text.js';
 import type { AnyRule } from '../engine/rule.js';
 import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
 import type { ClusterState } from '../state/cluster-state.js';

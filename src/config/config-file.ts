@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { fieldPath } from '../engine/paths.js';
+import { fieldPath } from '../common/field-path.js';
 import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
 
 export interface Config {

@@ -11,7 +11,8 @@
 import fjp from 'fast-json-patch';
 import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
 import type { ClusterState, StateResource } from '../state/cluster-state.js';
-import { describeIssues, OBJECT_SHAPE_RULE, shapeFindings } from './decode.js';
+import { describeIssues } from '../common/schema-issues.js';
+import { OBJECT_SHAPE_RULE, shapeFindings } from './object-shape.js';
 import { deny, oneLineFinding, warn, type Finding } from './finding.js';
 import { DEFAULT_POLICY, modeOf, type Policy, type RuleMode } from '../config/policy.js';
 import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, RuleContext, RuleInput } from './rule.js';

@@ -15,7 +15,7 @@ import { admissionResponse, errorResponse } from '../admission/response.js';
 import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } from '../admission/types.js';
 import type { Engine, Phase } from '../engine/engine.js';
 import type { ClusterState } from '../state/cluster-state.js';
-import { logDecision } from '../log/decision-log.js';
+import { logDecision } from './decision-log.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from './metrics.js';
 import { sendJson, sendStatus } from './status.js';

@@ -3,7 +3,7 @@
  * 5xx code and a one-line message, never a stack trace.
  */
 import type { ServerResponse } from 'node:http';
-import { oneLine } from '../engine/finding.js';
+import { oneLine } from '../common/text.js';
 
 const REASONS: Record<number, string> = {
   400: 'BadRequest',

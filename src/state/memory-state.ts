@@ -14,7 +14,7 @@ import type { CidrEntry } from './calico-state.js';
 import type { ClusterState, StateResource } from './cluster-state.js';
 import { CalicoStore } from './memory/calico-store.js';
 import { EckStore } from './memory/eck-store.js';
-import { describeIssues } from '../engine/decode.js';
+import { describeIssues } from '../common/schema-issues.js';
 
 /** The outcome of feeding one object to the state. */
 export type ApplyResult =

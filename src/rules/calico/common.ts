@@ -4,7 +4,7 @@
  */
 import { FEDERATION_POOL_LABEL, type IPPool } from '../../kube/calico.js';
 import type { CalicoState, CidrEntry } from '../../state/calico-state.js';
-import { parseCidr, type Cidr } from '../../state/cidr/cidr.js';
+import { parseCidr, type Cidr } from '../../net/cidr/cidr.js';
 
 /** At most this many overlap findings per field; the last one says how many more there were. */
 export const MAX_OVERLAP_FINDINGS = 5;

@@ -23,10 +23,10 @@
  * host prefix), each strictly masked. The message names the bad entry.
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Rule, RuleInput } from '../../engine/rule.js';
 import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
-import { parseCidrList } from '../../state/cidr/cidr.js';
+import { parseCidrList } from '../../net/cidr/cidr.js';
 import { displayName, federationStatus, poolCidr, quote } from './common.js';
 
 export const FEDERATION_POOL_DISABLED_RULE = 'calico-federation-pool-disabled';

@@ -25,11 +25,11 @@
  * most `MAX_OVERLAP_FINDINGS` overlaps are listed per object, then a count.
  */
 import { deny, type Finding } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Rule, RuleInput } from '../../engine/rule.js';
 import { REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
 import type { CidrEntry, CidrRole } from '../../state/calico-state.js';
-import { parseCidrList } from '../../state/cidr/cidr.js';
+import { parseCidrList } from '../../net/cidr/cidr.js';
 import { displayName, federationStatusFrom, MAX_OVERLAP_FINDINGS, poolCidr, sortEntries } from './common.js';
 
 export const POOL_OVERLAP_RULE = 'calico-pool-overlap';

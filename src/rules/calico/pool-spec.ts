@@ -25,10 +25,10 @@
  */
 import type { Finding } from '../../engine/finding.js';
 import { deny } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import type { IPPool } from '../../kube/calico.js';
-import { cidrOverlaps, LINK_LOCAL, parseCidr, type Cidr, type IpFamily } from '../../state/cidr/cidr.js';
+import { cidrOverlaps, LINK_LOCAL, parseCidr, type Cidr, type IpFamily } from '../../net/cidr/cidr.js';
 import { displayName, listWords, poolCidr, quote } from './common.js';
 
 export const POOL_SPEC_RULE = 'calico-pool-spec';

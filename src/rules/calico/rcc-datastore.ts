@@ -38,7 +38,7 @@
  * because that rule needs the IPPool state and this check needs nothing.
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import type { RemoteClusterConfiguration } from '../../kube/calico.js';
 import { quote } from './common.js';

@@ -21,7 +21,7 @@
  * (`overlayRoutingMode: Disabled`) that the kube-apiserver applies before any
  * mutating webhook; with those CRDs this rule never sees the field unset.
  */
-import { jsonPointer } from '../../engine/paths.js';
+import { jsonPointer } from '../../common/field-path.js';
 import { noMutation, type Mutation, type PatchOperation, type Rule, type RuleInput } from '../../engine/rule.js';
 import type { RemoteClusterConfiguration } from '../../kube/calico.js';
 

@@ -19,7 +19,7 @@
  * (API key security model).
  */
 import { deny, type Finding } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import { declaredVersions, describeDeclared, remoteEntries, sameKey, show, usesApiKey } from './common.js';
 import { API_KEY_MIN_VERSION, parseEsVersion, supportsApiKeys } from './version.js';

@@ -7,7 +7,7 @@
  * `elasticsearchRef.namespace` meaning the referrer's namespace) and seed
  * 000_80e89544eed0a4ba.txt.
  */
-import { jsonPointer } from '../../engine/paths.js';
+import { jsonPointer } from '../../common/field-path.js';
 import type { PatchOperation } from '../../engine/rule.js';
 import type { Elasticsearch, RemoteCluster } from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';

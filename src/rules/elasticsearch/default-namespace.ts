@@ -13,7 +13,7 @@
  * ("The namespace declaration can be omitted if both clusters reside in the
  * same namespace").
  */
-import { jsonPointer } from '../../engine/paths.js';
+import { jsonPointer } from '../../common/field-path.js';
 import type { PatchOperation, Rule } from '../../engine/rule.js';
 
 export const DEFAULT_NAMESPACE_RULE = 'es-default-namespace';

@@ -20,7 +20,7 @@
  * Enterprise trial license").
  */
 import { deny, warn } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import { formatKey } from '../../kube/meta.js';
 import { LICENSE_SCOPE_LABEL, LICENSING_CONFIGMAP } from '../../kube/elasticsearch.js';

@@ -21,7 +21,7 @@
  * restart"); shared/notes/field-facts.md (minimum version 8.10.0).
  */
 import { warn, type Finding } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Mutation, Rule } from '../../engine/rule.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
 import { addWithParents, referrersOf, remoteEntries, sameKey, show, usesApiKey } from './common.js';

@@ -27,7 +27,7 @@
  * exists"), seed 000_80e89544eed0a4ba.txt.
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
-import { fieldPath, type PathSegment } from '../../engine/paths.js';
+import { fieldPath, type PathSegment } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import { remoteEntries, sameKey, show, type RemoteEntry } from './common.js';
 

@@ -25,7 +25,7 @@
  * `status.version`; ECK never checks version compatibility).
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
 import type { ObjectKey } from '../../kube/meta.js';

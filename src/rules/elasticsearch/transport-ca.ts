@@ -23,7 +23,7 @@
  * automatically rotated after one year by default ... keep the copy up-to-date").
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
-import { fieldPath } from '../../engine/paths.js';
+import { fieldPath } from '../../common/field-path.js';
 import type { Mutation, Rule } from '../../engine/rule.js';
 import type { ConfigMap } from '../../kube/core.js';
 import { formatKey } from '../../kube/meta.js';

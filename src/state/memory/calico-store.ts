@@ -1,7 +1,7 @@
 /**
  * In-memory IPPool and RemoteClusterConfiguration store with a CIDR index.
  *
- * The index (a prefix trie per IP family, src/state/cidr/cidr-trie.ts) holds
+ * The index (a prefix trie per IP family, src/net/cidr/cidr-trie.ts) holds
  * every pool CIDR and every remote CIDR declared in a RemoteClusterConfiguration's
  * `remote-cluster-guard.io/remote-cidrs` annotation; it is updated on each
  * upsert and delete, so an overlap query costs one trie walk however many
@@ -16,8 +16,8 @@
  */
 import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
 import type { CalicoState, CidrEntry, CidrRole } from '../calico-state.js';
-import { parseCidr, parseCidrList, type Cidr } from '../cidr/cidr.js';
-import { CidrTrie } from '../cidr/cidr-trie.js';
+import { parseCidr, parseCidrList, type Cidr } from '../../net/cidr/cidr.js';
+import { CidrTrie } from '../../net/cidr/cidr-trie.js';
 
 /** What the trie holds for each indexed CIDR. */
 type Indexed =

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { cidrContains, cidrOf, cidrOverlaps, FAMILY_WIDTH, maskBits, mustParse, parseCidr, parseCidrList, type IpFamily } from '../../../src/state/cidr/cidr.js';
+import { cidrContains, cidrOf, cidrOverlaps, FAMILY_WIDTH, maskBits, mustParse, parseCidr, parseCidrList, type IpFamily } from '../../../src/net/cidr/cidr.js';
 
 describe('parseCidr', () => {
   it('parses IPv4 and IPv6 CIDRs into family, masked bits and prefix length', () => {

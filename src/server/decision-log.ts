@@ -11,7 +11,7 @@
  */
 import type { AdmissionRequest } from '../admission/types.js';
 import type { Decision } from '../engine/engine.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger.js';
 
 export interface DecisionRecord {
   uid: string;

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { cidrOf, FAMILY_WIDTH, maskBits, mustParse, type Cidr, type IpFamily } from '../../../src/state/cidr/cidr.js';
-import { CidrTrie } from '../../../src/state/cidr/cidr-trie.js';
+import { cidrOf, FAMILY_WIDTH, maskBits, mustParse, type Cidr, type IpFamily } from '../../../src/net/cidr/cidr.js';
+import { CidrTrie } from '../../../src/net/cidr/cidr-trie.js';
 
 /**
  * Random CIDRs that collide often: the address is a string of nibbles drawn
