@@ -83,7 +83,13 @@ interface Probe {
   body: string;
 }
 
-async function timed(api: ApiClient, p: Probe, n: number, warmup: number, into: { latencies: number[]; statuses: Record<string, number>; failures: number }): Promise<void> {
+async function timed(
+  api: ApiClient,
+  p: Probe,
+  n: number,
+  warmup: number,
+  into: { latencies: number[]; statuses: Record<string, number>; failures: number },
+): Promise<void> {
   for (let i = 0; i < warmup + n; i++) {
     const start = process.hrtime.bigint();
     const r = await api.request('POST', p.path, p.body);
@@ -100,7 +106,16 @@ async function timed(api: ApiClient, p: Probe, n: number, warmup: number, into: 
 
 /** True once the API server calls the webhook: an Elasticsearch with an invalid alias is denied by it. */
 async function webhookActive(api: ApiClient): Promise<boolean> {
-  const bad = { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', metadata: { name: 'probe', namespace: 'ns-one' }, spec: { version: '8.16.1', nodeSets: [{ name: 'default', count: 1 }], remoteClusters: [{ name: 'x:y', elasticsearchRef: { name: 'nothing' } }] } };
+  const bad = {
+    apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+    kind: 'Elasticsearch',
+    metadata: { name: 'probe', namespace: 'ns-one' },
+    spec: {
+      version: '8.16.1',
+      nodeSets: [{ name: 'default', count: 1 }],
+      remoteClusters: [{ name: 'x:y', elasticsearchRef: { name: 'nothing' } }],
+    },
+  };
   const r = await api.request('POST', '/apis/elasticsearch.k8s.elastic.co/v1/namespaces/ns-one/elasticsearches?dryRun=All', bad);
   return r.status === 403 && r.text.includes('remote-cluster-guard');
 }
@@ -128,20 +143,28 @@ async function main(): Promise<void> {
     const certs = await makeCerts();
     hook = await startWebhook({ cluster, ...certs });
     // The control: the bare baseline server (bench/servers/bare.ts, allowed: true for anything) with the same certificate.
-    const tls = { certFile: join(certs.certDir, 'tls.crt'), keyFile: join(certs.certDir, 'tls.key'), ca: readFileSync(join(certs.certDir, 'ca.crt'), 'utf-8') };
+    const tls = {
+      certFile: join(certs.certDir, 'tls.crt'),
+      keyFile: join(certs.certDir, 'tls.key'),
+      ca: readFileSync(join(certs.certDir, 'ca.crt'), 'utf-8'),
+    };
     bare = await startBare('bare-webhook', tls, certs.certDir);
     const bareUrl = `https://127.0.0.1:${bare.port}`;
     log(`webhook serving on ${hook.url}, bare baseline on ${bareUrl}`);
     type Config = { kind: string; metadata: { name: string; resourceVersion?: string }; webhooks: { clientConfig: { url?: string } }[] };
     const configsFor = (url: string) => parseAllDocuments(webhookConfigurations(url, certs.caBundle)).map((d) => d.toJS() as Config);
-    const pathOf = (o: Config) => `/apis/admissionregistration.k8s.io/v1/${o.kind === 'MutatingWebhookConfiguration' ? 'mutatingwebhookconfigurations' : 'validatingwebhookconfigurations'}`;
+    const pathOf = (o: Config) =>
+      `/apis/admissionregistration.k8s.io/v1/${o.kind === 'MutatingWebhookConfiguration' ? 'mutatingwebhookconfigurations' : 'validatingwebhookconfigurations'}`;
     /** Creates the configurations (or replaces them in place, so no request runs without them) pointing at `url`. */
     const pointAt = async (url: string, active: boolean) => {
       for (const o of configsFor(url)) {
         const current = await api.request('GET', `${pathOf(o)}/${o.metadata.name}`);
         const r =
           current.status === 200
-            ? await api.request('PUT', `${pathOf(o)}/${o.metadata.name}`, { ...o, metadata: { ...o.metadata, resourceVersion: (JSON.parse(current.text) as Config).metadata.resourceVersion } })
+            ? await api.request('PUT', `${pathOf(o)}/${o.metadata.name}`, {
+                ...o,
+                metadata: { ...o.metadata, resourceVersion: (JSON.parse(current.text) as Config).metadata.resourceVersion },
+              })
             : await api.request('POST', pathOf(o), o);
         if (r.status !== 200 && r.status !== 201) throw new Error(`configure ${o.kind}: ${r.status} ${r.text.slice(0, 300)}`);
       }
@@ -153,8 +176,16 @@ async function main(): Promise<void> {
     };
 
     const probes: Probe[] = [
-      { label: 'Elasticsearch cluster-one (ns-one)', path: '/apis/elasticsearch.k8s.elastic.co/v1/namespaces/ns-one/elasticsearches?dryRun=All', body: JSON.stringify(clusterOne()) },
-      { label: 'IPPool cluster1-main-pool (projectcalico.org/v3)', path: '/apis/projectcalico.org/v3/ippools?dryRun=All', body: JSON.stringify(federationPool()) },
+      {
+        label: 'Elasticsearch cluster-one (ns-one)',
+        path: '/apis/elasticsearch.k8s.elastic.co/v1/namespaces/ns-one/elasticsearches?dryRun=All',
+        body: JSON.stringify(clusterOne()),
+      },
+      {
+        label: 'IPPool cluster1-main-pool (projectcalico.org/v3)',
+        path: '/apis/projectcalico.org/v3/ippools?dryRun=All',
+        body: JSON.stringify(federationPool()),
+      },
     ];
     const acc = new Map<string, { latencies: number[]; statuses: Record<string, number>; failures: number }>();
     const bucket = (p: Probe, condition: Condition) => {
@@ -214,7 +245,8 @@ async function main(): Promise<void> {
         overBareP99: withHook.p99 - withBare.p99,
       };
     });
-    for (const r of results) log(`${r.label} ${r.condition}: p50 ${r.summary.p50.toFixed(3)} ms p99 ${r.summary.p99.toFixed(3)} ms failures ${r.failures}`);
+    for (const r of results)
+      log(`${r.label} ${r.condition}: p50 ${r.summary.p50.toFixed(3)} ms p99 ${r.summary.p99.toFixed(3)} ms failures ${r.failures}`);
     const out: ApiserverResults = {
       kind: 'apiserver',
       ...run.finish(),

@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   try {
     const { es, configMaps } = generateElasticsearches(COUNT);
     const { pools, rccs } = generateIPPools(COUNT);
-    log(`creating ${es.length} Elasticsearch, ${pools.length} IPPools, ${configMaps.length} ConfigMaps, ${rccs.length} RemoteClusterConfigurations (${CONCURRENCY} in parallel)`);
+    log(
+      `creating ${es.length} Elasticsearch, ${pools.length} IPPools, ${configMaps.length} ConfigMaps, ${rccs.length} RemoteClusterConfigurations (${CONCURRENCY} in parallel)`,
+    );
     const t0 = Date.now();
     type Obj = Parameters<typeof createAll>[1][number];
     await createAll(api, [...configMaps, ...rccs] as Obj[], CONCURRENCY);
@@ -68,14 +70,28 @@ async function main(): Promise<void> {
     log(`created ${total} objects in ${(createdMs / 1000).toFixed(1)} s`);
 
     log('live state build (fresh process)');
-    const text = execFileSync(process.execPath, ['--expose-gc', join(BUILD, 'bench/tools/live-build.js'), cluster.kubeconfig], { encoding: 'utf-8', maxBuffer: 1 << 20 });
-    const lb = JSON.parse(text.trim().split('\n').pop()!) as { ms: number; synced: boolean; counts: Record<string, number>; rssMiB: number };
+    const text = execFileSync(process.execPath, ['--expose-gc', join(BUILD, 'bench/tools/live-build.js'), cluster.kubeconfig], {
+      encoding: 'utf-8',
+      maxBuffer: 1 << 20,
+    });
+    const lb = JSON.parse(text.trim().split('\n').pop()!) as {
+      ms: number;
+      synced: boolean;
+      counts: Record<string, number>;
+      rssMiB: number;
+    };
     if (!lb.synced) throw new Error('live state did not sync within 120 s');
     log(`live state synced in ${lb.ms.toFixed(0)} ms: ${JSON.stringify(lb.counts)}`);
 
     const certs = writeBenchCerts(join(dir, 'certs'));
     const t1 = Date.now();
-    const hook = await startServe({ name: 'webhook-live', tls: certs, logDir: dir, kubeconfig: cluster.kubeconfig, readyTimeoutMs: 180_000 });
+    const hook = await startServe({
+      name: 'webhook-live',
+      tls: certs,
+      logDir: dir,
+      kubeconfig: cluster.kubeconfig,
+      readyTimeoutMs: 180_000,
+    });
     const readyMs = Date.now() - t1;
     try {
       const [esBody, poolBody] = benchBodies();
@@ -92,15 +108,30 @@ async function main(): Promise<void> {
           `(IPPools and RemoteClusterConfigurations in projectcalico.org/v3) created with POSTs over keep-alive HTTPS, ${CONCURRENCY} in flight, no webhook registered. ` +
           `Then the live state (src/state/live/live-state.ts: list + watch of every source) built in a fresh compiled process (bench/tools/live-build.ts) and timed ` +
           `from \`new LiveState\` to every source synced; then the compiled \`serve --kubeconfig\` started against the same cluster.`,
-        created: { elasticsearches: es.length, ippools: pools.length, others: configMaps.length + rccs.length, ms: createdMs, perSecond: total / (createdMs / 1000), concurrency: CONCURRENCY },
+        created: {
+          elasticsearches: es.length,
+          ippools: pools.length,
+          others: configMaps.length + rccs.length,
+          ms: createdMs,
+          perSecond: total / (createdMs / 1000),
+          concurrency: CONCURRENCY,
+        },
         liveBuild: { ms: lb.ms, counts: lb.counts, rssMiB: lb.rssMiB },
-        serve: { readyMs, rssMiB: rss, es: summarize(esRun.latencies), ippool: summarize(poolRun.latencies), failures: esRun.failures + poolRun.failures },
+        serve: {
+          readyMs,
+          rssMiB: rss,
+          es: summarize(esRun.latencies),
+          ippool: summarize(poolRun.latencies),
+          failures: esRun.failures + poolRun.failures,
+        },
       };
       if (out.serve.failures) log(`sequential failures: ${esRun.firstFailure ?? ''} ${poolRun.firstFailure ?? ''}`);
       mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
       writeFileSync(join(ROOT, 'bench/results/live.json'), JSON.stringify(out, null, 2) + '\n');
       renderResults();
-      log(`serve ready in ${readyMs} ms, RSS ${rss.toFixed(0)} MiB; results in bench/results/live.json (${out.durationSeconds.toFixed(0)} s)`);
+      log(
+        `serve ready in ${readyMs} ms, RSS ${rss.toFixed(0)} MiB; results in bench/results/live.json (${out.durationSeconds.toFixed(0)} s)`,
+      );
     } finally {
       await hook.stop();
     }

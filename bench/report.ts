@@ -50,42 +50,85 @@ function lat(s: LatencySummary): string[] {
 function benchSection(b: BenchResults): { text: string; goals: string[][] } {
   const goals: string[][] = [];
   const out: string[] = [];
-  out.push(`Command: \`${b.command}\` (${fixed(b.durationSeconds, 0)} s, build ${fixed(b.buildMs / 1000, 1)} s). Measured ${machineLine(b.machine)}.`);
+  out.push(
+    `Command: \`${b.command}\` (${fixed(b.durationSeconds, 0)} s, build ${fixed(b.buildMs / 1000, 1)} s). Measured ${machineLine(b.machine)}.`,
+  );
   out.push(`Load average of the machine (1 min): ${b.loadAverage.start} at the start, ${b.loadAverage.end} at the end.`);
   out.push(`Servers: ${b.serverModel}.`);
   out.push(`Bodies: ${b.bodies.map((x) => `${x.label}, ${x.bytes} bytes`).join('; ')}.`);
 
   if (b.throughput) {
     const o = b.options;
-    out.push(`\n### Throughput (closed loop, autocannon, ${o.connections} keep-alive connections, ${o.duration} s per run, ${o.rounds} rounds, order rotated each round)\n`);
+    out.push(
+      `\n### Throughput (closed loop, autocannon, ${o.connections} keep-alive connections, ${o.duration} s per run, ${o.rounds} rounds, order rotated each round)\n`,
+    );
     out.push(
       table(
         ['body', 'round', 'endpoint', 'req/s', 'server CPU µs/request', 'p50 ms', 'p99 ms', 'failed', 'load avg'],
-        b.throughput.runs.map((r) => [bodyName[r.body]!, r.round + 1, label[r.endpoint]!, fixed(r.rps, 0), fixed(r.cpuUsPerRequest, 1), r.p50, r.p99, r.failures, r.loadAverage]),
+        b.throughput.runs.map((r) => [
+          bodyName[r.body]!,
+          r.round + 1,
+          label[r.endpoint]!,
+          fixed(r.rps, 0),
+          fixed(r.cpuUsPerRequest, 1),
+          r.p50,
+          r.p99,
+          r.failures,
+          r.loadAverage,
+        ]),
       ),
     );
     out.push('');
     out.push(
       table(
-        ['body', 'endpoint', 'ratio webhook/bare per round', 'median ratio', `goal ≥ ${GOALS.throughputRatio}`, 'CPU-cost ratio (bare µs/req ÷ webhook µs/req, median)'],
+        [
+          'body',
+          'endpoint',
+          'ratio webhook/bare per round',
+          'median ratio',
+          `goal ≥ ${GOALS.throughputRatio}`,
+          'CPU-cost ratio (bare µs/req ÷ webhook µs/req, median)',
+        ],
         b.throughput.ratios.map((r) => {
           const ok = r.median >= GOALS.throughputRatio;
           goals.push([`throughput ratio ${bodyName[r.body]} ${r.endpoint}`, `≥ ${GOALS.throughputRatio}`, fixed(r.median), passFail(ok)]);
-          return [bodyName[r.body]!, r.endpoint, r.perRound.map((v) => fixed(v)).join(', '), fixed(r.median), passFail(ok), fixed(r.cpuRatioMedian)];
+          return [
+            bodyName[r.body]!,
+            r.endpoint,
+            r.perRound.map((v) => fixed(v)).join(', '),
+            fixed(r.median),
+            passFail(ok),
+            fixed(r.cpuRatioMedian),
+          ];
         }),
       ),
     );
   }
   if (b.sequential) {
-    out.push(`\n### Latency, one request at a time (one keep-alive connection, ${b.options.seqCount} requests after ${b.options.seqWarmup} warm-up, in two alternating halves)\n`);
+    out.push(
+      `\n### Latency, one request at a time (one keep-alive connection, ${b.options.seqCount} requests after ${b.options.seqWarmup} warm-up, in two alternating halves)\n`,
+    );
     out.push(
       table(
         ['body', 'endpoint', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', `goal p99 ≤ ${GOALS.sequentialP99Ms} ms`],
         b.sequential.map((r) => {
           const isHook = r.endpoint !== 'bare';
           const ok = r.summary.p99 <= GOALS.sequentialP99Ms && r.failures === 0;
-          if (isHook) goals.push([`sequential p99 ${bodyName[r.body]} ${r.endpoint}`, `≤ ${GOALS.sequentialP99Ms} ms`, `${ms(r.summary.p99)} ms`, passFail(ok)]);
-          return [bodyName[r.body]!, label[r.endpoint]!, r.summary.count, ...lat(r.summary), r.failures, isHook ? passFail(ok) : '(baseline)'];
+          if (isHook)
+            goals.push([
+              `sequential p99 ${bodyName[r.body]} ${r.endpoint}`,
+              `≤ ${GOALS.sequentialP99Ms} ms`,
+              `${ms(r.summary.p99)} ms`,
+              passFail(ok),
+            ]);
+          return [
+            bodyName[r.body]!,
+            label[r.endpoint]!,
+            r.summary.count,
+            ...lat(r.summary),
+            r.failures,
+            isHook ? passFail(ok) : '(baseline)',
+          ];
         }),
       ),
     );
@@ -97,12 +140,41 @@ function benchSection(b: BenchResults): { text: string; goals: string[][] } {
     );
     out.push(
       table(
-        ['body', 'endpoint', 'scheduled', 'answered', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'generator lag max ms', `goal p99 ≤ ${GOALS.openLoopP99Ms} ms`],
+        [
+          'body',
+          'endpoint',
+          'scheduled',
+          'answered',
+          'achieved req/s',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'max ms',
+          'failed',
+          'generator lag max ms',
+          `goal p99 ≤ ${GOALS.openLoopP99Ms} ms`,
+        ],
         b.openLoop.map((r) => {
           const isHook = r.endpoint !== 'bare';
           const ok = r.summary.p99 <= GOALS.openLoopP99Ms && r.failures === 0;
-          if (isHook) goals.push([`p99 at ${r.rate} req/s ${bodyName[r.body]} ${r.endpoint}`, `≤ ${GOALS.openLoopP99Ms} ms`, `${ms(r.summary.p99)} ms`, passFail(ok)]);
-          return [bodyName[r.body]!, label[r.endpoint]!, r.scheduled, r.completed, fixed(r.achievedRate, 0), ...lat(r.summary), r.failures, fixed(r.maxSendLagMs, 2), isHook ? passFail(ok) : '(baseline)'];
+          if (isHook)
+            goals.push([
+              `p99 at ${r.rate} req/s ${bodyName[r.body]} ${r.endpoint}`,
+              `≤ ${GOALS.openLoopP99Ms} ms`,
+              `${ms(r.summary.p99)} ms`,
+              passFail(ok),
+            ]);
+          return [
+            bodyName[r.body]!,
+            label[r.endpoint]!,
+            r.scheduled,
+            r.completed,
+            fixed(r.achievedRate, 0),
+            ...lat(r.summary),
+            r.failures,
+            fixed(r.maxSendLagMs, 2),
+            isHook ? passFail(ok) : '(baseline)',
+          ];
         }),
       ),
     );
@@ -119,7 +191,20 @@ function benchSection(b: BenchResults): { text: string; goals: string[][] } {
     );
     out.push(
       table(
-        ['size', 'objects in file', 'file MiB', 'loadManifests ms', 'addToState ms', 'total ms', 'state counts', 'problems', 'RSS of a process holding only the state, MiB', '`serve` start to ready, ms', 'webhook RSS after the run, MiB', 'webhook V8 heap used, MiB'],
+        [
+          'size',
+          'objects in file',
+          'file MiB',
+          'loadManifests ms',
+          'addToState ms',
+          'total ms',
+          'state counts',
+          'problems',
+          'RSS of a process holding only the state, MiB',
+          '`serve` start to ready, ms',
+          'webhook RSS after the run, MiB',
+          'webhook V8 heap used, MiB',
+        ],
         s.build.map((x) => [
           x.size,
           x.objects,
@@ -127,7 +212,9 @@ function benchSection(b: BenchResults): { text: string; goals: string[][] } {
           fixed(x.loadMs, 0),
           fixed(x.addMs, 0),
           fixed(x.totalMs, 0),
-          Object.entries(x.counts).map(([k, v]) => `${k} ${v}`).join(', '),
+          Object.entries(x.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
           x.problems,
           fixed(x.rssMiB, 0),
           s.serveStartMs[x.size] ?? 'n/a',
@@ -146,17 +233,35 @@ function benchSection(b: BenchResults): { text: string; goals: string[][] } {
     out.push('');
     out.push(
       table(
-        ['body', 'endpoint', `p99 at ${Math.min(...s.sizes)}`, `p99 at ${large}`, 'p99 ratio', 'p50 ratio', `goal ≤ ${GOALS.scaleP99Growth}`],
+        [
+          'body',
+          'endpoint',
+          `p99 at ${Math.min(...s.sizes)}`,
+          `p99 at ${large}`,
+          'p99 ratio',
+          'p50 ratio',
+          `goal ≤ ${GOALS.scaleP99Growth}`,
+        ],
         s.growth.map((g) => {
           const ok = g.ratio <= GOALS.scaleP99Growth;
-          goals.push([`p99 growth ${Math.min(...s.sizes)} → ${large} objects, ${bodyName[g.body]} ${g.endpoint}`, `≤ ${GOALS.scaleP99Growth}×`, `${fixed(g.ratio)}×`, passFail(ok)]);
+          goals.push([
+            `p99 growth ${Math.min(...s.sizes)} → ${large} objects, ${bodyName[g.body]} ${g.endpoint}`,
+            `≤ ${GOALS.scaleP99Growth}×`,
+            `${fixed(g.ratio)}×`,
+            passFail(ok),
+          ]);
           return [bodyName[g.body]!, g.endpoint, ms(g.p99Small), ms(g.p99Large), fixed(g.ratio), fixed(g.p50Ratio), passFail(ok)];
         }),
       ),
     );
     const big = s.build.find((x) => x.size === large);
     if (big) {
-      goals.push([`RSS of the webhook with ${large} of each from manifests (\`serve --state\`)`, 'report', `${fixed(s.rssMiB[large] ?? Number.NaN, 0)} MiB (the same objects from informers: part 4)`, '—']);
+      goals.push([
+        `RSS of the webhook with ${large} of each from manifests (\`serve --state\`)`,
+        'report',
+        `${fixed(s.rssMiB[large] ?? Number.NaN, 0)} MiB (the same objects from informers: part 4)`,
+        '—',
+      ]);
       goals.push([`state build from manifests, ${large} of each`, 'report', `${fixed(big.totalMs, 0)} ms`, '—']);
     }
   }
@@ -174,14 +279,33 @@ function apiserverSection(a: ApiserverResults): { text: string; goals: string[][
   out.push(
     table(
       ['request', 'webhook configurations point at', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'answers'],
-      a.results.map((r) => [r.label, conditionName[r.condition] ?? r.condition, r.summary.count, ...lat(r.summary), r.failures, Object.entries(r.statusCounts).map(([k, v]) => `${k}: ${v}`).join(', ')]),
+      a.results.map((r) => [
+        r.label,
+        conditionName[r.condition] ?? r.condition,
+        r.summary.count,
+        ...lat(r.summary),
+        r.failures,
+        Object.entries(r.statusCounts)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', '),
+      ]),
     ),
   );
   out.push('');
   out.push(
     table(
-      ['request', 'added by remote-cluster-guard, p50 / p99 ms', 'added by the bare server (any two webhooks), p50 / p99 ms', 'remote-cluster-guard over the bare server, p50 / p99 ms'],
-      a.added.map((x) => [x.label, `${signed(x.p50)} / ${signed(x.p99)}`, `${signed(x.bareP50)} / ${signed(x.bareP99)}`, `${signed(x.overBareP50)} / ${signed(x.overBareP99)}`]),
+      [
+        'request',
+        'added by remote-cluster-guard, p50 / p99 ms',
+        'added by the bare server (any two webhooks), p50 / p99 ms',
+        'remote-cluster-guard over the bare server, p50 / p99 ms',
+      ],
+      a.added.map((x) => [
+        x.label,
+        `${signed(x.p50)} / ${signed(x.p99)}`,
+        `${signed(x.bareP50)} / ${signed(x.bareP99)}`,
+        `${signed(x.overBareP50)} / ${signed(x.overBareP99)}`,
+      ]),
     ),
   );
   if (a.webhookSide) {
@@ -218,20 +342,44 @@ function liveSection(l: LiveResults): { text: string; goals: string[][] } {
     table(
       ['step', 'figure'],
       [
-        ['objects created in the kube-apiserver', `${l.created.elasticsearches} Elasticsearch + ${l.created.ippools} IPPools (+ ${l.created.others} others) in ${fixed(l.created.ms / 1000, 1)} s (${fixed(l.created.perSecond, 0)}/s, ${l.created.concurrency} in parallel)`],
-        ['live state build (new LiveState → every source synced), in-process', `${fixed(l.liveBuild.ms, 0)} ms; counts ${Object.entries(l.liveBuild.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`],
+        [
+          'objects created in the kube-apiserver',
+          `${l.created.elasticsearches} Elasticsearch + ${l.created.ippools} IPPools (+ ${l.created.others} others) in ${fixed(l.created.ms / 1000, 1)} s (${fixed(l.created.perSecond, 0)}/s, ${l.created.concurrency} in parallel)`,
+        ],
+        [
+          'live state build (new LiveState → every source synced), in-process',
+          `${fixed(l.liveBuild.ms, 0)} ms; counts ${Object.entries(l.liveBuild.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        ],
         ['`serve --kubeconfig` start to /readyz 200', `${fixed(l.serve.readyMs, 0)} ms`],
         ['RSS of that webhook process, synced', `${fixed(l.serve.rssMiB, 0)} MiB`],
-        ['its sequential /validate latency, Elasticsearch body', `p50 ${ms(l.serve.es.p50)} ms, p99 ${ms(l.serve.es.p99)} ms (${l.serve.es.count} requests)`],
-        ['its sequential /validate latency, IPPool body', `p50 ${ms(l.serve.ippool.p50)} ms, p99 ${ms(l.serve.ippool.p99)} ms (${l.serve.ippool.count} requests)`],
+        [
+          'its sequential /validate latency, Elasticsearch body',
+          `p50 ${ms(l.serve.es.p50)} ms, p99 ${ms(l.serve.es.p99)} ms (${l.serve.es.count} requests)`,
+        ],
+        [
+          'its sequential /validate latency, IPPool body',
+          `p50 ${ms(l.serve.ippool.p50)} ms, p99 ${ms(l.serve.ippool.p99)} ms (${l.serve.ippool.count} requests)`,
+        ],
       ],
     ),
   );
   return {
     text: out.join('\n'),
     goals: [
-      [`live state build from informers, ${l.created.elasticsearches} ES + ${l.created.ippools} IPPools`, 'report', `${fixed(l.liveBuild.ms, 0)} ms`, '—'],
-      [`RSS of the webhook with live state, ${l.created.elasticsearches} ES + ${l.created.ippools} IPPools`, 'report', `${fixed(l.serve.rssMiB, 0)} MiB`, '—'],
+      [
+        `live state build from informers, ${l.created.elasticsearches} ES + ${l.created.ippools} IPPools`,
+        'report',
+        `${fixed(l.liveBuild.ms, 0)} ms`,
+        '—',
+      ],
+      [
+        `RSS of the webhook with live state, ${l.created.elasticsearches} ES + ${l.created.ippools} IPPools`,
+        'report',
+        `${fixed(l.serve.rssMiB, 0)} MiB`,
+        '—',
+      ],
     ],
   };
 }
@@ -248,11 +396,20 @@ function soakSection(s: SoakResults): { text: string; goals: string[][] } {
         ['duration, rate', `${s.minutes} min at ${s.rate} req/s (open loop), ${s.bodies} bodies in turn`],
         ['requests scheduled / answered', `${s.scheduled} / ${s.completed}`],
         ['failed requests', `${s.failures}${s.failureSamples.length ? ` (first: ${s.failureSamples.slice(0, 3).join('; ')})` : ''}`],
-        ['latency from schedule', `p50 ${ms(s.summary.p50)} ms, p99 ${ms(s.summary.p99)} ms, p99.9 ${ms(s.summary.p999)} ms, max ${ms(s.summary.max)} ms`],
-        ['p99 per 10 s window, ms (compare with the change times below and the load average above: the API server, etcd and any other work share the 2 cores)', (s.windows ?? []).map((w) => ms(w.p99)).join(' ')],
+        [
+          'latency from schedule',
+          `p50 ${ms(s.summary.p50)} ms, p99 ${ms(s.summary.p99)} ms, p99.9 ${ms(s.summary.p999)} ms, max ${ms(s.summary.max)} ms`,
+        ],
+        [
+          'p99 per 10 s window, ms (compare with the change times below and the load average above: the API server, etcd and any other work share the 2 cores)',
+          (s.windows ?? []).map((w) => ms(w.p99)).join(' '),
+        ],
         ['serving certificate change', s.certRotation],
         ['state change', s.stateChange],
-        ['RSS start / middle / end', `${fixed(s.rssStartMiB, 0)} / ${fixed(s.rssMiddleMiB, 0)} / ${fixed(s.rssEndMiB, 0)} MiB (end/start ${fixed(s.rssEndMiB / s.rssStartMiB)})`],
+        [
+          'RSS start / middle / end',
+          `${fixed(s.rssStartMiB, 0)} / ${fixed(s.rssMiddleMiB, 0)} / ${fixed(s.rssEndMiB, 0)} MiB (end/start ${fixed(s.rssEndMiB / s.rssStartMiB)})`,
+        ],
         ['RSS every 10 s, MiB', s.rss.map((r) => fixed(r.rssMiB, 0)).join(' ')],
       ],
     ),
@@ -262,7 +419,12 @@ function soakSection(s: SoakResults): { text: string; goals: string[][] } {
     text: out.join('\n'),
     goals: [
       [`soak ${s.minutes} min at ${s.rate} req/s: failed requests`, '0', String(s.failures), passFail(s.failures === 0)],
-      [`soak ${s.minutes} min: RSS flat (end ≤ 1.25 × start)`, 'flat', `${fixed(s.rssStartMiB, 0)} → ${fixed(s.rssEndMiB, 0)} MiB`, passFail(flat)],
+      [
+        `soak ${s.minutes} min: RSS flat (end ≤ 1.25 × start)`,
+        'flat',
+        `${fixed(s.rssStartMiB, 0)} → ${fixed(s.rssEndMiB, 0)} MiB`,
+        passFail(flat),
+      ],
     ],
   };
 }
@@ -313,7 +475,7 @@ export function renderResults(): string {
     '| `npm run bench:live` | part 4: live-state build from informers with 10,000 ES + 10,000 IPPools in a real kube-apiserver (kept out of `npm run bench`: creating the 25,100 objects takes about 40 s, and with the cluster start the whole takes about 70 s, which with part 1 and 2 does not fit its 5-minute budget) | about 70 s |',
     '| `npm run soak` | part 5: 10 min at 500 req/s with a certificate change and a state change (`-- --minutes N` for a short run) | 10 min + 30 s |',
     '',
-    'Flags are documented at the top of each script, for example `npm run bench -- --parts scale`, `--quick` (a smoke run that writes no results), `--profile` (V8 CPU profiles of the servers in bench/profiles, summarised by `npx tsx bench/tools/cpuprofile-top.ts <file>`). `node bench/.build/bench/tools/hotpath.js [iterations] [objects]` times the request listener in-process after a bench build, `alloc.js` gives the bytes it allocates per request by function, `server-cpu.js` one server\'s CPU per request under load, and `ab.js` compares two servers (two builds, or the bare server and one) in alternating 1 s slices.',
+    "Flags are documented at the top of each script, for example `npm run bench -- --parts scale`, `--quick` (a smoke run that writes no results), `--profile` (V8 CPU profiles of the servers in bench/profiles, summarised by `npx tsx bench/tools/cpuprofile-top.ts <file>`). `node bench/.build/bench/tools/hotpath.js [iterations] [objects]` times the request listener in-process after a bench build, `alloc.js` gives the bytes it allocates per request by function, `server-cpu.js` one server's CPU per request under load, and `ab.js` compares two servers (two builds, or the bare server and one) in alternating 1 s slices.",
     '',
     '**Reading these figures.** The machine has 2 cores and was shared with other work during these runs (the 1-minute load average is recorded with each section and each throughput run; 2.0 means both cores busy). The load generator, the servers and that other work compete for the same cores, so latency tails (p99, max) include time the processes spent waiting for a core, and throughput varies by ±40 % between identical runs. The steadiest comparison is the server CPU time per request, read from /proc for each throughput run.',
     '',
@@ -321,7 +483,7 @@ export function renderResults(): string {
     '',
     goals.length ? table(['goal', 'target', 'measured', 'verdict'], goals) : '_No results yet._',
     '',
-    'Throughput ratio: the servers are CPU-bound, and the ratio follows the server CPU time per request (both columns in part 1). Where the webhook\'s time goes, why it is several times what in-process timings show, how answering per event-loop turn brought the ratio to about 0.7, and what keeping nothing of a request past its answer added: see Optimisations at the end. The bare server\'s own throughput varies by about ±15 % between identical rounds (part 1), which bounds how precisely a median ratio can be read.',
+    "Throughput ratio: the servers are CPU-bound, and the ratio follows the server CPU time per request (both columns in part 1). Where the webhook's time goes, why it is several times what in-process timings show, how answering per event-loop turn brought the ratio to about 0.7, and what keeping nothing of a request past its answer added: see Optimisations at the end. The bare server's own throughput varies by about ±15 % between identical rounds (part 1), which bounds how precisely a median ratio can be read.",
     '',
     ...sections,
     '## Optimisations',

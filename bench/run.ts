@@ -109,13 +109,26 @@ export interface BenchResults extends RunInfo {
   buildMs: number;
   bodies: { id: string; label: string; bytes: number }[];
   serverModel: string;
-  throughput?: { runs: ThroughputRun[]; ratios: { body: string; endpoint: Endpoint; perRound: number[]; median: number; cpuRatioMedian: number }[] };
+  throughput?: {
+    runs: ThroughputRun[];
+    ratios: { body: string; endpoint: Endpoint; perRound: number[]; median: number; cpuRatioMedian: number }[];
+  };
   sequential?: { body: string; endpoint: Endpoint; summary: LatencySummary; failures: number }[];
   /** The generator's result, its raw latencies replaced by their summary. */
   openLoop?: (Omit<OpenLoopResult, 'latencies' | 'dueMs'> & { body: string; endpoint: Endpoint; rate: number; summary: LatencySummary })[];
   scale?: {
     sizes: number[];
-    build: { size: number; objects: number; fileMiB: number; loadMs: number; addMs: number; totalMs: number; counts: Record<string, number>; problems: number; rssMiB: number }[];
+    build: {
+      size: number;
+      objects: number;
+      fileMiB: number;
+      loadMs: number;
+      addMs: number;
+      totalMs: number;
+      counts: Record<string, number>;
+      problems: number;
+      rssMiB: number;
+    }[];
     serveStartMs: Record<string, number>;
     rssMiB: Record<string, number>;
     /** V8 heap in use, from the webhook's own /metrics after the run. */
@@ -125,8 +138,16 @@ export interface BenchResults extends RunInfo {
   };
 }
 
-async function withServers<T>(certs: BenchCerts, dir: string, stateFile: string, fn: (s: Record<Endpoint, Target & { proc: ServerProcess }>) => Promise<T>): Promise<T> {
-  const prof = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
+async function withServers<T>(
+  certs: BenchCerts,
+  dir: string,
+  stateFile: string,
+  fn: (s: Record<Endpoint, Target & { proc: ServerProcess }>) => Promise<T>,
+): Promise<T> {
+  const prof = (name: string) =>
+    opts.profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+      : [];
   const [bare, hook] = await Promise.all([
     startBare('bare', certs, dir, prof('bare')),
     startServe({ name: 'webhook', tls: certs, logDir: dir, state: [stateFile], nodeFlags: prof('webhook') }),
@@ -150,7 +171,10 @@ async function withServers<T>(certs: BenchCerts, dir: string, stateFile: string,
   }
 }
 
-async function runThroughput(servers: Record<Endpoint, Target & { proc: ServerProcess }>, bodies: Body[]): Promise<NonNullable<BenchResults['throughput']>> {
+async function runThroughput(
+  servers: Record<Endpoint, Target & { proc: ServerProcess }>,
+  bodies: Body[],
+): Promise<NonNullable<BenchResults['throughput']>> {
   const runs: ThroughputRun[] = [];
   for (const body of bodies) {
     // Warm every endpoint (JIT, connections) before the first measured run.
@@ -174,7 +198,9 @@ async function runThroughput(servers: Record<Endpoint, Target & { proc: ServerPr
           loadAverage: loadAverage(),
         };
         runs.push(run);
-        log(`throughput ${body.id} round ${round} ${endpoint}: ${r.rps.toFixed(0)} req/s, ${run.cpuUsPerRequest.toFixed(1)} µs CPU/request, ${run.failures} failed`);
+        log(
+          `throughput ${body.id} round ${round} ${endpoint}: ${r.rps.toFixed(0)} req/s, ${run.cpuUsPerRequest.toFixed(1)} µs CPU/request, ${run.failures} failed`,
+        );
       }
     }
   }
@@ -212,7 +238,9 @@ async function runSequential(servers: Record<Endpoint, Target>, bodies: Body[]):
       const a = acc.get(endpoint)!;
       const summary = summarize(a.latencies);
       out.push({ body: body.id, endpoint, summary, failures: a.failures });
-      log(`sequential ${body.id} ${endpoint}: p50 ${summary.p50.toFixed(3)} ms, p99 ${summary.p99.toFixed(3)} ms (${summary.count} requests, ${a.failures} failed)`);
+      log(
+        `sequential ${body.id} ${endpoint}: p50 ${summary.p50.toFixed(3)} ms, p99 ${summary.p99.toFixed(3)} ms (${summary.count} requests, ${a.failures} failed)`,
+      );
     }
   }
   return out;
@@ -222,10 +250,28 @@ async function runOpenLoop(servers: Record<Endpoint, Target>, bodies: Body[]): P
   const out: NonNullable<BenchResults['openLoop']> = [];
   for (const body of bodies) {
     for (const endpoint of ENDPOINTS) {
-      const r = await openLoop({ rate: opts.rate, durationMs: opts.openLoopSeconds * 1000, warmupMs: opts.openLoopWarmup * 1000, bodies: [{ target: servers[endpoint], text: body.text }] });
+      const r = await openLoop({
+        rate: opts.rate,
+        durationMs: opts.openLoopSeconds * 1000,
+        warmupMs: opts.openLoopWarmup * 1000,
+        bodies: [{ target: servers[endpoint], text: body.text }],
+      });
       const summary = summarize(r.latencies);
-      out.push({ body: body.id, endpoint, rate: opts.rate, summary, scheduled: r.scheduled, completed: r.completed, failures: r.failures, failureSamples: r.failureSamples, maxSendLagMs: r.maxSendLagMs, achievedRate: r.achievedRate });
-      log(`open loop ${body.id} ${endpoint} at ${opts.rate}/s: p50 ${summary.p50.toFixed(3)} ms, p99 ${summary.p99.toFixed(3)} ms, max ${summary.max.toFixed(1)} ms, ${r.failures} failed, generator lag max ${r.maxSendLagMs.toFixed(2)} ms`);
+      out.push({
+        body: body.id,
+        endpoint,
+        rate: opts.rate,
+        summary,
+        scheduled: r.scheduled,
+        completed: r.completed,
+        failures: r.failures,
+        failureSamples: r.failureSamples,
+        maxSendLagMs: r.maxSendLagMs,
+        achievedRate: r.achievedRate,
+      });
+      log(
+        `open loop ${body.id} ${endpoint} at ${opts.rate}/s: p50 ${summary.p50.toFixed(3)} ms, p99 ${summary.p99.toFixed(3)} ms, max ${summary.max.toFixed(1)} ms, ${r.failures} failed, generator lag max ${r.maxSendLagMs.toFixed(2)} ms`,
+      );
     }
   }
   return out;
@@ -244,11 +290,33 @@ async function runScale(certs: BenchCerts, dir: string, bodies: Body[]): Promise
   const build: NonNullable<BenchResults['scale']>['build'] = [];
   for (const f of files) {
     // A fresh process per size: the build time and memory of the state alone.
-    const text = execFileSync(process.execPath, ['--expose-gc', join(BUILD, 'bench/tools/state-build.js'), f.file], { encoding: 'utf-8', maxBuffer: 1 << 20 });
-    const r = JSON.parse(text.trim().split('\n').pop()!) as { loadMs: number; addMs: number; totalMs: number; counts: Record<string, number>; problems: number; rssAfterMiB: number };
+    const text = execFileSync(process.execPath, ['--expose-gc', join(BUILD, 'bench/tools/state-build.js'), f.file], {
+      encoding: 'utf-8',
+      maxBuffer: 1 << 20,
+    });
+    const r = JSON.parse(text.trim().split('\n').pop()!) as {
+      loadMs: number;
+      addMs: number;
+      totalMs: number;
+      counts: Record<string, number>;
+      problems: number;
+      rssAfterMiB: number;
+    };
     const fileMiB = statSync(f.file).size / 1048576;
-    build.push({ size: f.n, objects: f.objects, fileMiB, loadMs: r.loadMs, addMs: r.addMs, totalMs: r.totalMs, counts: r.counts, problems: r.problems, rssMiB: r.rssAfterMiB });
-    log(`state build ${f.n}: ${f.objects} objects (${fileMiB.toFixed(1)} MiB JSON) loadManifests ${r.loadMs.toFixed(0)} ms + addToState ${r.addMs.toFixed(0)} ms, ${r.problems} problems`);
+    build.push({
+      size: f.n,
+      objects: f.objects,
+      fileMiB,
+      loadMs: r.loadMs,
+      addMs: r.addMs,
+      totalMs: r.totalMs,
+      counts: r.counts,
+      problems: r.problems,
+      rssMiB: r.rssAfterMiB,
+    });
+    log(
+      `state build ${f.n}: ${f.objects} objects (${fileMiB.toFixed(1)} MiB JSON) loadManifests ${r.loadMs.toFixed(0)} ms + addToState ${r.addMs.toFixed(0)} ms, ${r.problems} problems`,
+    );
   }
   const serveStartMs: Record<string, number> = {};
   const procs = await Promise.all(
@@ -267,7 +335,12 @@ async function runScale(certs: BenchCerts, dir: string, bodies: Body[]): Promise
       for (const { n, p } of rotate(procs, round)) {
         for (const body of bodies) {
           for (const endpoint of ['validate', 'mutate'] as const) {
-            const r = await sequential({ port: p.port, path: `/${endpoint}`, ca: certs.ca }, body.text, opts.scaleCount, round === 0 ? opts.seqWarmup : 100);
+            const r = await sequential(
+              { port: p.port, path: `/${endpoint}`, ca: certs.ca },
+              body.text,
+              opts.scaleCount,
+              round === 0 ? opts.seqWarmup : 100,
+            );
             const a = acc.get(key(n, body.id, endpoint)) ?? { latencies: [], failures: 0 };
             a.latencies.push(...r.latencies);
             a.failures += r.failures;
@@ -292,13 +365,21 @@ async function runScale(certs: BenchCerts, dir: string, bodies: Body[]): Promise
         }),
       ),
     );
-    for (const l of latency) log(`scale ${l.size} ${l.body} ${l.endpoint}: p50 ${l.summary.p50.toFixed(3)} ms, p99 ${l.summary.p99.toFixed(3)} ms`);
+    for (const l of latency)
+      log(`scale ${l.size} ${l.body} ${l.endpoint}: p50 ${l.summary.p50.toFixed(3)} ms, p99 ${l.summary.p99.toFixed(3)} ms`);
     const small = Math.min(...opts.sizes);
     const large = Math.max(...opts.sizes);
     const growth = bodies.flatMap((body) =>
       (['validate', 'mutate'] as const).map((endpoint) => {
         const at = (n: number) => latency.find((l) => l.size === n && l.body === body.id && l.endpoint === endpoint)!.summary;
-        return { body: body.id, endpoint, p99Small: at(small).p99, p99Large: at(large).p99, ratio: at(large).p99 / at(small).p99, p50Ratio: at(large).p50 / at(small).p50 };
+        return {
+          body: body.id,
+          endpoint,
+          p99Small: at(small).p99,
+          p99Large: at(large).p99,
+          ratio: at(large).p99 / at(small).p99,
+          p50Ratio: at(large).p50 / at(small).p50,
+        };
       }),
     );
     return { sizes: opts.sizes, build, serveStartMs, rssMiB, heapUsedMiB, latency, growth };
@@ -324,7 +405,8 @@ async function main(): Promise<void> {
     options: { ...opts, parts: [...opts.parts] },
     buildMs,
     bodies: bodies.map((b) => ({ id: b.id, label: b.label, bytes: b.bytes })),
-    serverModel: 'child processes: bench/servers/bare.ts and `remote-cluster-guard serve --state` (both compiled by tsc), load generated in the parent',
+    serverModel:
+      'child processes: bench/servers/bare.ts and `remote-cluster-guard serve --state` (both compiled by tsc), load generated in the parent',
   };
   try {
     if (opts.parts.has('throughput') || opts.parts.has('sequential') || opts.parts.has('openloop')) {

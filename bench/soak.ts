@@ -104,7 +104,9 @@ async function main(): Promise<void> {
     const change = [...es, ...pools] as Obj[];
 
     const bodies = benchBodies();
-    const targets = bodies.flatMap((b) => ['/validate', '/mutate'].map((path) => ({ target: { port: hook.port, path, ca: certs.ca }, text: b.text })));
+    const targets = bodies.flatMap((b) =>
+      ['/validate', '/mutate'].map((path) => ({ target: { port: hook.port, path, ca: certs.ca }, text: b.text })),
+    );
     const total = MINUTES * 60;
     const half = Math.floor(total / 2);
     const threeQuarters = Math.floor((total * 3) / 4);
@@ -188,10 +190,12 @@ async function main(): Promise<void> {
       if (!byWindow.has(w)) byWindow.set(w, []);
       byWindow.get(w)!.push(l);
     });
-    const windows = [...byWindow.entries()].sort((a, b) => a[0] - b[0]).map(([fromSecond, ls]) => {
-      const s = summarize(ls);
-      return { fromSecond, count: s.count, p50: s.p50, p99: s.p99, max: s.max };
-    });
+    const windows = [...byWindow.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([fromSecond, ls]) => {
+        const s = summarize(ls);
+        return { fromSecond, count: s.count, p50: s.p50, p99: s.p99, max: s.max };
+      });
     const middle = rss.reduce((best, s) => (Math.abs(s.second - half) < Math.abs(best.second - half) ? s : best), rss[0]!);
     const out: SoakResults = {
       kind: 'soak',
@@ -221,7 +225,9 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, `bench/results/soak-${MINUTES}min.json`), JSON.stringify(out, null, 2) + '\n');
     renderResults();
-    log(`${r.failures} failed of ${r.scheduled}; p99 ${summary.p99.toFixed(2)} ms; RSS ${out.rssStartMiB.toFixed(0)} → ${out.rssMiddleMiB.toFixed(0)} → ${out.rssEndMiB.toFixed(0)} MiB`);
+    log(
+      `${r.failures} failed of ${r.scheduled}; p99 ${summary.p99.toFixed(2)} ms; RSS ${out.rssStartMiB.toFixed(0)} → ${out.rssMiddleMiB.toFixed(0)} → ${out.rssEndMiB.toFixed(0)} MiB`,
+    );
     if (r.failures > 0) process.exitCode = 1;
   } finally {
     api.close();

@@ -31,7 +31,12 @@ export interface Resource {
   resource: string;
 }
 
-export const ES_RESOURCE: Resource = { group: 'elasticsearch.k8s.elastic.co', version: 'v1', kind: 'Elasticsearch', resource: 'elasticsearches' };
+export const ES_RESOURCE: Resource = {
+  group: 'elasticsearch.k8s.elastic.co',
+  version: 'v1',
+  kind: 'Elasticsearch',
+  resource: 'elasticsearches',
+};
 export const IPPOOL_RESOURCE: Resource = { group: 'projectcalico.org', version: 'v3', kind: 'IPPool', resource: 'ippools' };
 
 /** The object as the API server hands it to admission on create: server-set metadata added. */
@@ -47,7 +52,10 @@ function asCreated(o: Obj): Obj {
       uid: randomUUID(),
       generation: 1,
       creationTimestamp: '2026-06-01T10:00:00Z',
-      annotations: { ...((rest['annotations'] as Record<string, string> | undefined) ?? {}), 'kubectl.kubernetes.io/last-applied-configuration': lastApplied + '\n' },
+      annotations: {
+        ...((rest['annotations'] as Record<string, string> | undefined) ?? {}),
+        'kubectl.kubernetes.io/last-applied-configuration': lastApplied + '\n',
+      },
       managedFields: [
         {
           manager: 'kubectl-client-side-apply',
@@ -55,7 +63,10 @@ function asCreated(o: Obj): Obj {
           apiVersion: o.apiVersion,
           time: '2026-06-01T10:00:00Z',
           fieldsType: 'FieldsV1',
-          fieldsV1: { 'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} } }, 'f:spec': { '.': {} } },
+          fieldsV1: {
+            'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} } },
+            'f:spec': { '.': {} },
+          },
         },
       ],
     },
@@ -83,7 +94,12 @@ export function admissionReview(object: Obj, r: Resource, uid: string = randomUU
       object: created,
       oldObject: null,
       dryRun: false,
-      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1', fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' },
+      options: {
+        kind: 'CreateOptions',
+        apiVersion: 'meta.k8s.io/v1',
+        fieldManager: 'kubectl-client-side-apply',
+        fieldValidation: 'Strict',
+      },
     },
   });
 }

@@ -1,7 +1,13 @@
 /** One CA and serving certificate for every server of a run (src/certs/generate.ts). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_NAMESPACE, DEFAULT_SERVICE, generateCA, issueServingCertificate, type CertificateAuthority } from '../../src/certs/generate.js';
+import {
+  DEFAULT_NAMESPACE,
+  DEFAULT_SERVICE,
+  generateCA,
+  issueServingCertificate,
+  type CertificateAuthority,
+} from '../../src/certs/generate.js';
 import type { TlsPaths } from './procs.js';
 
 export interface BenchCerts extends TlsPaths {

@@ -33,7 +33,12 @@ export function selfTimes(profile: CpuProfile): Map<number, number> {
 /** A package name for node_modules, `src/...` for the project, the URL itself otherwise (`node:...`), `(native)` when empty. */
 export function shortUrl(url: string): string {
   const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) return url.slice(nm + 13).split('/').slice(0, url.slice(nm + 13).startsWith('@') ? 2 : 1).join('/');
+  if (nm >= 0)
+    return url
+      .slice(nm + 13)
+      .split('/')
+      .slice(0, url.slice(nm + 13).startsWith('@') ? 2 : 1)
+      .join('/');
   const src = url.indexOf('/src/');
   if (src >= 0) return url.slice(src + 1);
   return url.replace(/^file:\/\//, '') || '(native)';

@@ -97,7 +97,11 @@ export function generateIPPools(n: number, apiVersion = 'projectcalico.org/v3'):
       apiVersion,
       kind: 'RemoteClusterConfiguration',
       metadata: { name: `remote-${j}`, annotations: { 'remote-cluster-guard.io/remote-cidrs': remoteCidr(j) } },
-      spec: { datastoreType: 'kubernetes', kubeconfig: `/etc/tigera-federation-remotecluster/kubeconfig-remote-${j}`, syncOptions: { overlayRoutingMode: 'Disabled' } },
+      spec: {
+        datastoreType: 'kubernetes',
+        kubeconfig: `/etc/tigera-federation-remotecluster/kubeconfig-remote-${j}`,
+        syncOptions: { overlayRoutingMode: 'Disabled' },
+      },
     });
     pools.push({
       apiVersion,

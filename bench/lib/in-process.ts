@@ -38,7 +38,11 @@ export function inProcessWebhook(size = 0): InProcessWebhook {
 
   const fakeRequest = (path: string, body: string): IncomingMessage => {
     const req = Readable.from([Buffer.from(body)], { objectMode: false }) as unknown as IncomingMessage;
-    Object.assign(req, { method: 'POST', url: path, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
+    Object.assign(req, {
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+    });
     return req;
   };
   const call = (path: string, body: string): Promise<string> =>

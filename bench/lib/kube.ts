@@ -84,7 +84,8 @@ export async function createAll(api: ApiClient, objects: readonly Obj[], concurr
     while (next < objects.length) {
       const o = objects[next++]!;
       const r = await api.request('POST', collectionPath(o), o);
-      if (r.status !== 201 && !(allowExisting && r.status === 409)) throw new Error(`create ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${r.status} ${r.text.slice(0, 300)}`);
+      if (r.status !== 201 && !(allowExisting && r.status === 409))
+        throw new Error(`create ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${r.status} ${r.text.slice(0, 300)}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, worker));
@@ -97,7 +98,8 @@ export async function deleteAll(api: ApiClient, objects: readonly Obj[], concurr
     while (next < objects.length) {
       const o = objects[next++]!;
       const r = await api.request('DELETE', objectPath(o));
-      if (r.status !== 200 && r.status !== 202 && r.status !== 404) throw new Error(`delete ${o.kind} ${o.metadata.name}: ${r.status} ${r.text.slice(0, 300)}`);
+      if (r.status !== 200 && r.status !== 202 && r.status !== 404)
+        throw new Error(`delete ${o.kind} ${o.metadata.name}: ${r.status} ${r.text.slice(0, 300)}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, worker));
@@ -129,7 +131,12 @@ export async function startBenchCluster(extraNamespaces: string[] = []): Promise
 
 /** The API server serves a freshly established CRD's endpoints a moment later: wait for each list to answer 200. */
 async function waitForCrds(api: ApiClient): Promise<void> {
-  const paths = ['/apis/elasticsearch.k8s.elastic.co/v1/elasticsearches', '/apis/projectcalico.org/v3/ippools', '/apis/crd.projectcalico.org/v1/ippools', '/apis/projectcalico.org/v3/remoteclusterconfigurations'];
+  const paths = [
+    '/apis/elasticsearch.k8s.elastic.co/v1/elasticsearches',
+    '/apis/projectcalico.org/v3/ippools',
+    '/apis/crd.projectcalico.org/v1/ippools',
+    '/apis/projectcalico.org/v3/remoteclusterconfigurations',
+  ];
   const deadline = Date.now() + 30_000;
   for (const p of paths) {
     for (;;) {

@@ -28,7 +28,15 @@ export function keepAliveAgent(ca: string, maxSockets: number): https.Agent {
 export function post(agent: https.Agent, t: Target, body: Buffer, timeoutMs = 10_000): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port: t.port, path: t.path, method: 'POST', agent, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      {
+        host: '127.0.0.1',
+        port: t.port,
+        path: t.path,
+        method: 'POST',
+        agent,
+        timeout: timeoutMs,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -157,26 +165,28 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     const p = prepared[i % prepared.length]!;
     const measured = i >= warmN;
     outstanding++;
-    post(agent, p.target, p.body, o.timeoutMs ?? 10_000).then(
-      (reply) => {
-        const latency = performance.now() - due;
-        if (measured) {
-          completed++;
-          latencies.push(latency);
-          dueMs.push(due - measuredStart);
-          if (!replyOk(reply, p.uid)) fail(`status ${reply.status}: ${reply.text.slice(0, 200)}`);
-        }
-      },
-      (err: Error) => {
-        if (measured) {
-          errored++;
-          fail(err.message);
-        }
-      },
-    ).finally(() => {
-      outstanding--;
-      if (outstanding === 0 && sent === total) allSent();
-    });
+    post(agent, p.target, p.body, o.timeoutMs ?? 10_000)
+      .then(
+        (reply) => {
+          const latency = performance.now() - due;
+          if (measured) {
+            completed++;
+            latencies.push(latency);
+            dueMs.push(due - measuredStart);
+            if (!replyOk(reply, p.uid)) fail(`status ${reply.status}: ${reply.text.slice(0, 200)}`);
+          }
+        },
+        (err: Error) => {
+          if (measured) {
+            errored++;
+            fail(err.message);
+          }
+        },
+      )
+      .finally(() => {
+        outstanding--;
+        if (outstanding === 0 && sent === total) allSent();
+      });
   };
 
   let sent = 0;
@@ -222,7 +232,16 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     failures += lost;
     failureSamples.push(`${lost} requests unanswered at the end`);
   }
-  return { latencies, dueMs, scheduled: measuredN, completed, failures, failureSamples, maxSendLagMs, achievedRate: completed / Math.max(elapsed, 1e-9) };
+  return {
+    latencies,
+    dueMs,
+    scheduled: measuredN,
+    completed,
+    failures,
+    failureSamples,
+    maxSendLagMs,
+    achievedRate: completed / Math.max(elapsed, 1e-9),
+  };
 }
 
 export interface ThroughputResult {
@@ -264,6 +283,7 @@ export async function throughput(t: Target, bodyText: string, connections: numbe
  */
 export async function warmEveryBody(webhook: Target, connections: number, bodies: readonly { text: string }[]): Promise<number> {
   let total = 0;
-  for (const b of bodies) for (const path of ['/validate', '/mutate']) total += (await throughput({ ...webhook, path }, b.text, connections, 1)).total;
+  for (const b of bodies)
+    for (const path of ['/validate', '/mutate']) total += (await throughput({ ...webhook, path }, b.text, connections, 1)).total;
   return total;
 }

@@ -59,5 +59,8 @@ export function startRun(): { machine: MachineInfo; finish(): RunInfo } {
   const started = Date.now();
   const machine = machineInfo();
   const start = loadAverage();
-  return { machine, finish: () => ({ machine, durationSeconds: (Date.now() - started) / 1000, loadAverage: { start, end: loadAverage() } }) };
+  return {
+    machine,
+    finish: () => ({ machine, durationSeconds: (Date.now() - started) / 1000, loadAverage: { start, end: loadAverage() } }),
+  };
 }

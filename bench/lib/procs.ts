@@ -106,7 +106,13 @@ export function httpsGet(port: number, path: string, ca: string | Buffer, timeou
 }
 
 /** Waits until GET `path` answers `wantStatus` (any status when undefined). */
-export async function waitHttps(p: ServerProcess, path: string, ca: string | Buffer, timeoutMs: number, wantStatus?: number): Promise<void> {
+export async function waitHttps(
+  p: ServerProcess,
+  path: string,
+  ca: string | Buffer,
+  timeoutMs: number,
+  wantStatus?: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -132,7 +138,13 @@ export interface TlsPaths {
 /** The bare node:https baseline server. */
 export async function startBare(name: string, tls: TlsPaths, logDir: string, nodeFlags: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const p = spawnNode({ name, args: [BARE, tls.certFile, tls.keyFile, String(port)], port, logFile: join(logDir, `${name}.log`), nodeFlags });
+  const p = spawnNode({
+    name,
+    args: [BARE, tls.certFile, tls.keyFile, String(port)],
+    port,
+    logFile: join(logDir, `${name}.log`),
+    nodeFlags,
+  });
   await waitHttps(p, '/', tls.ca, 20_000);
   return p;
 }
@@ -154,9 +166,18 @@ export interface ServeOptions {
 export async function startServe(o: ServeOptions): Promise<ServerProcess> {
   const port = await freePort();
   const args = [
-    o.cli ?? CLI, 'serve', '--host', '127.0.0.1', '--port', String(port),
-    '--tls-cert', o.tls.certFile, '--tls-key', o.tls.keyFile,
-    '--shutdown-delay', '0',
+    o.cli ?? CLI,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--tls-cert',
+    o.tls.certFile,
+    '--tls-key',
+    o.tls.keyFile,
+    '--shutdown-delay',
+    '0',
     ...(o.state ?? []).flatMap((f) => ['--state', f]),
     ...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : []),
     ...(o.extraArgs ?? []),

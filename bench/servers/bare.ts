@@ -27,7 +27,11 @@ const server = https.createServer({ cert: readFileSync(certFile), key: readFileS
       res.end('body is not JSON');
       return;
     }
-    const text = JSON.stringify({ apiVersion: review.apiVersion, kind: review.kind, response: { uid: review.request?.uid, allowed: true } });
+    const text = JSON.stringify({
+      apiVersion: review.apiVersion,
+      kind: review.kind,
+      response: { uid: review.request?.uid, allowed: true },
+    });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });

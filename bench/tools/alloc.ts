@@ -38,7 +38,11 @@ for (let i = 0; i < 5000; i++) await call(path, body.text);
 
 const session = new Session();
 session.connect();
-await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 256,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+});
 for (let i = 0; i < requests; i++) await call(path, body.text);
 const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapNode } };
 session.disconnect();
@@ -49,7 +53,7 @@ const byFile = new Map<string, number>();
 const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
 const label = (n: HeapNode) => `${shortUrl(n.callFrame.url)} ${n.callFrame.functionName || '(anonymous)'}:${n.callFrame.lineNumber + 1}`;
 // Allocations made by built-ins (no URL) are charged to the JavaScript function that called them.
-for (const stack: [HeapNode, HeapNode | undefined][] = [[profile.head, undefined]]; stack.length > 0; ) {
+for (const stack: [HeapNode, HeapNode | undefined][] = [[profile.head, undefined]]; stack.length > 0;) {
   const [n, caller] = stack.pop()!;
   const native = n.callFrame.url === '' && caller !== undefined;
   const owner = native ? caller : n;

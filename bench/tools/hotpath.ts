@@ -56,13 +56,23 @@ for (const b of benchBodies()) {
   const parsed = parseAdmissionReview(b.text);
   if (!parsed.ok) throw new Error(parsed.reason);
   const r = parsed.request;
-  const req = () => ({ group: r.kind.group, kind: r.kind.kind, operation: r.operation, namespace: r.namespace ?? '', name: r.name ?? '', object: JSON.parse(b.text).request.object as unknown });
+  const req = () => ({
+    group: r.kind.group,
+    kind: r.kind.kind,
+    operation: r.operation,
+    namespace: r.namespace ?? '',
+    name: r.name ?? '',
+    object: JSON.parse(b.text).request.object as unknown,
+  });
   const stages: [string, number][] = [
     ['JSON.parse (what bare does)', timeSync(() => JSON.parse(b.text), iterations)],
     ['parseAdmissionReview', timeSync(() => parseAdmissionReview(b.text), iterations)],
     ['evaluate validate (incl. a JSON.parse for a fresh object)', timeSync(() => engine.evaluate(req(), 'validate', state), iterations)],
     ['evaluate mutate (incl. a JSON.parse for a fresh object)', timeSync(() => engine.evaluate(req(), 'mutate', state), iterations)],
-    ['admissionResponse + stringify', timeSync(() => JSON.stringify({ response: admissionResponse(r.uid, engine.evaluate(req(), 'validate', state)) }), iterations / 4)],
+    [
+      'admissionResponse + stringify',
+      timeSync(() => JSON.stringify({ response: admissionResponse(r.uid, engine.evaluate(req(), 'validate', state)) }), iterations / 4),
+    ],
     ['listener /validate (whole handler)', await timeAsync(() => call('/validate', b.text), iterations)],
     ['listener /mutate (whole handler)', await timeAsync(() => call('/mutate', b.text), iterations)],
   ];

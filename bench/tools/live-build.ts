@@ -25,6 +25,8 @@ const synced = await live.waitForSync(120_000);
 const ms = performance.now() - t0;
 const counts = live.state.counts();
 globalThis.gc?.();
-console.log(JSON.stringify({ ms, startedMs, synced, counts, rssMiB: rssMiB(process.pid), heapUsedMiB: process.memoryUsage().heapUsed / 1048576 }));
+console.log(
+  JSON.stringify({ ms, startedMs, synced, counts, rssMiB: rssMiB(process.pid), heapUsedMiB: process.memoryUsage().heapUsed / 1048576 }),
+);
 await live.stop();
 process.exit(0);

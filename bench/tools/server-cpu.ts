@@ -41,7 +41,13 @@ const flags = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 
 const proc =
   endpoint === 'bare'
     ? await startBare('bare', certs, dir, flags)
-    : await startServe({ name: 'webhook', tls: certs, logDir: dir, state: [writeList(join(dir, 'state.json'), baseStateObjects())], nodeFlags: flags });
+    : await startServe({
+        name: 'webhook',
+        tls: certs,
+        logDir: dir,
+        state: [writeList(join(dir, 'state.json'), baseStateObjects())],
+        nodeFlags: flags,
+      });
 
 const target = { port: proc.port, path: endpoint === 'bare' ? '/' : `/${endpoint}`, ca: certs.ca };
 // With --mixed, every body on both endpoints first (warmEveryBody).
@@ -76,6 +82,9 @@ if (profile) {
   // The profile covers the whole process (start-up and warm-up included): per request of both runs.
   const requests = warmed + r.total;
   const busy = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`main thread busy ${(busy / requests).toFixed(1)} µs per request (start-up and warm-up included; profile ${join(profDir, file)})`);
-  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(us / requests).toFixed(2).padStart(8)} µs  ${k}`);
+  console.log(
+    `main thread busy ${(busy / requests).toFixed(1)} µs per request (start-up and warm-up included; profile ${join(profDir, file)})`,
+  );
+  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    console.log(`${(us / requests).toFixed(2).padStart(8)} µs  ${k}`);
 }

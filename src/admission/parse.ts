@@ -43,7 +43,10 @@ export function parseAdmissionReview(body: string): ParseResult {
   const { apiVersion, kind, request } = doc as Record<string, unknown>;
   if (kind !== 'AdmissionReview') return { ok: false, reason: 'kind must be AdmissionReview' };
   if (apiVersion !== ADMISSION_API_VERSION) {
-    return { ok: false, reason: `apiVersion ${JSON.stringify(String(apiVersion)).slice(0, 80)} is not supported; use ${ADMISSION_API_VERSION}` };
+    return {
+      ok: false,
+      reason: `apiVersion ${JSON.stringify(String(apiVersion)).slice(0, 80)} is not supported; use ${ADMISSION_API_VERSION}`,
+    };
   }
   if (typeof request !== 'object' || request === null) return { ok: false, reason: 'request is missing' };
   const parsed = Request.safeParse(request);

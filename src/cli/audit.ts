@@ -20,9 +20,21 @@ export function auditState(state: MemoryClusterState, engine: Engine): ValidateR
     const { group } = parseApiVersion(object.apiVersion);
     const namespace = object.metadata.namespace ?? '';
     const name = object.metadata.name ?? '';
-    const decision = engine.evaluate({ group, kind: object.kind, operation: 'CREATE', namespace, name, object: structuredClone(object) }, 'validate', state);
+    const decision = engine.evaluate(
+      { group, kind: object.kind, operation: 'CREATE', namespace, name, object: structuredClone(object) },
+      'validate',
+      state,
+    );
     if (!decision.handled) continue;
-    results.push({ file: '', line: 0, apiVersion: object.apiVersion, kind: object.kind, namespace: decision.namespace, name: decision.name, decision });
+    results.push({
+      file: '',
+      line: 0,
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: decision.namespace,
+      name: decision.name,
+      decision,
+    });
   }
   return { results, problems: [], exitCode: results.some((r) => !r.decision.allowed) ? 1 : 0 };
 }
@@ -47,7 +59,8 @@ export function startPeriodicAudit(o: PeriodicAuditOptions): () => void {
       const found = [...r.decision.findings, ...r.decision.audited.map((f) => ({ ...f, action: 'audit' as const }))];
       for (const f of found) {
         o.metrics.auditViolations.inc({ rule: f.rule, kind: r.kind, action: f.action });
-        if (f.action === 'deny') o.log.info({ kind: r.kind, object: formatKey(r), rule: f.rule, field: f.field, message: f.message }, 'audit violation');
+        if (f.action === 'deny')
+          o.log.info({ kind: r.kind, object: formatKey(r), rule: f.rule, field: f.field, message: f.message }, 'audit violation');
       }
     }
     o.metrics.auditLastRun.set(Date.now() / 1000);

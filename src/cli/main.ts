@@ -56,7 +56,9 @@ export function buildProgram(): Command {
     .option('--state <file>', 'cluster state from manifests (YAML/JSON, repeatable) instead of a live cluster', collect, [] as string[])
     .option('--kubeconfig <file>', 'watch this cluster for state (default: KUBECONFIG, or the in-cluster config in a Pod)')
     .option('--config <file>', 'configuration file (rule modes, excluded namespaces...), reloaded when it changes')
-    .addOption(new Option('--unsynced <action>', 'what rules answer before the live state has synced').choices(['deny', 'warn']).default('deny'))
+    .addOption(
+      new Option('--unsynced <action>', 'what rules answer before the live state has synced').choices(['deny', 'warn']).default('deny'),
+    )
     .option('--no-ratcheting', 'deny violations on UPDATE even when the stored object already had them')
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
@@ -64,10 +66,17 @@ export function buildProgram(): Command {
     .option('--audit-interval <seconds>', 'audit every existing object this often (0: never)', integer(0, 86_400), 0)
     .option('--shutdown-delay <seconds>', 'after SIGTERM, keep serving this long while readiness is false', integer(0, 60), 5)
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1024, 64 * 1024 * 1024), DEFAULT_MAX_BODY_BYTES)
-    .option('--manage-certs', 'keep the CA and serving certificate in a Secret, renew them, and write the caBundle into the webhook configurations')
+    .option(
+      '--manage-certs',
+      'keep the CA and serving certificate in a Secret, renew them, and write the caBundle into the webhook configurations',
+    )
     .option('--cert-namespace <ns>', 'namespace of the certificate Secret (--manage-certs)', DEFAULT_NAMESPACE)
     .option('--cert-secret <name>', 'name of the certificate Secret (--manage-certs)', 'remote-cluster-guard-certs')
-    .option('--webhook-configuration <name>', 'name of the Validating and MutatingWebhookConfiguration (--manage-certs)', 'remote-cluster-guard')
+    .option(
+      '--webhook-configuration <name>',
+      'name of the Validating and MutatingWebhookConfiguration (--manage-certs)',
+      'remote-cluster-guard',
+    )
     .option('--cert-validity-days <days>', 'validity of managed serving certificates (the CA lives twice as long)', integer(1, 3650), 365)
     .option('--cert-renew-before-days <days>', 'renew managed certificates this many days before expiry', integer(0, 3650), 30)
     .option('--cert-check-interval <seconds>', 'how often managed certificates are checked', integer(1, 86_400), 3600)
@@ -92,7 +101,12 @@ export function buildProgram(): Command {
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (o) => {
-      const config = o.config ? loadConfig(o.config, ALL_RULES.map((r) => r.id)) : undefined;
+      const config = o.config
+        ? loadConfig(
+            o.config,
+            ALL_RULES.map((r) => r.id),
+          )
+        : undefined;
       const operatorNamespace = config?.operatorNamespace ?? o.operatorNamespace;
       const useLive = o.state.length === 0;
       const live = useLive ? await openLiveState(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
@@ -122,7 +136,15 @@ export function buildProgram(): Command {
       const live = o.kubeconfig ? await openLiveState(o.kubeconfig, o.operatorNamespace, o.syncTimeout) : undefined;
       let result;
       try {
-        result = await runValidate({ files, state: o.state, output: o.output, namespace: o.namespace, operatorNamespace: o.operatorNamespace, rules: ALL_RULES, ...(live ? { live } : {}) });
+        result = await runValidate({
+          files,
+          state: o.state,
+          output: o.output,
+          namespace: o.namespace,
+          operatorNamespace: o.operatorNamespace,
+          rules: ALL_RULES,
+          ...(live ? { live } : {}),
+        });
       } finally {
         await live?.stop();
       }

@@ -88,7 +88,11 @@ export function wantsLiveState(opts: Pick<ServeOptions, 'kubeconfig' | 'state'>,
   return Boolean(env['KUBECONFIG'] || env['KUBERNETES_SERVICE_HOST']);
 }
 
-async function openState(opts: ServeOptions, operatorNamespace: string, log: Logger): Promise<{ state: MemoryClusterState; live?: LiveState }> {
+async function openState(
+  opts: ServeOptions,
+  operatorNamespace: string,
+  log: Logger,
+): Promise<{ state: MemoryClusterState; live?: LiveState }> {
   if (wantsLiveState(opts)) {
     const live = new LiveState(loadKubeConfig(opts.kubeconfig), operatorNamespace, log);
     await live.start();
@@ -97,7 +101,10 @@ async function openState(opts: ServeOptions, operatorNamespace: string, log: Log
   }
   const { state, problems } = addToState(loadManifests(opts.state));
   for (const p of problems) log.warn({ problem: p }, 'state manifest ignored');
-  log.info({ counts: state.counts(), files: opts.state }, opts.state.length ? 'state loaded from manifests' : 'no cluster configured: serving with an empty state');
+  log.info(
+    { counts: state.counts(), files: opts.state },
+    opts.state.length ? 'state loaded from manifests' : 'no cluster configured: serving with an empty state',
+  );
   return { state };
 }
 
@@ -108,15 +115,19 @@ async function openState(opts: ServeOptions, operatorNamespace: string, log: Log
  * same file reload as any other rotation.
  */
 async function startCertManager(opts: ServeOptions, log: Logger) {
-  const manager = new CertManager(loadKubeConfig(opts.kubeconfig), {
-    namespace: opts.certNamespace,
-    secretName: opts.certSecret,
-    service: DEFAULT_SERVICE,
-    validatingWebhook: opts.webhookConfiguration,
-    mutatingWebhook: opts.webhookConfiguration,
-    validityDays: opts.certValidityDays,
-    renewBeforeDays: opts.certRenewBeforeDays,
-  }, log);
+  const manager = new CertManager(
+    loadKubeConfig(opts.kubeconfig),
+    {
+      namespace: opts.certNamespace,
+      secretName: opts.certSecret,
+      service: DEFAULT_SERVICE,
+      validatingWebhook: opts.webhookConfiguration,
+      mutatingWebhook: opts.webhookConfiguration,
+      validityDays: opts.certValidityDays,
+      renewBeforeDays: opts.certRenewBeforeDays,
+    },
+    log,
+  );
   const write = (c: ManagedCertificates) => writeCertificates(opts.certDir, { caCert: c.caCert, caKey: c.caKey, cert: c.cert, key: c.key });
   const first = await manager.reconcile();
   const paths = write(first);
@@ -133,7 +144,11 @@ async function startCertManager(opts: ServeOptions, log: Logger) {
 
 function servingFiles(opts: ServeOptions, log: Logger): { certFile: string; keyFile: string } {
   if (opts.tlsCert && opts.tlsKey) return { certFile: opts.tlsCert, keyFile: opts.tlsKey };
-  const { paths, created } = ensureCertificates(opts.certDir, { service: DEFAULT_SERVICE, namespace: DEFAULT_NAMESPACE, validityDays: 365 });
+  const { paths, created } = ensureCertificates(opts.certDir, {
+    service: DEFAULT_SERVICE,
+    namespace: DEFAULT_NAMESPACE,
+    validityDays: 365,
+  });
   if (created) log.info({ dir: opts.certDir }, 'created a CA and serving certificate');
   return { certFile: paths.cert, keyFile: paths.key };
 }
@@ -145,9 +160,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const ruleIds = opts.rules.map((r) => r.id);
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
-  const config: Config = loaded
-    ? loaded.config
-    : { policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced, ratcheting: opts.ratcheting } };
+  const config: Config = loaded ? loaded.config : { policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced, ratcheting: opts.ratcheting } };
   const operatorNamespace = config.operatorNamespace ?? opts.operatorNamespace;
 
   const managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
@@ -180,16 +193,28 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       serving.notAfter = new Date(new X509Certificate(cert).validTo).getTime();
       log.info({ notAfter: new Date(serving.notAfter).toISOString() }, 'managed serving certificate installed');
     }) ?? (() => {});
-  const stopConfigWatch = opts.config && loaded
-    ? watchConfig(opts.config, ruleIds, loaded.text, log, {
-        apply: (c) => {
-          engine.setPolicy(c.policy);
-          if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace) log.warn({}, 'operatorNamespace changes take effect at the next restart');
-        },
-        failed: () => metrics.configReloadFailures.inc(),
-      }, opts.configReloadIntervalMs ?? 2000)
-    : () => {};
-  const stopAudit = opts.auditInterval > 0 ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval }) : () => {};
+  const stopConfigWatch =
+    opts.config && loaded
+      ? watchConfig(
+          opts.config,
+          ruleIds,
+          loaded.text,
+          log,
+          {
+            apply: (c) => {
+              engine.setPolicy(c.policy);
+              if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace)
+                log.warn({}, 'operatorNamespace changes take effect at the next restart');
+            },
+            failed: () => metrics.configReloadFailures.inc(),
+          },
+          opts.configReloadIntervalMs ?? 2000,
+        )
+      : () => {};
+  const stopAudit =
+    opts.auditInterval > 0
+      ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval })
+      : () => {};
   log.info({ port, host: opts.host, rules: ruleIds, policy: config.policy }, 'serving admission webhook');
 
   let closing: Promise<void> | undefined;

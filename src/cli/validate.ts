@@ -63,7 +63,12 @@ export interface ValidateResult {
 }
 
 /** Evaluates every handled object in `docs` against `state`. */
-export function validateDocuments(docs: readonly ManifestDocument[], state: ClusterState, engine: Engine, defaultNamespace: string): ObjectResult[] {
+export function validateDocuments(
+  docs: readonly ManifestDocument[],
+  state: ClusterState,
+  engine: Engine,
+  defaultNamespace: string,
+): ObjectResult[] {
   const results: ObjectResult[] = [];
   for (const d of docs) {
     const o = d.object as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } };
@@ -73,7 +78,15 @@ export function validateDocuments(docs: readonly ManifestDocument[], state: Clus
     const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '';
     const decision = engine.evaluate({ group, kind: o.kind, operation: 'CREATE', namespace, name, object: d.object }, 'both', state);
     if (!decision.handled) continue;
-    results.push({ file: d.file, line: d.line, apiVersion: o.apiVersion, kind: o.kind, namespace: decision.namespace, name: decision.name, decision });
+    results.push({
+      file: d.file,
+      line: d.line,
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      namespace: decision.namespace,
+      name: decision.name,
+      decision,
+    });
   }
   return results;
 }

@@ -47,7 +47,9 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
   const r = Schema.safeParse(doc);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const key = fieldPath(issue.path.map((p) => (typeof p === 'number' ? p : String(p)))) || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '(top level)');
+    const key =
+      fieldPath(issue.path.map((p) => (typeof p === 'number' ? p : String(p)))) ||
+      (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '(top level)');
     const what = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message.replace(/^Invalid input:\s*/, '');
     throw new ConfigError(`${source}: ${key}: ${what}`);
   }

@@ -14,7 +14,14 @@ export interface ConfigWatcherHooks {
   failed(error: ConfigError): void;
 }
 
-export function watchConfig(file: string, knownRules: readonly string[], initialText: string, log: Logger, hooks: ConfigWatcherHooks, intervalMs = 2000): () => void {
+export function watchConfig(
+  file: string,
+  knownRules: readonly string[],
+  initialText: string,
+  log: Logger,
+  hooks: ConfigWatcherHooks,
+  intervalMs = 2000,
+): () => void {
   let current = initialText;
   const check = () => {
     let text: string;

@@ -130,7 +130,17 @@ export class Engine {
     const decoded = info.schema.safeParse(req.object);
     if (!decoded.success) {
       const findings = shapeFindings(decoded.error.issues).map(oneLineFinding);
-      return { namespace: req.namespace, name: req.name, handled: true, kind: info.kind, allowed: false, findings, patch: [], mutations: [], audited: [] };
+      return {
+        namespace: req.namespace,
+        name: req.name,
+        handled: true,
+        kind: info.kind,
+        allowed: false,
+        findings,
+        patch: [],
+        mutations: [],
+        audited: [],
+      };
     }
     const ctx: RuleContext = { state, now: this.options.now?.() ?? new Date(), operatorNamespace: this.options.operatorNamespace };
     const oldDecoded = req.operation === 'UPDATE' ? info.schema.safeParse(req.oldObject) : undefined;
@@ -149,7 +159,9 @@ export class Engine {
       for (const { rule, mode } of plan.mutating) {
         const missing = unsyncedNeeds(rule, state, input.object);
         if (missing) {
-          findings.push(warn(rule.id, '', `not defaulted: the webhook is still reading ${missing} from the cluster; apply again in a few seconds`));
+          findings.push(
+            warn(rule.id, '', `not defaulted: the webhook is still reading ${missing} from the cluster; apply again in a few seconds`),
+          );
           continue;
         }
         let m: Mutation;
@@ -168,7 +180,13 @@ export class Engine {
         // Later rules see the patched object, as chained mutating webhooks would.
         const again = info.schema.safeParse(working);
         if (!again.success) {
-          findings.push(deny(INTERNAL_ERROR_RULE, '', `rule ${rule.id} produced an invalid object (${describeIssues(again.error.issues)}); this is a bug in remote-cluster-guard`));
+          findings.push(
+            deny(
+              INTERNAL_ERROR_RULE,
+              '',
+              `rule ${rule.id} produced an invalid object (${describeIssues(again.error.issues)}); this is a bug in remote-cluster-guard`,
+            ),
+          );
           break;
         }
         input.object = this.withNamespace(info, again.data, input.namespace);
@@ -179,7 +197,13 @@ export class Engine {
         const missing = unsyncedNeeds(rule, state, input.object);
         if (missing) {
           const say = policy.unsynced === 'warn' ? warn : deny;
-          collect(rule, mode, [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)], findings, audited);
+          collect(
+            rule,
+            mode,
+            [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)],
+            findings,
+            audited,
+          );
           continue;
         }
         let found: Finding[];
@@ -194,10 +218,26 @@ export class Engine {
     }
     const allowed = !findings.some((f) => f.action === 'deny');
     // Messages quote user strings (names, versions, keys): on one line wherever they are printed.
-    return { handled: true, kind: info.kind, namespace: input.namespace, name: input.name, allowed, findings: oneLineAll(findings), patch, mutations, audited: oneLineAll(audited) };
+    return {
+      handled: true,
+      kind: info.kind,
+      namespace: input.namespace,
+      name: input.name,
+      allowed,
+      findings: oneLineAll(findings),
+      patch,
+      mutations,
+      audited: oneLineAll(audited),
+    };
   }
 
-  private input(info: KindInfo, req: EngineRequest, object: AnyObject, oldObject: AnyObject | undefined, ctx: RuleContext): RuleInput<AnyObject> {
+  private input(
+    info: KindInfo,
+    req: EngineRequest,
+    object: AnyObject,
+    oldObject: AnyObject | undefined,
+    ctx: RuleContext,
+  ): RuleInput<AnyObject> {
     const namespace = info.clusterScoped ? '' : object.metadata.namespace || req.namespace;
     const name = object.metadata.name || req.name;
     return {
@@ -250,14 +290,19 @@ function ratchet(rule: AnyRule, input: RuleInput<AnyObject>, found: Finding[]): 
     return found;
   }
   const before = new Set(old.filter((f) => f.action === 'deny').map((f) => f.field));
-  return found.map((f) => (f.action === 'deny' && before.has(f.field) ? { ...f, action: 'warn' as const, message: f.message + RATCHET_NOTE } : f));
+  return found.map((f) =>
+    f.action === 'deny' && before.has(f.field) ? { ...f, action: 'warn' as const, message: f.message + RATCHET_NOTE } : f,
+  );
 }
 
 /** The resources a rule needs that the state has not synced, as text; undefined when all are synced. */
 function unsyncedNeeds(rule: AnyRule, state: ClusterState, object: AnyObject): string | undefined {
   const needs = typeof rule.needs === 'function' ? (rule.needs as (o: AnyObject) => readonly StateResource[])(object) : rule.needs;
   if (!needs || needs.every((r) => state.isSynced(r))) return undefined;
-  return needs.filter((r) => !state.isSynced(r)).map((r) => `${r}s`).join(' and ');
+  return needs
+    .filter((r) => !state.isSynced(r))
+    .map((r) => `${r}s`)
+    .join(' and ');
 }
 
 /** The finding made when a rule throws: a bug, reported (fail closed) rather than crashing the request. */
@@ -274,7 +319,10 @@ function capFindings(rule: string, findings: Finding[]): Finding[] {
   if (findings.length <= MAX_FINDINGS_PER_RULE) return findings;
   const rest = findings.slice(MAX_FINDINGS_PER_RULE);
   const say = rest.some((f) => f.action === 'deny') ? deny : warn;
-  return [...findings.slice(0, MAX_FINDINGS_PER_RULE), say(rule, '', `and ${rest.length} more findings like these, not listed; fix those first`)];
+  return [
+    ...findings.slice(0, MAX_FINDINGS_PER_RULE),
+    say(rule, '', `and ${rest.length} more findings like these, not listed; fix those first`),
+  ];
 }
 
 /**
@@ -289,7 +337,8 @@ function cloneJson(value: unknown): unknown {
     const proto: unknown = Object.getPrototypeOf(v);
     return Array.isArray(v) || proto === Object.prototype || proto === null;
   };
-  const copy = (v: Record<string, unknown>): Record<string, unknown> => (Array.isArray(v) ? (v.slice() as unknown as Record<string, unknown>) : { ...v });
+  const copy = (v: Record<string, unknown>): Record<string, unknown> =>
+    Array.isArray(v) ? (v.slice() as unknown as Record<string, unknown>) : { ...v };
   if (!isContainer(value)) return value;
   const root = copy(value);
   const pending = [root];

@@ -57,9 +57,7 @@ export const ElasticsearchSpec = z.object({
     .object({
       tls: z
         .object({
-          certificateAuthorities: z
-            .object({ configMapName: z.string().optional() })
-            .optional(),
+          certificateAuthorities: z.object({ configMapName: z.string().optional() }).optional(),
         })
         .optional(),
     })

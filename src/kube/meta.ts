@@ -33,9 +33,7 @@ export interface GroupVersion {
 /** Splits `elasticsearch.k8s.elastic.co/v1` into group and version (`v1` → core group). */
 export function parseApiVersion(apiVersion: string): GroupVersion {
   const slash = apiVersion.indexOf('/');
-  return slash < 0
-    ? { group: '', version: apiVersion }
-    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 /** The identity of a namespaced or cluster-scoped object: `namespace` is "" when cluster-scoped. */

@@ -10,7 +10,12 @@ const SECRET_KEYS = [...RCC_SECRET_FIELDS, 'password', 'token'];
 
 export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
   const paths = SECRET_KEYS.flatMap((k) => [`["${k}"]`, `*["${k}"]`, `*.*["${k}"]`, `*.*.*["${k}"]`]);
-  const options = { level, base: { app: 'remote-cluster-guard' }, timestamp: stdTimeFunctions.isoTime, redact: { paths, censor: '[REDACTED]' } };
+  const options = {
+    level,
+    base: { app: 'remote-cluster-guard' },
+    timestamp: stdTimeFunctions.isoTime,
+    redact: { paths, censor: '[REDACTED]' },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -90,7 +90,13 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
       );
       response = admissionResponse(request.uid, decision);
       logDecision(deps.decisionLog ?? deps.log, { uid: request.uid, path, request, decision });
-      deps.metrics?.observe(path, decision.kind ?? 'other', operationLabel(request.operation), decision, (performance.now() - started) / 1000);
+      deps.metrics?.observe(
+        path,
+        decision.kind ?? 'other',
+        operationLabel(request.operation),
+        decision,
+        (performance.now() - started) / 1000,
+      );
     } catch (err) {
       deps.log.error({ uid: request.uid, path, err: err instanceof Error ? err.message : String(err) }, 'admission evaluation failed');
       response = errorResponse(request.uid, 'remote-cluster-guard could not evaluate this request; see the webhook log');

@@ -23,7 +23,11 @@ export function createExpressApp(deps: AppDeps): Express {
   app.get('/readyz', (_req, res) => {
     const r = deps.ready();
     if (r.ready) res.type('text/plain').send('ok');
-    else res.status(503).type('text/plain').send(`not ready: ${r.reason ?? 'starting'}`);
+    else
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`not ready: ${r.reason ?? 'starting'}`);
   });
   app.get('/metrics', async (_req, res) => {
     if (!deps.metrics) {
@@ -41,7 +45,9 @@ export function createExpressApp(deps: AppDeps): Express {
 /** The request listener for node:https (and supertest): admission paths first, express for the rest. */
 export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   // One batch for both endpoints: requests of the same turn are answered together whatever their path.
-  const batch = new TurnBatch((err) => deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'admission answer failed'));
+  const batch = new TurnBatch((err) =>
+    deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'admission answer failed'),
+  );
   const validate = admissionHandler('validate', deps, batch);
   const mutate = admissionHandler('mutate', deps, batch);
   const app = createExpressApp(deps);

@@ -173,7 +173,13 @@ export class Metrics {
   }
 
   /** Records one answered admission request (tallied; see the module comment). */
-  observe(path: string, kind: string, operation: string, decision: Pick<Decision, 'allowed' | 'findings' | 'audited'>, seconds: number): void {
+  observe(
+    path: string,
+    kind: string,
+    operation: string,
+    decision: Pick<Decision, 'allowed' | 'findings' | 'audited'>,
+    seconds: number,
+  ): void {
     this.requestCounts.add({ path, kind, operation, allowed: decision.allowed ? 'true' : 'false' });
     for (const f of decision.findings) this.findingCounts.add({ rule: f.rule, action: f.action });
     for (const f of decision.audited) this.findingCounts.add({ rule: f.rule, action: 'audit' });

@@ -70,7 +70,10 @@ export class MemoryClusterState implements ClusterState {
     const resource = stateResourceOf(apiVersion, kind);
     if (!resource) return { status: 'ignored' };
     // Namespaced objects without a namespace get the default one, as kubectl gives manifests.
-    const inNamespace = <T extends { metadata: { namespace?: string | undefined } }>(o: T): T => ((o.metadata.namespace ||= defaultNamespace), o);
+    const inNamespace = <T extends { metadata: { namespace?: string | undefined } }>(o: T): T => (
+      (o.metadata.namespace ||= defaultNamespace),
+      o
+    );
     switch (resource) {
       case 'Elasticsearch':
         return this.store(Elasticsearch, raw, resource, (o) => this.eck.upsertElasticsearch(inNamespace(o)));

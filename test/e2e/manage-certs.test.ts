@@ -19,7 +19,8 @@ let cluster: TestCluster;
 const hooks: RunningWebhook[] = [];
 let port: number;
 
-const kubectl = (args: string[], input?: string) => cluster.kubectlRun(args, { allowFail: true, ...(input === undefined ? {} : { input }) });
+const kubectl = (args: string[], input?: string) =>
+  cluster.kubectlRun(args, { allowFail: true, ...(input === undefined ? {} : { input }) });
 const selfRef = JSON.stringify({
   apiVersion: 'elasticsearch.k8s.elastic.co/v1',
   kind: 'Elasticsearch',
@@ -51,23 +52,33 @@ function servedFingerprint(p: number): Promise<string> {
 }
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 const managed = (extra: string[], p?: number) =>
-  startWebhook({ cluster, certDir: mkdtempSync(join(tmpdir(), 'rcg-managed-')), caBundle: '', managed: true, ...(p ? { port: p } : {}), extraArgs: ['--cert-check-interval', '1', ...extra] }).then((h) => (hooks.push(h), h));
+  startWebhook({
+    cluster,
+    certDir: mkdtempSync(join(tmpdir(), 'rcg-managed-')),
+    caBundle: '',
+    managed: true,
+    ...(p ? { port: p } : {}),
+    extraArgs: ['--cert-check-interval', '1', ...extra],
+  }).then((h) => (hooks.push(h), h));
 
-before(async () => {
-  cluster = await startTestCluster();
-  await kubectl(['apply', '-f', join(process.cwd(), 'test/e2e/crds/elasticsearch.yaml')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-  for (const ns of ['ns-one', 'remote-cluster-guard']) await kubectl(['create', 'namespace', ns]);
-  port = await new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
+before(
+  async () => {
+    cluster = await startTestCluster();
+    await kubectl(['apply', '-f', join(process.cwd(), 'test/e2e/crds/elasticsearch.yaml')]);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    for (const ns of ['ns-one', 'remote-cluster-guard']) await kubectl(['create', 'namespace', ns]);
+    port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
     });
-  });
-  // Registered with an empty caBundle: the webhook fills it in.
-  const r = await kubectl(['apply', '-f', '-'], webhookConfigurations(`https://127.0.0.1:${port}`, ''));
-  assert.equal(r.code, 0, r.stderr);
-}, { timeout: 900_000 });
+    // Registered with an empty caBundle: the webhook fills it in.
+    const r = await kubectl(['apply', '-f', '-'], webhookConfigurations(`https://127.0.0.1:${port}`, ''));
+    assert.equal(r.code, 0, r.stderr);
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   for (const h of hooks) await h.stop();

@@ -24,7 +24,9 @@ export function stateOf(...objects: unknown[]): MemoryClusterState {
 
 /** The documents of a YAML text, as plain objects. */
 export function yamlDocs(text: string): unknown[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as unknown).filter((d) => d != null);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as unknown)
+    .filter((d) => d != null);
 }
 
 export interface EvalOptions {

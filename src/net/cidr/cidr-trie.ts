@@ -116,14 +116,18 @@ export class CidrTrie<T> {
 
   /** Values whose block overlaps `cidr`: its supernets, itself and its subnets (same family only). */
   overlapping(cidr: Cidr): T[] {
-    return this.overlappingMarked(cidr, () => false, (value) => value);
+    return this.overlappingMarked(
+      cidr,
+      () => false,
+      (value) => value,
+    );
   }
 
   /** Values whose block contains `cidr` (supernets and equal blocks): the path down to it, no subtree. */
   containing(cidr: Cidr): T[] {
     const key = cidr.prefix;
     const out: T[] = [];
-    for (let node: TrieNode<T> | undefined = this.roots[cidr.family]; node && key.startsWith(node.prefix); ) {
+    for (let node: TrieNode<T> | undefined = this.roots[cidr.family]; node && key.startsWith(node.prefix);) {
       out.push(...node.values);
       node = node.prefix.length < key.length ? node.children[bitAt(key, node.prefix.length)] : undefined;
     }
@@ -174,7 +178,13 @@ export class CidrTrie<T> {
 }
 
 /** Gives `node`'s values to `result` into `out`; whether a marker sits on the node or above it. */
-function visitMarked<T, R>(node: TrieNode<T>, markedAbove: boolean, isMarker: (value: T) => boolean, result: (value: T, marked: boolean) => R, out: R[]): boolean {
+function visitMarked<T, R>(
+  node: TrieNode<T>,
+  markedAbove: boolean,
+  isMarker: (value: T) => boolean,
+  result: (value: T, marked: boolean) => R,
+  out: R[],
+): boolean {
   const marked = markedAbove || node.values.some(isMarker);
   for (const v of node.values) out.push(result(v, marked));
   return marked;
@@ -185,7 +195,13 @@ function visitMarked<T, R>(node: TrieNode<T>, markedAbove: boolean, isMarker: (v
  * least one bit longer than its parent's, so the depth is at most 33 / 129
  * and an explicit stack would only allocate.
  */
-function subtreeMarked<T, R>(node: TrieNode<T>, markedAbove: boolean, isMarker: (value: T) => boolean, result: (value: T, marked: boolean) => R, out: R[]): void {
+function subtreeMarked<T, R>(
+  node: TrieNode<T>,
+  markedAbove: boolean,
+  isMarker: (value: T) => boolean,
+  result: (value: T, marked: boolean) => R,
+  out: R[],
+): void {
   const marked = visitMarked(node, markedAbove, isMarker, result, out);
   const children = node.children;
   if (children[0]) subtreeMarked(children[0], marked, isMarker, result, out);

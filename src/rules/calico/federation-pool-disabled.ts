@@ -104,7 +104,9 @@ function validateRcc({ object }: RuleInput<RemoteClusterConfiguration>): Finding
   );
   for (const { written, cidr } of cidrs) {
     if (!cidr.strictlyMasked) {
-      findings.push(deny(FEDERATION_POOL_DISABLED_RULE, ANNOTATION_FIELD, `entry ${quote(written)} has host bits set; write ${cidr.canonical}`));
+      findings.push(
+        deny(FEDERATION_POOL_DISABLED_RULE, ANNOTATION_FIELD, `entry ${quote(written)} has host bits set; write ${cidr.canonical}`),
+      );
     }
   }
   return findings;

@@ -42,7 +42,13 @@ function capped(field: string, messages: string[], subject: string): Finding[] {
   const shown = messages.slice(0, MAX_OVERLAP_FINDINGS).map((m) => deny(POOL_OVERLAP_RULE, field, m));
   const more = messages.length - MAX_OVERLAP_FINDINGS;
   if (more > 0) {
-    shown.push(deny(POOL_OVERLAP_RULE, field, `${subject} also overlaps ${more} more CIDRs not listed here; choose a range that overlaps none of them`));
+    shown.push(
+      deny(
+        POOL_OVERLAP_RULE,
+        field,
+        `${subject} also overlaps ${more} more CIDRs not listed here; choose a range that overlaps none of them`,
+      ),
+    );
   }
   return shown;
 }

@@ -43,7 +43,10 @@ export const ENCAP_MODES = ['Never', 'Always', 'CrossSubnet'] as const;
 export const ALLOWED_USES = ['Workload', 'Tunnel', 'LoadBalancer'] as const;
 export const ASSIGNMENT_MODES = ['Automatic', 'Manual'] as const;
 
-const LINK_LOCAL_NAME: Readonly<Record<IpFamily, string>> = { 4: 'IPv4 link-local range 169.254.0.0/16', 6: 'IPv6 link-local range fe80::/10' };
+const LINK_LOCAL_NAME: Readonly<Record<IpFamily, string>> = {
+  4: 'IPv4 link-local range 169.254.0.0/16',
+  6: 'IPv6 link-local range fe80::/10',
+};
 
 /** The block size Calico uses: the explicit one, or the family default when unset or 0. */
 export function effectiveBlockSize(pool: IPPool, family: IpFamily): number {
@@ -75,7 +78,10 @@ function validate(pool: IPPool, name: string, oldPool: IPPool | undefined): Find
       }
       const ll = LINK_LOCAL[cidr.family];
       if (cidrOverlaps(cidr, ll)) {
-        d(['cidr'], `${cidr.canonical} overlaps the ${LINK_LOCAL_NAME[cidr.family]}, which Calico does not allow in a pool; choose a range outside it`);
+        d(
+          ['cidr'],
+          `${cidr.canonical} overlaps the ${LINK_LOCAL_NAME[cidr.family]}, which Calico does not allow in a pool; choose a range outside it`,
+        );
       }
     }
   }
@@ -84,7 +90,10 @@ function validate(pool: IPPool, name: string, oldPool: IPPool | undefined): Find
     const bounds = BLOCK_SIZE[cidr.family];
     const bs = effectiveBlockSize(pool, cidr.family);
     if (bs < bounds.min || bs > bounds.max) {
-      d(['blockSize'], `block size ${bs} is out of range for an IPv${cidr.family} pool; use ${bounds.min} to ${bounds.max} (default ${bounds.default})`);
+      d(
+        ['blockSize'],
+        `block size ${bs} is out of range for an IPv${cidr.family} pool; use ${bounds.min} to ${bounds.max} (default ${bounds.default})`,
+      );
     } else if (spec.disabled !== true && cidr.prefixLength > bs) {
       d(
         ['cidr'],
@@ -100,7 +109,10 @@ function validate(pool: IPPool, name: string, oldPool: IPPool | undefined): Find
     if (v && !(ENCAP_MODES as readonly string[]).includes(v)) d([field], `${quote(v)} is not a valid mode; use ${modes}`);
   }
   if (encapOn(spec.ipipMode) && encapOn(spec.vxlanMode)) {
-    d(['ipipMode'], `IPIP (${spec.ipipMode}) and VXLAN (${spec.vxlanMode}) cannot both be enabled on one pool; set ipipMode or vxlanMode to Never`);
+    d(
+      ['ipipMode'],
+      `IPIP (${spec.ipipMode}) and VXLAN (${spec.vxlanMode}) cannot both be enabled on one pool; set ipipMode or vxlanMode to Never`,
+    );
   }
   if (cidr?.family === 6 && encapOn(spec.ipipMode)) {
     d(['ipipMode'], 'IPIP is not supported on an IPv6 pool; set ipipMode to Never (use vxlanMode for encapsulation)');
@@ -118,13 +130,19 @@ function validate(pool: IPPool, name: string, oldPool: IPPool | undefined): Find
   if (oldPool) {
     const oldCidr = poolCidr(oldPool);
     if (oldCidr && cidr && oldCidr.canonical !== cidr.canonical) {
-      d(['cidr'], `the CIDR of an existing IPPool cannot change (it is ${oldCidr.canonical}); create a new pool, then disable and delete this one`);
+      d(
+        ['cidr'],
+        `the CIDR of an existing IPPool cannot change (it is ${oldCidr.canonical}); create a new pool, then disable and delete this one`,
+      );
     }
     if (oldCidr && cidr && oldCidr.family === cidr.family) {
       const before = effectiveBlockSize(oldPool, oldCidr.family);
       const after = effectiveBlockSize(pool, cidr.family);
       if (before !== after) {
-        d(['blockSize'], `the block size of an existing IPPool cannot change (it is ${before}); create a new pool with the new block size and migrate to it`);
+        d(
+          ['blockSize'],
+          `the block size of an existing IPPool cannot change (it is ${before}); create a new pool with the new block size and migrate to it`,
+        );
       }
     }
   }

@@ -79,7 +79,15 @@ export const K8S_FIELDS = [
 export const CONNECTION_FIELDS = ['datastoreType', ...ETCD_FIELDS, ...K8S_FIELDS] as const;
 
 /** Fields holding a path to a file inside the Calico pods. */
-export const FILE_FIELDS = ['etcdKeyFile', 'etcdCertFile', 'etcdCACertFile', 'kubeconfig', 'k8sKeyFile', 'k8sCertFile', 'k8sCAFile'] as const;
+export const FILE_FIELDS = [
+  'etcdKeyFile',
+  'etcdCertFile',
+  'etcdCACertFile',
+  'kubeconfig',
+  'k8sKeyFile',
+  'k8sCertFile',
+  'k8sCAFile',
+] as const;
 
 type ConnectionField = (typeof CONNECTION_FIELDS)[number];
 
@@ -113,7 +121,7 @@ function isSet(spec: Spec, field: ConnectionField): boolean {
 }
 
 function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${s}`;
 }
 
@@ -135,38 +143,62 @@ class Checker {
     const ref = this.spec.clusterAccessSecret ?? {};
     for (const f of CONNECTION_FIELDS) {
       if (this.set(f)) {
-        this.deny(f, 'must be empty when clusterAccessSecret is set, because Calico then takes all connection settings from the Secret; move it into the Secret or remove clusterAccessSecret');
+        this.deny(
+          f,
+          'must be empty when clusterAccessSecret is set, because Calico then takes all connection settings from the Secret; move it into the Secret or remove clusterAccessSecret',
+        );
       }
     }
-    if (!ref.name) this.deny('clusterAccessSecret.name', 'the Secret reference needs the name of the Secret holding the remote cluster connection settings');
+    if (!ref.name)
+      this.deny(
+        'clusterAccessSecret.name',
+        'the Secret reference needs the name of the Secret holding the remote cluster connection settings',
+      );
     if (!ref.namespace) {
-      this.deny('clusterAccessSecret.namespace', 'the Secret reference needs a namespace, since a RemoteClusterConfiguration is cluster-scoped and has none to default to');
+      this.deny(
+        'clusterAccessSecret.namespace',
+        'the Secret reference needs a namespace, since a RemoteClusterConfiguration is cluster-scoped and has none to default to',
+      );
     }
-    if (ref.kind && ref.kind !== 'Secret') this.deny('clusterAccessSecret.kind', `${quote(ref.kind)} is not a Secret; set kind to Secret or leave it empty`);
+    if (ref.kind && ref.kind !== 'Secret')
+      this.deny('clusterAccessSecret.kind', `${quote(ref.kind)} is not a Secret; set kind to Secret or leave it empty`);
   }
 
   overlayRoutingMode(): void {
     const mode = this.spec.syncOptions?.overlayRoutingMode;
     if (mode && !(OVERLAY_ROUTING_MODES as readonly string[]).includes(mode)) {
-      this.deny('syncOptions.overlayRoutingMode', `${quote(mode)} is not an overlay routing mode; use Enabled or Disabled, or leave it unset to get the default`);
+      this.deny(
+        'syncOptions.overlayRoutingMode',
+        `${quote(mode)} is not an overlay routing mode; use Enabled or Disabled, or leave it unset to get the default`,
+      );
     }
   }
 
   datastore(): void {
     const type = this.spec.datastoreType;
     if (!type) {
-      this.deny('datastoreType', 'is required without clusterAccessSecret; set etcdv3 or kubernetes (the remote cluster\'s Calico datastore), or reference a Secret with clusterAccessSecret');
+      this.deny(
+        'datastoreType',
+        "is required without clusterAccessSecret; set etcdv3 or kubernetes (the remote cluster's Calico datastore), or reference a Secret with clusterAccessSecret",
+      );
     } else if (!(DATASTORE_TYPES as readonly string[]).includes(type)) {
       this.deny('datastoreType', `${quote(type)} is not a datastore type; use etcdv3 or kubernetes`);
     }
     const etcdAllowed = type !== 'kubernetes';
     if (type === 'etcdv3' && !this.set('etcdEndpoints')) {
-      this.deny('etcdEndpoints', 'is required with datastoreType etcdv3; list the remote etcd endpoints, for example https://10.0.0.1:2379,https://10.0.0.2:2379');
+      this.deny(
+        'etcdEndpoints',
+        'is required with datastoreType etcdv3; list the remote etcd endpoints, for example https://10.0.0.1:2379,https://10.0.0.2:2379',
+      );
     }
     if (type === 'etcdv3' || type === 'kubernetes') this.kubernetesAccess(type);
     if (type === 'kubernetes') {
       for (const f of ETCD_FIELDS) {
-        if (this.set(f)) this.deny(f, 'is an etcd setting and a kubernetes datastore uses none; remove it, or set datastoreType to etcdv3 if the remote cluster stores its Calico data in etcd');
+        if (this.set(f))
+          this.deny(
+            f,
+            'is an etcd setting and a kubernetes datastore uses none; remove it, or set datastoreType to etcdv3 if the remote cluster stores its Calico data in etcd',
+          );
       }
     }
     this.pairs(etcdAllowed);
@@ -181,15 +213,27 @@ class Checker {
     const key = this.set('k8sKeyFile');
     const cert = this.set('k8sCertFile');
     if (!endpoint && !token && !key && !cert) {
-      const why = type === 'etcdv3' ? 'an etcdv3 remote cluster also needs access to its Kubernetes API' : 'a kubernetes datastore is reached through the remote Kubernetes API';
-      this.deny('kubeconfig', `${why}; set kubeconfig (or kubeconfigInline), or k8sAPIEndpoint with k8sAPIToken or with k8sKeyFile and k8sCertFile`);
+      const why =
+        type === 'etcdv3'
+          ? 'an etcdv3 remote cluster also needs access to its Kubernetes API'
+          : 'a kubernetes datastore is reached through the remote Kubernetes API';
+      this.deny(
+        'kubeconfig',
+        `${why}; set kubeconfig (or kubeconfigInline), or k8sAPIEndpoint with k8sAPIToken or with k8sKeyFile and k8sCertFile`,
+      );
       return;
     }
     if (!endpoint) {
-      this.deny('k8sAPIEndpoint', 'is required when the k8s* fields are used without kubeconfig; set the remote API server URL, for example https://10.0.0.1:6443');
+      this.deny(
+        'k8sAPIEndpoint',
+        'is required when the k8s* fields are used without kubeconfig; set the remote API server URL, for example https://10.0.0.1:6443',
+      );
     }
     if (!token && !key && !cert) {
-      this.deny('k8sAPIToken', 'the remote API server needs a credential; set k8sAPIToken, or k8sKeyFile and k8sCertFile, or use kubeconfig instead');
+      this.deny(
+        'k8sAPIToken',
+        'the remote API server needs a credential; set k8sAPIToken, or k8sKeyFile and k8sCertFile, or use kubeconfig instead',
+      );
     }
   }
 
@@ -202,8 +246,13 @@ class Checker {
     if (!etcdAllowed) return;
     const etcdKey = this.set('etcdKeyFile') || this.set('etcdKey');
     const etcdCert = this.set('etcdCertFile') || this.set('etcdCert');
-    if (etcdKey && !etcdCert) this.deny('etcdCertFile', 'an etcd client key is set without its certificate; set etcdCertFile (or etcdCert) too, or remove the key');
-    if (etcdCert && !etcdKey) this.deny('etcdKeyFile', 'an etcd client certificate is set without its key; set etcdKeyFile (or etcdKey) too, or remove the certificate');
+    if (etcdKey && !etcdCert)
+      this.deny('etcdCertFile', 'an etcd client key is set without its certificate; set etcdCertFile (or etcdCert) too, or remove the key');
+    if (etcdCert && !etcdKey)
+      this.deny(
+        'etcdKeyFile',
+        'an etcd client certificate is set without its key; set etcdKeyFile (or etcdKey) too, or remove the certificate',
+      );
   }
 
   private formats(etcdAllowed: boolean): void {
@@ -212,15 +261,26 @@ class Checker {
       if (!ETCD_ENDPOINTS.test(endpoints)) {
         const bad = endpoints.split(',').findIndex((e) => !ETCD_ENDPOINT.test(e));
         const which = bad >= 0 ? `the ${ordinal(bad + 1)} endpoint is not` : 'is not a list';
-        this.deny('etcdEndpoints', `${which} of the form https://host:port; write them comma-separated without spaces, for example https://10.0.0.1:2379,https://10.0.0.2:2379`);
+        this.deny(
+          'etcdEndpoints',
+          `${which} of the form https://host:port; write them comma-separated without spaces, for example https://10.0.0.1:2379,https://10.0.0.2:2379`,
+        );
       } else if (endpoints.split(',').some((e) => e.startsWith('http://'))) {
-        this.warn('etcdEndpoints', 'uses plain http, so traffic to the remote etcd (credentials included) is not encrypted; use https endpoints');
+        this.warn(
+          'etcdEndpoints',
+          'uses plain http, so traffic to the remote etcd (credentials included) is not encrypted; use https endpoints',
+        );
       }
     }
     const k8s = this.spec.k8sAPIEndpoint;
     if (k8s) {
-      if (!K8S_ENDPOINT.test(k8s)) this.deny('k8sAPIEndpoint', 'is not of the form https://host:port; set the remote API server URL, for example https://10.0.0.1:6443');
-      else if (k8s.startsWith('http://')) this.warn('k8sAPIEndpoint', 'uses plain http, so traffic to the remote API server (token included) is not encrypted; use https');
+      if (!K8S_ENDPOINT.test(k8s))
+        this.deny(
+          'k8sAPIEndpoint',
+          'is not of the form https://host:port; set the remote API server URL, for example https://10.0.0.1:6443',
+        );
+      else if (k8s.startsWith('http://'))
+        this.warn('k8sAPIEndpoint', 'uses plain http, so traffic to the remote API server (token included) is not encrypted; use https');
     }
     for (const f of FILE_FIELDS) {
       if (!etcdAllowed && f.startsWith('etcd')) continue;
@@ -228,11 +288,17 @@ class Checker {
       if (v && (!v.startsWith('/') || v.includes('\0'))) {
         const inline = INLINE_ALTERNATIVE[f];
         const alt = inline ? `; to give the content itself use ${inline}` : '';
-        this.deny(f, `must be an absolute path to a file in the Calico pods, for example /etc/tigera-federation-remotecluster/${EXAMPLE_FILE[f]}${alt}`);
+        this.deny(
+          f,
+          `must be an absolute path to a file in the Calico pods, for example /etc/tigera-federation-remotecluster/${EXAMPLE_FILE[f]}${alt}`,
+        );
       }
     }
     if (this.spec.k8sInsecureSkipTLSVerify === true) {
-      this.warn('k8sInsecureSkipTLSVerify', "skips verification of the remote API server's certificate, so its identity is not checked; set k8sCAFile (or a CA in the kubeconfig) and remove this");
+      this.warn(
+        'k8sInsecureSkipTLSVerify',
+        "skips verification of the remote API server's certificate, so its identity is not checked; set k8sCAFile (or a CA in the kubeconfig) and remove this",
+      );
     }
   }
 }
@@ -240,7 +306,8 @@ class Checker {
 export const rccDatastoreRule: Rule<'RemoteClusterConfiguration'> = {
   id: RCC_DATASTORE_RULE,
   kind: 'RemoteClusterConfiguration',
-  summary: 'RemoteClusterConfiguration connection settings are complete and consistent for its datastore type (or come from a Secret); overlayRoutingMode is Enabled or Disabled',
+  summary:
+    'RemoteClusterConfiguration connection settings are complete and consistent for its datastore type (or come from a Secret); overlayRoutingMode is Enabled or Disabled',
   validate: ({ object }) => {
     const c = new Checker(object.spec ?? {});
     if (object.spec?.clusterAccessSecret !== undefined) c.clusterAccessSecret();

@@ -42,10 +42,22 @@ export const apiKeyVersionRule: Rule<'Elasticsearch'> = {
     if (object.spec?.remoteClusterServer?.enabled === true) {
       const field = fieldPath(['spec', 'remoteClusterServer', 'enabled']);
       if (tooOld) {
-        out.push(deny(API_KEY_VERSION_RULE, field, `the remote cluster server needs Elasticsearch ${MIN} or later and this cluster is at ${raw}; upgrade it to ${MIN} or later, or leave the server disabled and let referrers use the certificate security model`));
+        out.push(
+          deny(
+            API_KEY_VERSION_RULE,
+            field,
+            `the remote cluster server needs Elasticsearch ${MIN} or later and this cluster is at ${raw}; upgrade it to ${MIN} or later, or leave the server disabled and let referrers use the certificate security model`,
+          ),
+        );
       } else if (!local && entries.length === 0) {
         const found = raw === undefined ? 'is not set' : `"${raw}" is not a version`;
-        out.push(deny(API_KEY_VERSION_RULE, field, `the remote cluster server needs Elasticsearch ${MIN} or later and the version ${found}; set spec.version to ${MIN} or later`));
+        out.push(
+          deny(
+            API_KEY_VERSION_RULE,
+            field,
+            `the remote cluster server needs Elasticsearch ${MIN} or later and the version ${found}; set spec.version to ${MIN} or later`,
+          ),
+        );
       }
     }
 
@@ -53,14 +65,26 @@ export const apiKeyVersionRule: Rule<'Elasticsearch'> = {
       if (!usesApiKey(e.entry)) continue;
       const field = fieldPath(['spec', 'remoteClusters', e.index, 'apiKey']);
       if (tooOld) {
-        out.push(deny(API_KEY_VERSION_RULE, field, `API keys for remote clusters need Elasticsearch ${MIN} or later and this cluster is at ${raw}; upgrade it to ${MIN} or later, or remove apiKey to use the certificate security model`));
+        out.push(
+          deny(
+            API_KEY_VERSION_RULE,
+            field,
+            `API keys for remote clusters need Elasticsearch ${MIN} or later and this cluster is at ${raw}; upgrade it to ${MIN} or later, or remove apiKey to use the certificate security model`,
+          ),
+        );
       }
       if (!e.target || sameKey(e.target, { namespace, name })) continue;
       const remote = ctx.state.getElasticsearch(e.target);
       if (!remote) continue;
       const old = declaredVersions(remote).find((v) => v.parsed !== undefined && !supportsApiKeys(v.parsed));
       if (old) {
-        out.push(deny(API_KEY_VERSION_RULE, field, `remote ${show(e.target)} is at ${describeDeclared(old)} and cannot serve API-key connections before Elasticsearch ${MIN}; upgrade ${show(e.target)} to ${MIN} or later first, or remove apiKey to use the certificate security model`));
+        out.push(
+          deny(
+            API_KEY_VERSION_RULE,
+            field,
+            `remote ${show(e.target)} is at ${describeDeclared(old)} and cannot serve API-key connections before Elasticsearch ${MIN}; upgrade ${show(e.target)} to ${MIN} or later first, or remove apiKey to use the certificate security model`,
+          ),
+        );
       }
     }
     return out;

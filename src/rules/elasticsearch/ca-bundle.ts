@@ -86,7 +86,12 @@ export function inspectPemBundle(text: string): BundleReport {
     else certificates.push(r);
   }
   const begins = [...text.matchAll(BEGIN)].length;
-  if (begins > index) problems.push({ index: 0, kind: 'unparseable', detail: `${begins - index} PEM block(s) have a BEGIN line without a matching END line` });
+  if (begins > index)
+    problems.push({
+      index: 0,
+      kind: 'unparseable',
+      detail: `${begins - index} PEM block(s) have a BEGIN line without a matching END line`,
+    });
   return { certificates, problems };
 }
 

@@ -46,7 +46,8 @@ function describeConfigMap(cm: ConfigMapReport, now: Date): string {
 }
 
 function describeAccepted(s: AcceptedSecret): string {
-  if (s.trial && s.fromCreation) return `the enterprise trial Secret ${formatKey(s.key)} (${TRIAL_DAYS} days from ${day(s.start)}, until ${day(s.expiry)})`;
+  if (s.trial && s.fromCreation)
+    return `the enterprise trial Secret ${formatKey(s.key)} (${TRIAL_DAYS} days from ${day(s.start)}, until ${day(s.expiry)})`;
   const kind = s.trial ? 'enterprise trial' : `${s.type} licence`;
   return `the ${kind} in Secret ${formatKey(s.key)} (valid until ${day(s.expiry)})`;
 }
@@ -72,12 +73,26 @@ export const enterpriseLicenseRule: Rule<'Elasticsearch'> = {
       const cm = report.configMap
         ? `, while ${describeConfigMap(report.configMap, ctx.now)}`
         : `; ECK has not published ConfigMap ${ns}/${LICENSING_CONFIGMAP} yet`;
-      return [warn(ENTERPRISE_LICENSE_RULE, FIELD, `remote clusters accepted on ${describeAccepted(best)}, whose signature only the ECK operator can verify${cm}`)];
+      return [
+        warn(
+          ENTERPRISE_LICENSE_RULE,
+          FIELD,
+          `remote clusters accepted on ${describeAccepted(best)}, whose signature only the ECK operator can verify${cm}`,
+        ),
+      ];
     }
 
     const found: string[] = [];
     found.push(report.configMap ? describeConfigMap(report.configMap, ctx.now) : `there is no ConfigMap ${ns}/${LICENSING_CONFIGMAP}`);
-    found.push(report.rejected.length > 0 ? describeRejected(report.rejected) : `no Secret labelled ${LICENSE_SCOPE_LABEL}=operator in ${ns}`);
-    return [deny(ENTERPRISE_LICENSE_RULE, FIELD, `remote clusters need an Enterprise or Enterprise trial licence and ECK silently ignores them without one, but ${found.join(' and ')}; install an Enterprise licence or start a trial in ${ns}`)];
+    found.push(
+      report.rejected.length > 0 ? describeRejected(report.rejected) : `no Secret labelled ${LICENSE_SCOPE_LABEL}=operator in ${ns}`,
+    );
+    return [
+      deny(
+        ENTERPRISE_LICENSE_RULE,
+        FIELD,
+        `remote clusters need an Enterprise or Enterprise trial licence and ECK silently ignores them without one, but ${found.join(' and ')}; install an Enterprise licence or start a trial in ${ns}`,
+      ),
+    ];
   },
 };

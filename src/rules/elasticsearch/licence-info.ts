@@ -177,7 +177,8 @@ function readSecret(secret: Secret, now: Date): AcceptedSecret | RejectedSecret 
   // A trial the operator has not filled in yet: 30 days from its creation.
   const created = parseDate(secret.metadata.creationTimestamp) ?? now;
   const expiry = new Date(created.getTime() + TRIAL_DAYS * DAY_MS);
-  if (expiry <= now) return { key, reason: `its ${TRIAL_DAYS}-day trial started ${created.toISOString()} ended on ${expiry.toISOString()}` };
+  if (expiry <= now)
+    return { key, reason: `its ${TRIAL_DAYS}-day trial started ${created.toISOString()} ended on ${expiry.toISOString()}` };
   return { key, type: 'enterprise_trial', start: created, expiry, trial: true, fromCreation: true };
 }
 

@@ -42,13 +42,25 @@ function mutate(object: Elasticsearch, namespace: string, name: string, state: P
     const at = version ? `this cluster is at ${raw}` : 'this cluster has no valid version';
     return {
       patch: [],
-      findings: [warn(REMOTE_CLUSTER_SERVER_RULE, ENABLED_FIELD, `not enabled for the API key of ${who}: the server needs ${API_KEY_MIN_VERSION.text} or later and ${at}; upgrade, then enable it`)],
+      findings: [
+        warn(
+          REMOTE_CLUSTER_SERVER_RULE,
+          ENABLED_FIELD,
+          `not enabled for the API key of ${who}: the server needs ${API_KEY_MIN_VERSION.text} or later and ${at}; upgrade, then enable it`,
+        ),
+      ],
     };
   }
   const wasFalse = object.spec?.remoteClusterServer?.enabled === false ? ' (it was false)' : '';
   return {
     patch: [addWithParents(object, ['spec', 'remoteClusterServer', 'enabled'], true)],
-    findings: [warn(REMOTE_CLUSTER_SERVER_RULE, ENABLED_FIELD, `set to true${wasFalse} because ${who} connects with an API key; this restarts every node of this cluster`)],
+    findings: [
+      warn(
+        REMOTE_CLUSTER_SERVER_RULE,
+        ENABLED_FIELD,
+        `set to true${wasFalse} because ${who} connects with an API key; this restarts every node of this cluster`,
+      ),
+    ],
   };
 }
 
@@ -67,7 +79,13 @@ export const remoteClusterServerRule: Rule<'Elasticsearch'> = {
       const remote = ctx.state.getElasticsearch(e.target);
       if (!remote || remote.spec?.remoteClusterServer?.enabled === true) continue;
       const r = show(e.target);
-      out.push(warn(REMOTE_CLUSTER_SERVER_RULE, fieldPath(['spec', 'remoteClusters', e.index, 'apiKey']), `remote ${r} lacks remoteClusterServer.enabled: true, which API keys need; the webhook sets it when ${r} is next applied (restarting it)`));
+      out.push(
+        warn(
+          REMOTE_CLUSTER_SERVER_RULE,
+          fieldPath(['spec', 'remoteClusters', e.index, 'apiKey']),
+          `remote ${r} lacks remoteClusterServer.enabled: true, which API keys need; the webhook sets it when ${r} is next applied (restarting it)`,
+        ),
+      );
     }
     return out;
   },

@@ -48,39 +48,88 @@ function describeChar(c: string): string {
 function checkName(e: RemoteEntry, lastIndexByName: Map<string, number>): Finding[] {
   const name = e.entry.name;
   if (!name) {
-    return [deny(REMOTE_REF_RULE, at(e.index, 'name'), 'this remote cluster has no name; set it to the alias to use in cross-cluster requests, for example the remote Elasticsearch name')];
+    return [
+      deny(
+        REMOTE_REF_RULE,
+        at(e.index, 'name'),
+        'this remote cluster has no name; set it to the alias to use in cross-cluster requests, for example the remote Elasticsearch name',
+      ),
+    ];
   }
   const out: Finding[] = [];
   const bad = BAD_ALIAS.exec(name);
   if (bad) {
-    out.push(deny(REMOTE_REF_RULE, at(e.index, 'name'), `alias "${name}" contains ${describeChar(bad[0])}, which cannot be used in a cluster alias (no ":", "*", "," or whitespace); rename it, for example to "${name.replace(/[:*,\s]+/g, '-')}"`));
+    out.push(
+      deny(
+        REMOTE_REF_RULE,
+        at(e.index, 'name'),
+        `alias "${name}" contains ${describeChar(bad[0])}, which cannot be used in a cluster alias (no ":", "*", "," or whitespace); rename it, for example to "${name.replace(/[:*,\s]+/g, '-')}"`,
+      ),
+    );
   }
   const last = lastIndexByName.get(name);
   if (last !== undefined && last !== e.index) {
-    out.push(deny(REMOTE_REF_RULE, at(e.index, 'name'), `alias "${name}" is used again by entry ${last} and ECK silently keeps only the last entry with a name, so this one would be ignored; give each remote cluster a distinct name or remove the duplicate`));
+    out.push(
+      deny(
+        REMOTE_REF_RULE,
+        at(e.index, 'name'),
+        `alias "${name}" is used again by entry ${last} and ECK silently keeps only the last entry with a name, so this one would be ignored; give each remote cluster a distinct name or remove the duplicate`,
+      ),
+    );
   }
   return out;
 }
 
-function checkRef(e: RemoteEntry, self: { namespace: string; name: string }, stateChecks: boolean, exists: (e: RemoteEntry) => boolean): Finding[] {
+function checkRef(
+  e: RemoteEntry,
+  self: { namespace: string; name: string },
+  stateChecks: boolean,
+  exists: (e: RemoteEntry) => boolean,
+): Finding[] {
   const ref = e.entry.elasticsearchRef;
   const out: Finding[] = [];
   if (ref?.apiKey !== undefined) {
-    out.push(deny(REMOTE_REF_RULE, at(e.index, 'elasticsearchRef', 'apiKey'), 'apiKey is not a field of elasticsearchRef and ECK ignores it here, so the connection would not use an API key; move apiKey up one level, beside elasticsearchRef'));
+    out.push(
+      deny(
+        REMOTE_REF_RULE,
+        at(e.index, 'elasticsearchRef', 'apiKey'),
+        'apiKey is not a field of elasticsearchRef and ECK ignores it here, so the connection would not use an API key; move apiKey up one level, beside elasticsearchRef',
+      ),
+    );
   }
   if (!e.target) {
     const given = [ref?.namespace ? 'namespace' : '', ref?.serviceName ? 'serviceName' : ''].filter(Boolean).join(' and ');
     out.push(
       given
-        ? deny(REMOTE_REF_RULE, at(e.index, 'elasticsearchRef', 'name'), `elasticsearchRef sets ${given} but no name, which ECK rejects as an invalid reference; add the name of the Elasticsearch to connect to`)
-        : deny(REMOTE_REF_RULE, at(e.index, 'elasticsearchRef', 'name'), 'no Elasticsearch is referenced, so ECK would silently skip this remote cluster; set elasticsearchRef.name (and namespace when it lives elsewhere)'),
+        ? deny(
+            REMOTE_REF_RULE,
+            at(e.index, 'elasticsearchRef', 'name'),
+            `elasticsearchRef sets ${given} but no name, which ECK rejects as an invalid reference; add the name of the Elasticsearch to connect to`,
+          )
+        : deny(
+            REMOTE_REF_RULE,
+            at(e.index, 'elasticsearchRef', 'name'),
+            'no Elasticsearch is referenced, so ECK would silently skip this remote cluster; set elasticsearchRef.name (and namespace when it lives elsewhere)',
+          ),
     );
     return out;
   }
   if (sameKey(e.target, self)) {
-    out.push(deny(REMOTE_REF_RULE, at(e.index, 'elasticsearchRef'), `this entry references ${show(self)} itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry`));
+    out.push(
+      deny(
+        REMOTE_REF_RULE,
+        at(e.index, 'elasticsearchRef'),
+        `this entry references ${show(self)} itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry`,
+      ),
+    );
   } else if (stateChecks && !exists(e)) {
-    out.push(warn(REMOTE_REF_RULE, at(e.index, 'elasticsearchRef'), `Elasticsearch ${show(e.target)} was not found, so ECK waits until it exists; create it or fix the name and namespace`));
+    out.push(
+      warn(
+        REMOTE_REF_RULE,
+        at(e.index, 'elasticsearchRef'),
+        `Elasticsearch ${show(e.target)} was not found, so ECK waits until it exists; create it or fix the name and namespace`,
+      ),
+    );
   }
   return out;
 }
@@ -90,10 +139,22 @@ function checkApiKey(e: RemoteEntry): Finding[] {
   if (apiKey === undefined) return [];
   const access = apiKey.access;
   if (access === undefined) {
-    return [deny(REMOTE_REF_RULE, at(e.index, 'apiKey'), 'apiKey has no access, which ECK requires to create the cross-cluster API key; add access.search and/or access.replication with the index names')];
+    return [
+      deny(
+        REMOTE_REF_RULE,
+        at(e.index, 'apiKey'),
+        'apiKey has no access, which ECK requires to create the cross-cluster API key; add access.search and/or access.replication with the index names',
+      ),
+    ];
   }
   if (access.search === undefined && access.replication === undefined) {
-    return [deny(REMOTE_REF_RULE, at(e.index, 'apiKey', 'access'), 'access grants neither search nor replication, and a cross-cluster API key needs at least one; add search.names and/or replication.names')];
+    return [
+      deny(
+        REMOTE_REF_RULE,
+        at(e.index, 'apiKey', 'access'),
+        'access grants neither search nor replication, and a cross-cluster API key needs at least one; add search.names and/or replication.names',
+      ),
+    ];
   }
   return [];
 }
@@ -108,6 +169,10 @@ export const remoteRefRule: Rule<'Elasticsearch'> = {
     for (const e of entries) if (e.entry.name) lastIndexByName.set(e.entry.name, e.index);
     const stateChecks = ctx.state.isSynced('Elasticsearch');
     const exists = (e: RemoteEntry) => e.target !== undefined && ctx.state.getElasticsearch(e.target) !== undefined;
-    return entries.flatMap((e) => [...checkName(e, lastIndexByName), ...checkRef(e, { namespace, name }, stateChecks, exists), ...checkApiKey(e)]);
+    return entries.flatMap((e) => [
+      ...checkName(e, lastIndexByName),
+      ...checkRef(e, { namespace, name }, stateChecks, exists),
+      ...checkApiKey(e),
+    ]);
   },
 };

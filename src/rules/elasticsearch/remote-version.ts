@@ -46,7 +46,13 @@ interface Side {
 /** Findings for one local → remote pair; the local side's version is parsed. */
 function checkPair(local: Side, localVersion: EsVersion, remote: Side, field: string, fix: string, onIncompatible: typeof deny): Finding[] {
   if (!remote.version.parsed) {
-    return [warn(REMOTE_VERSION_RULE, field, `cannot check version compatibility because ${remote.label} has version "${remote.version.raw}", which does not parse; fix that version`)];
+    return [
+      warn(
+        REMOTE_VERSION_RULE,
+        field,
+        `cannot check version compatibility because ${remote.label} has version "${remote.version.raw}", which does not parse; fix that version`,
+      ),
+    ];
   }
   const l = `${local.label} at ${describeDeclared(local.version)}`;
   const r = `${remote.label} at ${describeDeclared(remote.version)}`;
@@ -54,14 +60,32 @@ function checkPair(local: Side, localVersion: EsVersion, remote: Side, field: st
     case 'compatible':
       return [];
     case 'uncovered':
-      return [warn(REMOTE_VERSION_RULE, field, `${l} and ${r} are outside Elastic's compatibility table (7.17 to 9.x), so the pair is not checked; confirm it is supported`)];
+      return [
+        warn(
+          REMOTE_VERSION_RULE,
+          field,
+          `${l} and ${r} are outside Elastic's compatibility table (7.17 to 9.x), so the pair is not checked; confirm it is supported`,
+        ),
+      ];
     case 'incompatible':
-      return [onIncompatible(REMOTE_VERSION_RULE, field, `${l} cannot connect to ${r}: a local ${formatMajorMinor(localVersion)} cluster reaches remote ${describeReach(localVersion)} only (Elastic compatibility table); ${fix}`)];
+      return [
+        onIncompatible(
+          REMOTE_VERSION_RULE,
+          field,
+          `${l} cannot connect to ${r}: a local ${formatMajorMinor(localVersion)} cluster reaches remote ${describeReach(localVersion)} only (Elastic compatibility table); ${fix}`,
+        ),
+      ];
   }
 }
 
 /** This object as the local side: each referenced remote in the state. */
-function forward(object: Elasticsearch, self: ObjectKey, local: Side, localVersion: EsVersion, lookup: (k: ObjectKey) => Elasticsearch | undefined): Finding[] {
+function forward(
+  object: Elasticsearch,
+  self: ObjectKey,
+  local: Side,
+  localVersion: EsVersion,
+  lookup: (k: ObjectKey) => Elasticsearch | undefined,
+): Finding[] {
   const out: Finding[] = [];
   for (const e of remoteEntries(object, self.namespace)) {
     if (!e.target || sameKey(e.target, self)) continue;
@@ -94,7 +118,7 @@ function reverse(state: Parameters<typeof referrersOf>[0], self: ObjectKey, remo
 export const remoteVersionRule: Rule<'Elasticsearch'> = {
   id: REMOTE_VERSION_RULE,
   kind: 'Elasticsearch',
-  summary: 'Local and remote Elasticsearch versions are compatible per Elastic\'s table, in both directions.',
+  summary: "Local and remote Elasticsearch versions are compatible per Elastic's table, in both directions.",
   needs: ['Elasticsearch'],
   validate({ object, oldObject, operation, namespace, name, ctx }) {
     const hasRemotes = (object.spec?.remoteClusters ?? []).length > 0;
@@ -103,7 +127,13 @@ export const remoteVersionRule: Rule<'Elasticsearch'> = {
     if (!local) {
       if (!hasRemotes) return [];
       const found = raw === undefined ? 'is not set' : `is "${raw}", which is not a version`;
-      return [deny(REMOTE_VERSION_RULE, VERSION_FIELD, `the Elasticsearch version ${found}, so compatibility with the remote clusters cannot be checked; set it to a version such as 8.16.1`)];
+      return [
+        deny(
+          REMOTE_VERSION_RULE,
+          VERSION_FIELD,
+          `the Elasticsearch version ${found}, so compatibility with the remote clusters cannot be checked; set it to a version such as 8.16.1`,
+        ),
+      ];
     }
     const self = { namespace, name };
     const version: DeclaredVersion = { source: 'spec', raw: raw ?? '', parsed: local };

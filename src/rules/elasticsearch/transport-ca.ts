@@ -46,26 +46,44 @@ function cmKey(namespace: string, name: string): string {
   return formatKey({ namespace, name });
 }
 
-const REFRESH = 'copy the current CA from the remote\'s Secret <cluster>-es-transport-certs-public (ECK rotates it yearly)';
+const REFRESH = "copy the current CA from the remote's Secret <cluster>-es-transport-certs-public (ECK rotates it yearly)";
 
 function checkBundle(where: string, pem: string, now: Date): Finding[] {
   const report = inspectPemBundle(pem);
   const out: Finding[] = [];
   for (const p of report.problems) {
     if (p.kind === 'not-certificate') {
-      out.push(warn(TRANSPORT_CA_RULE, FIELD, `block ${p.index} of ${where} is ignored because ${p.detail}; keep only CA certificates there (a private key never belongs in a ConfigMap)`));
+      out.push(
+        warn(
+          TRANSPORT_CA_RULE,
+          FIELD,
+          `block ${p.index} of ${where} is ignored because ${p.detail}; keep only CA certificates there (a private key never belongs in a ConfigMap)`,
+        ),
+      );
     } else {
       const which = p.index === 0 ? `${where} is damaged` : `block ${p.index} of ${where} cannot be used because ${p.detail}`;
       out.push(deny(TRANSPORT_CA_RULE, FIELD, `${which}; replace it with the PEM of the remote cluster's transport CA`));
     }
   }
   if (report.certificates.length === 0 && report.problems.length === 0) {
-    out.push(deny(TRANSPORT_CA_RULE, FIELD, `${where} holds no PEM certificate; put the remote cluster's transport CA there (-----BEGIN CERTIFICATE----- ...)`));
+    out.push(
+      deny(
+        TRANSPORT_CA_RULE,
+        FIELD,
+        `${where} holds no PEM certificate; put the remote cluster's transport CA there (-----BEGIN CERTIFICATE----- ...)`,
+      ),
+    );
   }
   for (const c of report.certificates) {
     const what = `${describeCertificate(c)} in ${where}`;
     if (!c.isCa) {
-      out.push(deny(TRANSPORT_CA_RULE, FIELD, `${what} is not a CA (no basicConstraints CA:TRUE), so it cannot verify the remote's transport certificates; use the remote's CA certificate, not a node certificate`));
+      out.push(
+        deny(
+          TRANSPORT_CA_RULE,
+          FIELD,
+          `${what} is not a CA (no basicConstraints CA:TRUE), so it cannot verify the remote's transport certificates; use the remote's CA certificate, not a node certificate`,
+        ),
+      );
     }
     if (c.notAfter <= now) {
       out.push(deny(TRANSPORT_CA_RULE, FIELD, `${what} expired on ${c.notAfter.toISOString()}; ${REFRESH}`));
@@ -74,7 +92,9 @@ function checkBundle(where: string, pem: string, now: Date): Finding[] {
       out.push(warn(TRANSPORT_CA_RULE, FIELD, `${what} expires in ${days} day(s), on ${c.notAfter.toISOString()}; ${REFRESH} before then`));
     }
     if (c.notBefore > now) {
-      out.push(warn(TRANSPORT_CA_RULE, FIELD, `${what} is not valid before ${c.notBefore.toISOString()}; check the clocks or the certificate`));
+      out.push(
+        warn(TRANSPORT_CA_RULE, FIELD, `${what} is not valid before ${c.notBefore.toISOString()}; check the clocks or the certificate`),
+      );
     }
   }
   return out;
@@ -85,13 +105,25 @@ function validate(object: Elasticsearch, namespace: string, state: ClusterState,
   if (!name) return [];
   const cm = state.getConfigMap({ namespace, name });
   if (!cm) {
-    return [deny(TRANSPORT_CA_RULE, FIELD, `ConfigMap ${cmKey(namespace, name)} was not found; create it in the same namespace with the remote's transport CA under key ${CA_KEY} (kubectl create configmap ${name} -n ${namespace} --from-file=${CA_KEY}=remote.ca.crt)`)];
+    return [
+      deny(
+        TRANSPORT_CA_RULE,
+        FIELD,
+        `ConfigMap ${cmKey(namespace, name)} was not found; create it in the same namespace with the remote's transport CA under key ${CA_KEY} (kubectl create configmap ${name} -n ${namespace} --from-file=${CA_KEY}=remote.ca.crt)`,
+      ),
+    ];
   }
   const pem = cm.data?.[CA_KEY];
   if (pem === undefined) {
     const keys = Object.keys(cm.data ?? {});
     const has = keys.length > 0 ? `it has ${keys.join(', ')}` : 'it has no data';
-    return [deny(TRANSPORT_CA_RULE, FIELD, `ConfigMap ${cmKey(namespace, name)} has no ${CA_KEY} key (${has}) and ECK fails with "must contain ca.crt file"; store the CA certificate under ${CA_KEY}`)];
+    return [
+      deny(
+        TRANSPORT_CA_RULE,
+        FIELD,
+        `ConfigMap ${cmKey(namespace, name)} has no ${CA_KEY} key (${has}) and ECK fails with "must contain ca.crt file"; store the CA certificate under ${CA_KEY}`,
+      ),
+    ];
   }
   return checkBundle(`${CA_KEY} of ConfigMap ${cmKey(namespace, name)}`, pem, now);
 }
@@ -102,7 +134,9 @@ function hasCa(cm: ConfigMap): boolean {
 
 function mutate(object: Elasticsearch, namespace: string, name: string, state: ClusterState): Mutation {
   if (!name || object.spec?.transport?.tls?.certificateAuthorities?.configMapName) return { patch: [], findings: [] };
-  const labelled = state.configMapsWithLabel(namespace, TRANSPORT_CA_FOR_LABEL, name).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  const labelled = state
+    .configMapsWithLabel(namespace, TRANSPORT_CA_FOR_LABEL, name)
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   const candidates = labelled.filter(hasCa);
   const label = `${TRANSPORT_CA_FOR_LABEL}=${name}`;
   const only = candidates[0];
@@ -115,11 +149,29 @@ function mutate(object: Elasticsearch, namespace: string, name: string, state: C
   }
   if (candidates.length > 1) {
     const names = candidates.map((c) => c.metadata.name ?? '').join(', ');
-    return { patch: [], findings: [warn(TRANSPORT_CA_RULE, FIELD, `not defaulted because ${candidates.length} ConfigMaps in ${namespace} are labelled ${label} (${names}); set it to one of them or remove the label from the others`)] };
+    return {
+      patch: [],
+      findings: [
+        warn(
+          TRANSPORT_CA_RULE,
+          FIELD,
+          `not defaulted because ${candidates.length} ConfigMaps in ${namespace} are labelled ${label} (${names}); set it to one of them or remove the label from the others`,
+        ),
+      ],
+    };
   }
   const withoutCa = labelled[0];
   if (withoutCa) {
-    return { patch: [], findings: [warn(TRANSPORT_CA_RULE, FIELD, `not defaulted because ConfigMap ${cmKey(namespace, withoutCa.metadata.name ?? '')} is labelled ${label} but has no ${CA_KEY}; add the CA under ${CA_KEY}`)] };
+    return {
+      patch: [],
+      findings: [
+        warn(
+          TRANSPORT_CA_RULE,
+          FIELD,
+          `not defaulted because ConfigMap ${cmKey(namespace, withoutCa.metadata.name ?? '')} is labelled ${label} but has no ${CA_KEY}; add the CA under ${CA_KEY}`,
+        ),
+      ],
+    };
   }
   return { patch: [], findings: [] };
 }
@@ -127,7 +179,8 @@ function mutate(object: Elasticsearch, namespace: string, name: string, state: C
 export const transportCaRule: Rule<'Elasticsearch'> = {
   id: TRANSPORT_CA_RULE,
   kind: 'Elasticsearch',
-  summary: 'transport.tls.certificateAuthorities names a ConfigMap with valid, unexpired CA certificates in ca.crt; defaults it from a label.',
+  summary:
+    'transport.tls.certificateAuthorities names a ConfigMap with valid, unexpired CA certificates in ca.crt; defaults it from a label.',
   needs: ['ConfigMap'],
   mutate({ object, namespace, name, ctx }) {
     return mutate(object, namespace, name, ctx.state);

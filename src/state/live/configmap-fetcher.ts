@@ -49,7 +49,9 @@ export class ConfigMapFetcher {
     try {
       const cm = await Promise.race([
         this.core.readNamespacedConfigMap({ name: key.name, namespace: key.namespace }),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs).unref()),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs).unref(),
+        ),
       ]);
       this.state.apply(asJson<unknown>({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }), key.namespace);
       this.fetchedAt.set(id, Date.now());

@@ -87,11 +87,14 @@ export class LiveState {
    */
   prepare(request: AdmissionRequest): Promise<void> | undefined {
     if (request.kind.group !== ELASTICSEARCH_GROUP || request.kind.kind !== 'Elasticsearch') return undefined;
-    const obj = request.object as { metadata?: { namespace?: unknown }; spec?: { transport?: { tls?: { certificateAuthorities?: { configMapName?: unknown } } } } } | undefined;
+    const obj = request.object as
+      | { metadata?: { namespace?: unknown }; spec?: { transport?: { tls?: { certificateAuthorities?: { configMapName?: unknown } } } } }
+      | undefined;
     const name = obj?.spec?.transport?.tls?.certificateAuthorities?.configMapName;
     const namespace = typeof obj?.metadata?.namespace === 'string' && obj.metadata.namespace ? obj.metadata.namespace : request.namespace;
     if (typeof name !== 'string' || !name || !namespace) return undefined;
-    const watched = (key: { namespace: string; name: string }) => this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_FOR_LABEL] !== undefined;
+    const watched = (key: { namespace: string; name: string }) =>
+      this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_FOR_LABEL] !== undefined;
     return this.fetcher.ensure({ namespace, name }, watched);
   }
 
@@ -158,14 +161,23 @@ export class LiveState {
     const resource: StateResource = run.spec.resource;
     const upsert = (obj: KubernetesObject) => {
       const r = this.state.apply({ apiVersion: obj.apiVersion ?? this.apiVersionOf(candidate), kind: obj.kind ?? resource, ...obj }, '');
-      if (r.status === 'invalid') this.log.warn({ source: run.spec.name, name: obj.metadata?.name, namespace: obj.metadata?.namespace, reason: r.reason }, 'object ignored');
+      if (r.status === 'invalid')
+        this.log.warn(
+          { source: run.spec.name, name: obj.metadata?.name, namespace: obj.metadata?.namespace, reason: r.reason },
+          'object ignored',
+        );
     };
     informer.on('add', upsert);
     informer.on('update', upsert);
-    informer.on('delete', (obj) => this.state.remove(resource, { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' }));
+    informer.on('delete', (obj) =>
+      this.state.remove(resource, { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' }),
+    );
     informer.on('error', (err) => {
       const delay = run.backoff.next();
-      this.log.warn({ source: run.spec.name, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay }, 'watch lost; resuming');
+      this.log.warn(
+        { source: run.spec.name, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay },
+        'watch lost; resuming',
+      );
       this.retry(run, delay);
     });
     return informer;

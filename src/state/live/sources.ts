@@ -11,9 +11,14 @@
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { CALICO_API_GROUP, CALICO_CRD_GROUP } from '../../kube/calico.js';
-import { ELASTICSEARCH_GROUP, LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, LICENSING_CONFIGMAP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
+import {
+  ELASTICSEARCH_GROUP,
+  LICENSE_SCOPE_LABEL,
+  LICENSE_TYPE_LABEL,
+  LICENSING_CONFIGMAP,
+  TRANSPORT_CA_FOR_LABEL,
+} from '../../kube/elasticsearch.js';
 import type { StateResource } from '../cluster-state.js';
-
 
 export interface Candidate {
   /** Watch path, e.g. `/apis/crd.projectcalico.org/v1/ippools`. */
@@ -61,10 +66,18 @@ export function liveSources(kc: KubeConfig, operatorNamespace: string): SourceSp
       const version = group === CALICO_CRD_GROUP ? 'v1' : 'v3';
       return [
         { name: `IPPool (${group})`, resource: 'IPPool' as const, candidates: [crd(group, version, 'ippools')] },
-        { name: `RemoteClusterConfiguration (${group})`, resource: 'RemoteClusterConfiguration' as const, candidates: [crd(group, version, 'remoteclusterconfigurations')] },
+        {
+          name: `RemoteClusterConfiguration (${group})`,
+          resource: 'RemoteClusterConfiguration' as const,
+          candidates: [crd(group, version, 'remoteclusterconfigurations')],
+        },
       ];
     }),
-    { name: 'ConfigMap (licensing)', resource: 'ConfigMap', candidates: [inOperatorNs('configmaps', { fieldSelector: `metadata.name=${LICENSING_CONFIGMAP}` })] },
+    {
+      name: 'ConfigMap (licensing)',
+      resource: 'ConfigMap',
+      candidates: [inOperatorNs('configmaps', { fieldSelector: `metadata.name=${LICENSING_CONFIGMAP}` })],
+    },
     {
       name: 'ConfigMap (transport CA)',
       resource: 'ConfigMap',
@@ -76,7 +89,11 @@ export function liveSources(kc: KubeConfig, operatorNamespace: string): SourceSp
         },
       ],
     },
-    { name: 'Secret (licence)', resource: 'Secret', candidates: [inOperatorNs('secrets', { labelSelector: `${LICENSE_SCOPE_LABEL}=operator` })] },
+    {
+      name: 'Secret (licence)',
+      resource: 'Secret',
+      candidates: [inOperatorNs('secrets', { labelSelector: `${LICENSE_SCOPE_LABEL}=operator` })],
+    },
     { name: 'Secret (trial)', resource: 'Secret', candidates: [inOperatorNs('secrets', { labelSelector: LICENSE_TYPE_LABEL })] },
   ];
 }

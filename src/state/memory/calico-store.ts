@@ -133,12 +133,12 @@ const isRemote = (e: Indexed): boolean => e.kind === 'remote';
 /** `withinRemote`: a declared remote CIDR contains (or equals) the entry's block. */
 function toEntry(e: Indexed, withinRemote: boolean): CidrEntry {
   return {
-      cidr: e.written,
-      canonical: e.cidr.canonical,
-      family: e.cidr.family,
-      prefixLength: e.cidr.prefixLength,
-      role: roleOf(e, withinRemote),
-      ownerKind: e.kind === 'pool' ? 'IPPool' : 'RemoteClusterConfiguration',
+    cidr: e.written,
+    canonical: e.cidr.canonical,
+    family: e.cidr.family,
+    prefixLength: e.cidr.prefixLength,
+    role: roleOf(e, withinRemote),
+    ownerKind: e.kind === 'pool' ? 'IPPool' : 'RemoteClusterConfiguration',
     ownerName: e.name,
   };
 }

@@ -187,12 +187,8 @@ const setpriv = which('setpriv');
 function startProcess(name: string, bin: string, args: string[], logFile: string): Proc {
   const fd = fs.openSync(logFile, 'a');
   // setpriv --pdeathsig: the child dies with us even if we are SIGKILLed.
-  const [cmd, argv] = setpriv
-    ? [setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args]]
-    : [bin, args];
-  const noProxy = [process.env.NO_PROXY, process.env.no_proxy, '127.0.0.1,localhost']
-    .filter(Boolean)
-    .join(',');
+  const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
+  const noProxy = [process.env.NO_PROXY, process.env.no_proxy, '127.0.0.1,localhost'].filter(Boolean).join(',');
   const child = spawn(cmd, argv, {
     stdio: ['ignore', fd, fd],
     detached: true, // own process group, killed as a whole
@@ -239,7 +235,10 @@ async function stopProcess(proc: Proc, graceMs = 10_000): Promise<void> {
 function tail(file: string, lines: number): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch (e) {
     return `(cannot read ${file}: ${(e as Error).message})`;
   }
@@ -269,10 +268,7 @@ async function freePorts(n: number): Promise<number[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function httpGet(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
+function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
     const req = mod.get(
@@ -292,12 +288,7 @@ function httpGet(
 }
 
 /** Polls `check` until it returns true; fails early if a process dies. */
-async function waitFor(
-  what: string,
-  deadline: number,
-  procs: Proc[],
-  check: () => Promise<boolean>,
-): Promise<void> {
+async function waitFor(what: string, deadline: number, procs: Proc[], check: () => Promise<boolean>): Promise<void> {
   let lastErr = '';
   for (;;) {
     for (const p of procs) {
@@ -398,13 +389,7 @@ export async function startTestCluster(opts: StartOptions = {}): Promise<TestClu
   throw lastErr!;
 }
 
-async function startOnce(
-  opts: StartOptions,
-  binDir: string,
-  apiserverBin: string,
-  kubectl: string,
-  etcdBin: string,
-): Promise<TestCluster> {
+async function startOnce(opts: StartOptions, binDir: string, apiserverBin: string, kubectl: string, etcdBin: string): Promise<TestCluster> {
   const startTimeout = opts.startTimeoutMs ?? 120_000;
   sweepStaleDirs();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rcg-kube-'));
@@ -604,12 +589,7 @@ async function startOnce(
           if (timedOut) {
             reject(new Error(`kubectl ${args.join(' ')}: timed out after ${timeoutMs} ms\n${stderr}`));
           } else if (res.code !== 0 && !ko.allowFail) {
-            reject(
-              Object.assign(
-                new Error(`kubectl ${args.join(' ')} exited ${res.code}\nstderr: ${stderr}\nstdout: ${stdout}`),
-                res,
-              ),
-            );
+            reject(Object.assign(new Error(`kubectl ${args.join(' ')} exited ${res.code}\nstderr: ${stderr}\nstdout: ${stdout}`), res));
           } else resolve(res);
         });
         child.stdin.on('error', () => {

@@ -69,10 +69,20 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
   const logDir = mkdtempSync(join(tmpdir(), 'rcg-e2e-log-'));
   const decisionLog = join(logDir, 'decisions.jsonl');
   const args = [
-    'serve', '--host', '127.0.0.1', '--port', String(port),
-    '--kubeconfig', o.cluster.kubeconfig,
-    ...(o.managed ? ['--manage-certs', '--cert-dir', o.certDir] : ['--tls-cert', join(o.certDir, 'tls.crt'), '--tls-key', join(o.certDir, 'tls.key')]),
-    '--decision-log', decisionLog, '--shutdown-delay', '0',
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--kubeconfig',
+    o.cluster.kubeconfig,
+    ...(o.managed
+      ? ['--manage-certs', '--cert-dir', o.certDir]
+      : ['--tls-cert', join(o.certDir, 'tls.crt'), '--tls-key', join(o.certDir, 'tls.key')]),
+    '--decision-log',
+    decisionLog,
+    '--shutdown-delay',
+    '0',
     ...(o.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -120,7 +130,12 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`timed out waiting for ${what}; last metrics:\n${last.split('\n').filter((l) => l.startsWith('remote_cluster_guard_state')).join('\n')}\nwebhook output:\n${out.slice(-3000)}`);
+      throw new Error(
+        `timed out waiting for ${what}; last metrics:\n${last
+          .split('\n')
+          .filter((l) => l.startsWith('remote_cluster_guard_state'))
+          .join('\n')}\nwebhook output:\n${out.slice(-3000)}`,
+      );
     },
   };
   // Ready means listening and every informer has synced.

@@ -50,7 +50,13 @@ describe('validate command', () => {
     const p = file('bad.yaml', wrongTypes);
     const r = await runCli(['validate', p]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5: Elasticsearch team-a/broken: object-shape: spec\\.version: expected string, received number`, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5: Elasticsearch team-a/broken: object-shape: spec\\.version: expected string, received number`,
+        'm',
+      ),
+    );
   });
 
   it('--output json lists per object kind, namespace, name, allowed, findings and patch', async () => {
@@ -72,7 +78,9 @@ describe('validate command', () => {
   });
 
   it('defaults the namespace of objects without one to -n', async () => {
-    const r = await runCli(['validate', '-n', 'team-z', '-'], { input: plainEs.replace('  namespace: team-a\n', '').replace('version: 8.16.1', 'version: 8') });
+    const r = await runCli(['validate', '-n', 'team-z', '-'], {
+      input: plainEs.replace('  namespace: team-a\n', '').replace('version: 8.16.1', 'version: 8'),
+    });
     assert.match(r.stdout, /Elasticsearch team-z\/plain: object-shape/);
   });
 

@@ -43,7 +43,7 @@ describe('memoizeText', () => {
     assert.deepEqual(seen.slice(4), ['long-key', 'long-key']);
   });
 
-  it('freezes results, deeply, so one caller cannot change another\'s', () => {
+  it("freezes results, deeply, so one caller cannot change another's", () => {
     const memo = memoizeText((t) => ({ text: t, parts: { n: [1, 2] } }));
     const r = memo('x');
     assert.ok(Object.isFrozen(r) && Object.isFrozen(r.parts) && Object.isFrozen(r.parts.n));

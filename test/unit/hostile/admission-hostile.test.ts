@@ -50,7 +50,12 @@ afterEach(() => {
 });
 
 async function post(path: string, body: string, contentType = 'application/json') {
-  const res = await request(hostile.server).post(path).set('content-type', contentType).timeout({ deadline: DEADLINE_MS }).send(body).ok(() => true);
+  const res = await request(hostile.server)
+    .post(path)
+    .set('content-type', contentType)
+    .timeout({ deadline: DEADLINE_MS })
+    .send(body)
+    .ok(() => true);
   return { status: res.status, text: res.text, headers: res.headers as Record<string, string> };
 }
 
@@ -70,12 +75,17 @@ const review = (wrongObject: number, wrongEnvelope: number) => reviewArb(handled
 
 describe('hostile admission bodies', () => {
   it('malformed JSON and non-review bodies get a 4xx Status with a one-line message', async () => {
-    const goodBody = fc.sample(review(0, 0).map((p) => reviewBody(p)), { numRuns: 1, seed: 1 })[0]!;
+    const goodBody = fc.sample(
+      review(0, 0).map((p) => reviewBody(p)),
+      { numRuns: 1, seed: 1 },
+    )[0]!;
     const mangled = fc.oneof(
       codePoints({ maxLength: 200 }),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null'),
       fc.nat({ max: goodBody.length - 1 }).map((n) => goodBody.slice(0, n)),
-      fc.tuple(fc.nat({ max: goodBody.length - 1 }), codePoints({ minLength: 1, maxLength: 3 })).map(([i, s]) => goodBody.slice(0, i) + s + goodBody.slice(i + 1)),
+      fc
+        .tuple(fc.nat({ max: goodBody.length - 1 }), codePoints({ minLength: 1, maxLength: 3 }))
+        .map(([i, s]) => goodBody.slice(0, i) + s + goodBody.slice(i + 1)),
       fc.constantFrom(
         '',
         ' ',
@@ -96,26 +106,39 @@ describe('hostile admission bodies', () => {
       ),
     );
     await fc.assert(
-      fc.asyncProperty(mangled, fc.constantFrom(...PATHS), fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON'), async (body, path, type) => {
-        const res = await post(path, body, type);
-        checkAnswer(path, body, res);
-        assertNoPollution();
-      }),
+      fc.asyncProperty(
+        mangled,
+        fc.constantFrom(...PATHS),
+        fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON'),
+        async (body, path, type) => {
+          const res = await post(path, body, type);
+          checkAnswer(path, body, res);
+          assertNoPollution();
+        },
+      ),
       fcParams(100),
     );
   });
 
   it('wrong methods and content types get 405 / 415', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...PATHS), fc.constantFrom('text/plain', 'application/yaml', 'application/jsonx', '', 'multipart/form-data; boundary=x'), hostileString, async (path, type, body) => {
-        const res = await post(path, body, type);
-        assert.equal(res.status, 415, `415 for ${JSON.stringify(type)}`);
-        checkAnswer(path, body, res);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...PATHS),
+        fc.constantFrom('text/plain', 'application/yaml', 'application/jsonx', '', 'multipart/form-data; boundary=x'),
+        hostileString,
+        async (path, type, body) => {
+          const res = await post(path, body, type);
+          assert.equal(res.status, 415, `415 for ${JSON.stringify(type)}`);
+          checkAnswer(path, body, res);
+        },
+      ),
       fcParams(20),
     );
     for (const method of ['get', 'put', 'delete', 'patch'] as const) {
-      const res = await request(hostile.server)[method]('/validate').timeout({ deadline: DEADLINE_MS }).ok(() => true);
+      const res = await request(hostile.server)
+        [method]('/validate')
+        .timeout({ deadline: DEADLINE_MS })
+        .ok(() => true);
       assert.equal(res.status, 405);
       assertOneLine(res.body.message, 'message');
     }
@@ -195,7 +218,8 @@ describe('hostile admission bodies', () => {
   ];
 
   /** A base review with `value` at up to three random slots. */
-  const slottedParts = (value: fc.Arbitrary<unknown>) => fc.tuple(review(0, 0), fc.array(fc.tuple(fc.constantFrom(...SLOTS), value), { minLength: 1, maxLength: 3 }));
+  const slottedParts = (value: fc.Arbitrary<unknown>) =>
+    fc.tuple(review(0, 0), fc.array(fc.tuple(fc.constantFrom(...SLOTS), value), { minLength: 1, maxLength: 3 }));
   const bodyOf = (p: ReviewParts, inserts: readonly (readonly [readonly (string | number)[], unknown])[]) => {
     let doc: unknown = reviewDoc(p);
     for (const [slot, v] of inserts) doc = setAt(doc, slot, v);
@@ -204,9 +228,9 @@ describe('hostile admission bodies', () => {
   const slotted = (value: fc.Arbitrary<unknown>) => slottedParts(value).map(([p, inserts]) => bodyOf(p, inserts));
 
   it('10k-deep and deeper arrays and objects in unread and read fields', async () => {
-    const deep = fc.tuple(fc.constantFrom(10_000, 10_000, 30_000), fc.constantFrom('array', 'object', '__proto__')).map(([d, shape]) =>
-      shape === 'array' ? deepArray(d) : deepObject(d, shape === 'object' ? 'a' : '__proto__'),
-    );
+    const deep = fc
+      .tuple(fc.constantFrom(10_000, 10_000, 30_000), fc.constantFrom('array', 'object', '__proto__'))
+      .map(([d, shape]) => (shape === 'array' ? deepArray(d) : deepObject(d, shape === 'object' ? 'a' : '__proto__')));
     await fc.assert(
       fc.asyncProperty(slotted(deep), async (body) => {
         await both(body);
@@ -216,8 +240,24 @@ describe('hostile admission bodies', () => {
     // And always, on an Elasticsearch that /mutate patches (its entry has no ref namespace): 300k-deep
     // values (over 1 MB of brackets) in an unread field, in a field the rules keep (elasticsearchRef.apiKey),
     // in one they decode (labels) and as the old object.
-    const es = { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', metadata: { name: 'deep', namespace: 'ns-one' }, spec: { version: '8.16.1', remoteClusters: [{ name: 'x', elasticsearchRef: { name: 'cluster-two' } }] } };
-    const base: ReviewParts = { uid: 'deep-0', kind: 'Elasticsearch', group: 'elasticsearch.k8s.elastic.co', operation: 'UPDATE', namespace: 'ns-one', name: 'deep', object: es, oldObject: es, userInfo: undefined, dryRun: false };
+    const es = {
+      apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+      kind: 'Elasticsearch',
+      metadata: { name: 'deep', namespace: 'ns-one' },
+      spec: { version: '8.16.1', remoteClusters: [{ name: 'x', elasticsearchRef: { name: 'cluster-two' } }] },
+    };
+    const base: ReviewParts = {
+      uid: 'deep-0',
+      kind: 'Elasticsearch',
+      group: 'elasticsearch.k8s.elastic.co',
+      operation: 'UPDATE',
+      namespace: 'ns-one',
+      name: 'deep',
+      object: es,
+      oldObject: es,
+      userInfo: undefined,
+      dryRun: false,
+    };
     for (const inserts of [
       [[['request', 'object', 'spec', 'junk'], deepArray(300_000)]],
       [[['request', 'object', 'spec', 'remoteClusters', 0, 'elasticsearchRef', 'apiKey'], deepObject(300_000)]],
@@ -226,7 +266,8 @@ describe('hostile admission bodies', () => {
     ] as const) {
       const [, mutated] = await both(bodyOf(base, inserts));
       const r = (mutated as { response?: { allowed: boolean; patch?: string } }).response;
-      if (inserts[0][0][2] !== 'metadata') assert.ok(r?.allowed && r.patch, `patched despite the deep value: ${JSON.stringify(r).slice(0, 300)}`);
+      if (inserts[0][0][2] !== 'metadata')
+        assert.ok(r?.allowed && r.patch, `patched despite the deep value: ${JSON.stringify(r).slice(0, 300)}`);
     }
   });
 
@@ -237,14 +278,43 @@ describe('hostile admission bodies', () => {
       ['apiVersion', 'elasticsearch.k8s.elastic.co/v1'],
       ['kind', 'Elasticsearch'],
       ['metadata', { name: 'cluster-two', namespace: 'ns-two' }],
-      ['spec', { version: '8.16.1', remoteClusters: [{ name: 'x', elasticsearchRef: { name: 'cluster-one', apiKey: deepArray(50_000) }, apiKey: { access: { search: { names: ['a'] } } } }], junk: deepObject(50_000) }],
+      [
+        'spec',
+        {
+          version: '8.16.1',
+          remoteClusters: [
+            {
+              name: 'x',
+              elasticsearchRef: { name: 'cluster-one', apiKey: deepArray(50_000) },
+              apiKey: { access: { search: { names: ['a'] } } },
+            },
+          ],
+          junk: deepObject(50_000),
+        },
+      ],
     ]);
-    const rcc = { apiVersion: 'projectcalico.org/v3', kind: 'RemoteClusterConfiguration', metadata: { name: 'r' }, spec: { datastoreType: 'kubernetes', kubeconfig: '/k', junk: deepArray(50_000) } };
+    const rcc = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'RemoteClusterConfiguration',
+      metadata: { name: 'r' },
+      spec: { datastoreType: 'kubernetes', kubeconfig: '/k', junk: deepArray(50_000) },
+    };
     for (const [kind, group, object] of [
       ['Elasticsearch', 'elasticsearch.k8s.elastic.co', es],
       ['RemoteClusterConfiguration', 'projectcalico.org', rcc],
     ] as const) {
-      const p: ReviewParts = { uid: 'deep-1', kind, group, operation: 'CREATE', namespace: 'ns-two', name: 'cluster-two', object, oldObject: undefined, userInfo: undefined, dryRun: false };
+      const p: ReviewParts = {
+        uid: 'deep-1',
+        kind,
+        group,
+        operation: 'CREATE',
+        namespace: 'ns-two',
+        name: 'cluster-two',
+        object,
+        oldObject: undefined,
+        userInfo: undefined,
+        dryRun: false,
+      };
       const body = reviewBody(p);
       const [, m] = await both(body);
       const r = (m as { response: { allowed: boolean; patch?: string } }).response;
@@ -264,9 +334,19 @@ describe('hostile admission bodies', () => {
 
   it('unicode (astral, RTL, NUL, lone surrogates in JSON escapes) and numbers where strings belong', async () => {
     await fc.assert(
-      fc.asyncProperty(slotted(fc.oneof(escapedString, hostileString, wrongValue, fc.constantFrom(new RawJson('1e400'), new RawJson('-0'), new RawJson('0.0000000000000000000001')))), async (body) => {
-        await both(body);
-      }),
+      fc.asyncProperty(
+        slotted(
+          fc.oneof(
+            escapedString,
+            hostileString,
+            wrongValue,
+            fc.constantFrom(new RawJson('1e400'), new RawJson('-0'), new RawJson('0.0000000000000000000001')),
+          ),
+        ),
+        async (body) => {
+          await both(body);
+        },
+      ),
       fcParams(100),
     );
   });
@@ -274,9 +354,22 @@ describe('hostile admission bodies', () => {
   it('huge arrays and strings within the body limit are answered in time', async () => {
     const entries = (n: number, entry: unknown) => new RawJson('[' + Array(n).fill(JSON.stringify(entry)).join(',') + ']');
     const base = {
-      Elasticsearch: { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', metadata: { name: 'big', namespace: 'ns-one' }, spec: { version: '8.16.1', remoteClusters: [{ name: 'cluster-two', elasticsearchRef: { name: 'cluster-two', namespace: 'ns-two' } }] } },
+      Elasticsearch: {
+        apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+        kind: 'Elasticsearch',
+        metadata: { name: 'big', namespace: 'ns-one' },
+        spec: {
+          version: '8.16.1',
+          remoteClusters: [{ name: 'cluster-two', elasticsearchRef: { name: 'cluster-two', namespace: 'ns-two' } }],
+        },
+      },
       IPPool: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'big' }, spec: { cidr: '10.99.0.0/16' } },
-      RemoteClusterConfiguration: { apiVersion: 'projectcalico.org/v3', kind: 'RemoteClusterConfiguration', metadata: { name: 'big' }, spec: { datastoreType: 'kubernetes', kubeconfig: '/k' } },
+      RemoteClusterConfiguration: {
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'RemoteClusterConfiguration',
+        metadata: { name: 'big' },
+        spec: { datastoreType: 'kubernetes', kubeconfig: '/k' },
+      },
     } as const;
     // Each: the kind, where the huge value goes (under request.object unless it starts with "request"), and the value.
     const cases: [keyof typeof base, (string | number)[], () => unknown][] = [
@@ -286,18 +379,41 @@ describe('hostile admission bodies', () => {
       ['Elasticsearch', ['spec', 'version'], () => '8.9.0 '.repeat(300_000)],
       ['Elasticsearch', ['metadata', 'name'], () => '𝔘\u202e\n'.repeat(200_000)],
       ['Elasticsearch', ['spec', 'remoteClusters', 0, 'name'], () => 'a \n'.repeat(300_000)],
-      ['Elasticsearch', ['metadata', 'labels'], () => objectOf(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, i % 2 ? 'v' : i] as const))],
+      [
+        'Elasticsearch',
+        ['metadata', 'labels'],
+        () => objectOf(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, i % 2 ? 'v' : i] as const)),
+      ],
       ['IPPool', ['spec', 'allowedUses'], () => entries(100_000, 'bogus')],
       ['IPPool', ['spec', 'cidr'], () => '\ud83d\ude00'.repeat(300_000)],
-      ['RemoteClusterConfiguration', ['metadata', 'annotations', 'remote-cluster-guard.io/remote-cidrs'], () => '10.0.0.1/8,'.repeat(40_000)],
+      [
+        'RemoteClusterConfiguration',
+        ['metadata', 'annotations', 'remote-cluster-guard.io/remote-cidrs'],
+        () => '10.0.0.1/8,'.repeat(40_000),
+      ],
       ['RemoteClusterConfiguration', ['metadata', 'annotations', 'remote-cluster-guard.io/remote-cidrs'], () => 'x,'.repeat(300_000)],
       ['RemoteClusterConfiguration', ['request', 'userInfo', 'groups'], () => entries(50_000, 'system:authenticated')],
-      ['RemoteClusterConfiguration', ['request', 'userInfo', 'extra'], () => objectOf(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, [String(i)]] as const))],
+      [
+        'RemoteClusterConfiguration',
+        ['request', 'userInfo', 'extra'],
+        () => objectOf(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, [String(i)]] as const)),
+      ],
     ];
     const bodyOfCase = (i: number) => {
       const [kind, slot, make] = cases[i]!;
       const group = kind === 'Elasticsearch' ? 'elasticsearch.k8s.elastic.co' : 'projectcalico.org';
-      const p: ReviewParts = { uid: `big-${i}`, kind, group, operation: 'UPDATE', namespace: 'ns-one', name: 'big', object: base[kind], oldObject: base[kind], userInfo: { username: 'u' }, dryRun: false };
+      const p: ReviewParts = {
+        uid: `big-${i}`,
+        kind,
+        group,
+        operation: 'UPDATE',
+        namespace: 'ns-one',
+        name: 'big',
+        object: base[kind],
+        oldObject: base[kind],
+        userInfo: { username: 'u' },
+        dryRun: false,
+      };
       return toJson(setAt(reviewDoc(p), slot[0] === 'request' ? slot : ['request', 'object', ...slot], make()));
     };
     // Every case (a loop: fast-check examples would make it build a reverse map of all of Unicode).
@@ -305,7 +421,10 @@ describe('hostile admission bodies', () => {
       const body = bodyOfCase(i);
       assert.ok(Buffer.byteLength(body) < DEFAULT_MAX_BODY_BYTES, `case ${i} is within the limit`);
       const answers = await both(body);
-      assert.ok(answers.every((a) => a['kind'] === 'AdmissionReview'), `case ${i}: within the limit, answered with a review`);
+      assert.ok(
+        answers.every((a) => a['kind'] === 'AdmissionReview'),
+        `case ${i}: within the limit, answered with a review`,
+      );
     }
   });
 });
@@ -316,7 +435,18 @@ describe('body limit', () => {
     const app = hostileApp({ maxBodyBytes: limit, state: realisticState() });
     const small = http.createServer(app.listener);
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
-    const base = reviewBody({ uid: 'u', kind: 'IPPool', group: 'projectcalico.org', operation: 'CREATE', namespace: '', name: 'p', object: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.99.0.0/16' } }, oldObject: undefined, userInfo: undefined, dryRun: false });
+    const base = reviewBody({
+      uid: 'u',
+      kind: 'IPPool',
+      group: 'projectcalico.org',
+      operation: 'CREATE',
+      namespace: '',
+      name: 'p',
+      object: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.99.0.0/16' } },
+      oldObject: undefined,
+      userInfo: undefined,
+      dryRun: false,
+    });
     try {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: -200, max: 300_000 }), fc.constantFrom(...PATHS), async (over, path) => {
@@ -324,7 +454,12 @@ describe('body limit', () => {
           const pad = Math.max(0, limit + over - Buffer.byteLength(base) - 10);
           const body = base.slice(0, -1) + `,"pad":"${'x'.repeat(pad)}"}`;
           const size = Buffer.byteLength(body);
-          const res = await request(small).post(path).set('content-type', 'application/json').timeout({ deadline: DEADLINE_MS }).send(body).ok(() => true);
+          const res = await request(small)
+            .post(path)
+            .set('content-type', 'application/json')
+            .timeout({ deadline: DEADLINE_MS })
+            .send(body)
+            .ok(() => true);
           if (size > limit) {
             assert.equal(res.status, 413, `${size} bytes > ${limit}`);
             assert.match(res.body.message, /larger than 65536 bytes/);
@@ -338,7 +473,12 @@ describe('body limit', () => {
       // The default limit (4 MiB) on the real app, one byte over.
       const port = (hostile.server.address() as AddressInfo).port;
       const big = base.slice(0, -1) + `,"pad":"${'y'.repeat(4 * 1024 * 1024)}"}`;
-      const res = await request(`http://127.0.0.1:${port}`).post('/validate').set('content-type', 'application/json').timeout({ deadline: DEADLINE_MS }).send(big).ok(() => true);
+      const res = await request(`http://127.0.0.1:${port}`)
+        .post('/validate')
+        .set('content-type', 'application/json')
+        .timeout({ deadline: DEADLINE_MS })
+        .send(big)
+        .ok(() => true);
       assert.equal(res.status, 413);
       assertOneLine(res.body.message, '413 message');
     } finally {

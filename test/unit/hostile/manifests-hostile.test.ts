@@ -62,7 +62,20 @@ const CA = (parseManifests(fixtureText('eck/external-ca.yaml'), 'x')[0]!.object 
 /** A data map with prototype keys and hostile keys and values, sometimes with wrong-typed values. */
 const dataMap = (known: [string, fc.Arbitrary<unknown>][]) =>
   fc
-    .tuple(fc.array(fc.tuple(hostileKey, fc.oneof({ weight: 6, arbitrary: hostileString }, { weight: 1, arbitrary: wrongValue }, { weight: 1, arbitrary: pollutionPayload })), { maxLength: 4 }), fc.tuple(...known.map(([k, v]) => v.map((x) => [k, x] as const))))
+    .tuple(
+      fc.array(
+        fc.tuple(
+          hostileKey,
+          fc.oneof(
+            { weight: 6, arbitrary: hostileString },
+            { weight: 1, arbitrary: wrongValue },
+            { weight: 1, arbitrary: pollutionPayload },
+          ),
+        ),
+        { maxLength: 4 },
+      ),
+      fc.tuple(...known.map(([k, v]) => v.map((x) => [k, x] as const))),
+    )
     .map(([junk, k]) => objectOf([...junk, ...k]));
 
 const configMap = fc.record({
@@ -100,7 +113,7 @@ const secretObject = fc.record({
         '{"license":{"type":"enterprise","start_date_in_millis":0,"expiry_date_in_millis":99999999999999}}',
         '{"__proto__":{"polluted":"yes"},"license":{"type":"enterprise_trial","start_date_in_millis":-1e400,"expiry_date_in_millis":1e400}}',
         '{"license":{"constructor":{"prototype":{"polluted":"yes"}},"type":"\\u0000","start_date_in_millis":"0","expiry_date_in_millis":[]}}',
-        '[' .repeat(20_000),
+        '['.repeat(20_000),
         'not json',
       ),
     ],
@@ -125,7 +138,9 @@ const manifestText: fc.Arbitrary<string> = fc.oneof(
   fc.array(manifestObject, { minLength: 1, maxLength: 5 }).map((objects) => objects.map((o) => stringify(o)).join('---\n')),
   fc.array(manifestObject, { minLength: 1, maxLength: 5 }).map((objects) => toJson({ apiVersion: 'v1', kind: 'List', items: objects })),
   fc.array(manifestObject, { minLength: 1, maxLength: 3 }).map((objects) => objects.map((o) => toJson(o)).join('\n---\n')),
-  fc.tuple(fc.array(manifestObject, { minLength: 1, maxLength: 3 }), fc.constantFrom('List', 'ConfigMapList', 'ElasticsearchList')).map(([items, kind]) => stringify({ apiVersion: 'v1', kind, items })),
+  fc
+    .tuple(fc.array(manifestObject, { minLength: 1, maxLength: 3 }), fc.constantFrom('List', 'ConfigMapList', 'ElasticsearchList'))
+    .map(([items, kind]) => stringify({ apiVersion: 'v1', kind, items })),
 );
 
 /** Texts that break YAML readers: aliases, tags, merges, deep flow nesting, control characters, BOM, CRLF. */
@@ -152,19 +167,27 @@ const hostileYaml: fc.Arbitrary<string> = fc.oneof(
     'a: [1, 2\n',
     '\u0000\u0001\u0002',
     '- - - - - - - - - - - - - - - - - - - - - - - - - - - -\n',
-    'apiVersion: elasticsearch.k8s.elastic.co/v1\nkind: Elasticsearch\nmetadata: {name: deep}\nspec: {junk: ' + '['.repeat(3000) + ']'.repeat(3000) + '}\n',
-    '[' .repeat(10_000) + ']'.repeat(10_000),
+    'apiVersion: elasticsearch.k8s.elastic.co/v1\nkind: Elasticsearch\nmetadata: {name: deep}\nspec: {junk: ' +
+      '['.repeat(3000) +
+      ']'.repeat(3000) +
+      '}\n',
+    '['.repeat(10_000) + ']'.repeat(10_000),
     '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000),
     'a:\n' + Array.from({ length: 200 }, (_, i) => ' '.repeat(i + 1) + '- x:\n').join(''),
   ),
   // Mangled manifests: a character replaced, or the text cut.
-  fc.tuple(manifestText, fc.nat(), codePoints({ minLength: 1, maxLength: 2 })).map(([t, i, s]) => t.slice(0, i % (t.length + 1)) + s + t.slice((i % (t.length + 1)) + 1)),
+  fc
+    .tuple(manifestText, fc.nat(), codePoints({ minLength: 1, maxLength: 2 }))
+    .map(([t, i, s]) => t.slice(0, i % (t.length + 1)) + s + t.slice((i % (t.length + 1)) + 1)),
   fc.tuple(manifestText, fc.nat()).map(([t, i]) => t.slice(0, i % (t.length + 1))),
   codePoints({ maxLength: 200 }),
 );
 
 function assertManifestError(err: unknown, name: string): void {
-  assert.ok(err instanceof ManifestError, `only a ManifestError is thrown, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  assert.ok(
+    err instanceof ManifestError,
+    `only a ManifestError is thrown, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+  );
   assertOneLine(err.message, 'manifest error');
   assert.ok(err.message.startsWith(name), `the error names the file: ${err.message}`);
 }
@@ -188,7 +211,15 @@ function checkOutput(result: ValidateResult): void {
 
 async function validateFiles(files: string[], state: string[]): Promise<ValidateResult | undefined> {
   try {
-    return await runValidate({ files, state, output: 'text', namespace: 'default', operatorNamespace: 'elastic-system', rules: ALL_RULES, now: () => TEST_NOW });
+    return await runValidate({
+      files,
+      state,
+      output: 'text',
+      namespace: 'default',
+      operatorNamespace: 'elastic-system',
+      rules: ALL_RULES,
+      now: () => TEST_NOW,
+    });
   } catch (err) {
     assertManifestError(err, '');
     return undefined;
@@ -219,16 +250,20 @@ describe('hostile manifests', () => {
   it('runValidate on hostile state and input files answers or reports unreadable input, one line per finding', async () => {
     let checked = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof({ weight: 4, arbitrary: manifestText }, { weight: 1, arbitrary: hostileYaml }), { minLength: 1, maxLength: 3 }), fc.array(manifestText, { maxLength: 2 }), async (inputs, states) => {
-        const files = inputs.map((t, i) => file(i % 2 ? 'in.json' : 'in.yaml', t));
-        const state = states.map((t) => file('state.yaml', t));
-        const result = await validateFiles(files, state);
-        if (result) {
-          checkOutput(result);
-          checked += result.results.length;
-        }
-        assertNoPollution();
-      }),
+      fc.asyncProperty(
+        fc.array(fc.oneof({ weight: 4, arbitrary: manifestText }, { weight: 1, arbitrary: hostileYaml }), { minLength: 1, maxLength: 3 }),
+        fc.array(manifestText, { maxLength: 2 }),
+        async (inputs, states) => {
+          const files = inputs.map((t, i) => file(i % 2 ? 'in.json' : 'in.yaml', t));
+          const state = states.map((t) => file('state.yaml', t));
+          const result = await validateFiles(files, state);
+          if (result) {
+            checkOutput(result);
+            checked += result.results.length;
+          }
+          assertNoPollution();
+        },
+      ),
       fcParams(50),
     );
     assert.ok(checked > 30, `objects were checked (${checked})`);
@@ -239,19 +274,38 @@ describe('hostile manifests', () => {
     // 256 KiB Kubernetes allows for annotations. The validated RCC is also in the state, as its
     // stored version would be on UPDATE, and another RCC declares the same blocks.
     const annotation = (n: number) => Array.from({ length: n }, (_, i) => `10.8.${i >> 8}.${i & 255}/16, x${i}`).join(',');
-    const rcc = (name: string, n: number) => ({ apiVersion: 'projectcalico.org/v3', kind: 'RemoteClusterConfiguration', metadata: { name, annotations: { 'remote-cluster-guard.io/remote-cidrs': annotation(n) } }, spec: { datastoreType: 'kubernetes', kubeconfig: '/k' } });
+    const rcc = (name: string, n: number) => ({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'RemoteClusterConfiguration',
+      metadata: { name, annotations: { 'remote-cluster-guard.io/remote-cidrs': annotation(n) } },
+      spec: { datastoreType: 'kubernetes', kubeconfig: '/k' },
+    });
     await fc.assert(
       fc.asyncProperty(fc.constant(20_000), fc.constantFrom('10.8.0.0/16', '10.8.0.0/24', '10.0.0.0/8'), async (n, cidr) => {
         const pool = { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr, disabled: false } };
-        const es = { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', metadata: { name: 'e', namespace: 'x' }, spec: { version: '8.16.1', remoteClusters: Array.from({ length: 10_000 }, () => ({ name: 'same', elasticsearchRef: { name: 'e' } })) } };
+        const es = {
+          apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+          kind: 'Elasticsearch',
+          metadata: { name: 'e', namespace: 'x' },
+          spec: {
+            version: '8.16.1',
+            remoteClusters: Array.from({ length: 10_000 }, () => ({ name: 'same', elasticsearchRef: { name: 'e' } })),
+          },
+        };
         const started = Date.now();
-        const result = await validateFiles([file('in.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [rcc('dup', n), pool, es] }))], [file('state.json', JSON.stringify(rcc('other', n)))]);
+        const result = await validateFiles(
+          [file('in.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [rcc('dup', n), pool, es] }))],
+          [file('state.json', JSON.stringify(rcc('other', n)))],
+        );
         const ms = Date.now() - started;
         assert.ok(result);
         checkOutput(result);
         assert.ok(ms < 5_000, `judged in ${ms} ms`);
         for (const r of result.results) assert.equal(r.decision.allowed, false, `${r.kind} is denied`);
-        assert.ok(result.results.every((r) => r.decision.findings.length <= 60), 'findings are capped');
+        assert.ok(
+          result.results.every((r) => r.decision.findings.length <= 60),
+          'findings are capped',
+        );
       }),
       fcParams(1),
     );
@@ -259,9 +313,13 @@ describe('hostile manifests', () => {
 
   it('the real CLI: hostile files exit 0 or 1 with one line per finding; unreadable input exits 2 with a one-line error', async () => {
     const [objects] = fc.sample(fc.array(manifestObject, { minLength: 8, maxLength: 8 }), { numRuns: 1, seed: 42 });
-    const tricky = 'apiVersion: elasticsearch.k8s.elastic.co/v1\nkind: Elasticsearch\nmetadata: {name: "evil\\nname\\u001b[2J", namespace: "ns\\r\\nx"}\nspec: {version: "8.9.0\\n", remoteClusters: [{name: "a\\nb", elasticsearchRef: {name: "x\\u2028y"}, apiKey: {}}]}\n';
+    const tricky =
+      'apiVersion: elasticsearch.k8s.elastic.co/v1\nkind: Elasticsearch\nmetadata: {name: "evil\\nname\\u001b[2J", namespace: "ns\\r\\nx"}\nspec: {version: "8.9.0\\n", remoteClusters: [{name: "a\\nb", elasticsearchRef: {name: "x\\u2028y"}, apiKey: {}}]}\n';
     const input = file('cli.yaml', objects!.map((o) => stringify(o)).join('---\n') + '---\n' + tricky);
-    const state = file('cli-state.yaml', [fixtureText('eck/licence-enterprise.yaml'), fixtureText('calico/federation-example.yaml')].join('\n---\n'));
+    const state = file(
+      'cli-state.yaml',
+      [fixtureText('eck/licence-enterprise.yaml'), fixtureText('calico/federation-example.yaml')].join('\n---\n'),
+    );
     const [ok, bad] = await Promise.all([
       runCli(['validate', '--state', state, input]),
       runCli(['validate', '-'], { input: 'a: &a [1]\nb: [' + '*a,'.repeat(200) + '*a]\n---\n' + '['.repeat(5000) }),
@@ -274,7 +332,10 @@ describe('hostile manifests', () => {
       assertOneLine(line, 'CLI line');
       assert.ok(line.startsWith(`${input}:`), `every line names the file: ${line}`);
     }
-    assert.ok(lines.some((l) => l.includes('evil\\nname\\u001b[2J')), 'the tricky name is printed escaped');
+    assert.ok(
+      lines.some((l) => l.includes('evil\\nname\\u001b[2J')),
+      'the tricky name is printed escaped',
+    );
     for (const line of ok.stderr.split('\n').filter(Boolean)) {
       assert.match(line, /^warning: /);
       assertOneLine(line, 'CLI warning');

@@ -24,14 +24,26 @@ const TOKEN = 'Zq7SENTINELx9Kw';
 
 /** Secret values carrying the token: plain, PEM-like over lines, long, with unicode; and wrong-typed values holding it. */
 const secret: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(TOKEN, `-----BEGIN PRIVATE KEY-----\n${TOKEN}\n-----END PRIVATE KEY-----\n`, `${TOKEN}`.repeat(20), `p@ss ${TOKEN} ü😀\u0000`, `apiVersion: v1\nkind: Config\nusers: [{user: {token: ${TOKEN}}}]`) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      TOKEN,
+      `-----BEGIN PRIVATE KEY-----\n${TOKEN}\n-----END PRIVATE KEY-----\n`,
+      `${TOKEN}`.repeat(20),
+      `p@ss ${TOKEN} ü😀\u0000`,
+      `apiVersion: v1\nkind: Config\nusers: [{user: {token: ${TOKEN}}}]`,
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom([TOKEN], { value: TOKEN }, objectOf([['__proto__', { token: TOKEN }]]), { [TOKEN]: 1 }) },
 );
 
 const hostile = useHostileServer();
 
 function assertNoSecret(text: string, where: string): void {
-  assert.ok(!text.includes(TOKEN), `${where} contains the secret: ${text.slice(Math.max(0, text.indexOf(TOKEN) - 200), text.indexOf(TOKEN) + 50)}`);
+  assert.ok(
+    !text.includes(TOKEN),
+    `${where} contains the secret: ${text.slice(Math.max(0, text.indexOf(TOKEN) - 200), text.indexOf(TOKEN) + 50)}`,
+  );
 }
 
 const rccs = (wrong: number) => rccArb(wrong, secret).map((object) => ({ kind: 'RemoteClusterConfiguration' as const, object }));
@@ -45,7 +57,12 @@ describe('secrets never leave', () => {
         const body = reviewBody(p);
         for (const path of ['/validate', '/mutate'] as const) {
           hostile.logs.length = 0;
-          const res = await request(hostile.server).post(path).set('content-type', 'application/json').timeout({ deadline: 5000 }).send(body).ok(() => true);
+          const res = await request(hostile.server)
+            .post(path)
+            .set('content-type', 'application/json')
+            .timeout({ deadline: 5000 })
+            .send(body)
+            .ok(() => true);
           const doc = checkAnswer(path, body, { status: res.status, text: res.text, headers: res.headers as Record<string, string> });
           assertNoSecret(res.text, `${path} response`);
           const r = doc['response'] as { allowed?: boolean; patch?: string } | undefined;
@@ -65,14 +82,29 @@ describe('secrets never leave', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rcg-secrets-'));
     try {
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.oneof(rccArb(0, secret), rccArb(1, secret)), { minLength: 1, maxLength: 4 }), fc.boolean(), async (objects, asYaml) => {
-          const file = join(dir, asYaml ? 'rcc.yaml' : 'rcc.json');
-          writeFileSync(file, asYaml ? objects.map((o) => stringify(o)).join('---\n') : JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-          const result = await runValidate({ files: [file], state: [], output: 'text', namespace: 'default', operatorNamespace: 'elastic-system', rules: ALL_RULES, now: () => TEST_NOW });
-          assertNoSecret(formatText(result), 'text output');
-          assertNoSecret(formatJson(result), 'JSON output');
-          for (const p of result.problems) assertNoSecret(p, 'problem line');
-        }),
+        fc.asyncProperty(
+          fc.array(fc.oneof(rccArb(0, secret), rccArb(1, secret)), { minLength: 1, maxLength: 4 }),
+          fc.boolean(),
+          async (objects, asYaml) => {
+            const file = join(dir, asYaml ? 'rcc.yaml' : 'rcc.json');
+            writeFileSync(
+              file,
+              asYaml ? objects.map((o) => stringify(o)).join('---\n') : JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+            );
+            const result = await runValidate({
+              files: [file],
+              state: [],
+              output: 'text',
+              namespace: 'default',
+              operatorNamespace: 'elastic-system',
+              rules: ALL_RULES,
+              now: () => TEST_NOW,
+            });
+            assertNoSecret(formatText(result), 'text output');
+            assertNoSecret(formatJson(result), 'JSON output');
+            for (const p of result.problems) assertNoSecret(p, 'problem line');
+          },
+        ),
         fcParams(40),
       );
     } finally {

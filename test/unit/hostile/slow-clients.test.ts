@@ -34,7 +34,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rcg-slow-'));
   bundle = generateCertificates({ service: 'rcg', namespace: 'slow', validityDays: 1 });
   const paths = writeCertificates(dir, bundle);
-  server = createHttpsServer({ port: 0, tls: { certFile: paths.cert, keyFile: paths.key }, listener: hostileApp().listener, timeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS } });
+  server = createHttpsServer({
+    port: 0,
+    tls: { certFile: paths.cert, keyFile: paths.key },
+    listener: hostileApp().listener,
+    timeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS },
+  });
   port = await listen(server, 0, '127.0.0.1');
 });
 after(async () => {
@@ -71,7 +76,16 @@ function promptRequest(): Promise<Prompt> {
   const sentAt = Date.now();
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port, servername: 'localhost', ca: bundle.caCert, method: 'POST', path: '/validate', agent: false, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: bundle.caCert,
+        method: 'POST',
+        path: '/validate',
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf-8');
@@ -101,7 +115,9 @@ interface Trickled {
  */
 function trickle(start: string | Buffer, drip: string | Buffer, tcp = false): Promise<Trickled> {
   return new Promise((resolve, reject) => {
-    const socket = tcp ? net.connect(port, '127.0.0.1') : tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: bundle.caCert });
+    const socket = tcp
+      ? net.connect(port, '127.0.0.1')
+      : tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: bundle.caCert });
     let received = '';
     let written = 0;
     let started = 0;
@@ -160,7 +176,8 @@ function assertPrompt(answers: Prompt[], slowClosedAt: number): void {
     assert.equal(doc.response.uid, 'prompt-1');
     assert.ok(a.answeredAt - a.sentAt < 2_000, `answered in ${a.answeredAt - a.sentAt} ms`);
   }
-  for (const a of during) assert.ok(a.answeredAt < slowClosedAt, `answered ${a.answeredAt - a.sentAt} ms after sending, before the slow client was cut off`);
+  for (const a of during)
+    assert.ok(a.answeredAt < slowClosedAt, `answered ${a.answeredAt - a.sentAt} ms after sending, before the slow client was cut off`);
 }
 
 // The three run at once: each measures its own slow connections and prompt requests.

@@ -121,7 +121,12 @@ export const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
  * test process.)
  */
 export function codePoints(constraints: { minLength?: number; maxLength: number }): fc.Arbitrary<string> {
-  return fc.array(fc.integer({ min: 0, max: 0x10ffff }).map((cp) => String.fromCodePoint(cp)), constraints).map((cps) => cps.join(''));
+  return fc
+    .array(
+      fc.integer({ min: 0, max: 0x10ffff }).map((cp) => String.fromCodePoint(cp)),
+      constraints,
+    )
+    .map((cps) => cps.join(''));
 }
 
 /** Strings that have broken parsers and printers before. */
@@ -165,7 +170,10 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Keys for maps and objects: hostile strings, prototype keys above all. */
-export const hostileKey: fc.Arbitrary<string> = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...PROTO_KEYS) }, { weight: 3, arbitrary: hostileString });
+export const hostileKey: fc.Arbitrary<string> = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...PROTO_KEYS) },
+  { weight: 3, arbitrary: hostileString },
+);
 
 /** Prototype-pollution payloads: `{"__proto__": {"polluted": ...}}`, `{"constructor": {"prototype": {...}}}`. */
 export const pollutionPayload: fc.Arbitrary<unknown> = fc.constantFrom(
@@ -233,11 +241,13 @@ function str(realistic: readonly string[]): fc.Arbitrary<string> {
 /** An object with the given (maybe absent) fields, plus sometimes prototype keys and junk. */
 function obj(fields: Record<string, fc.Arbitrary<unknown>>, wrong: number): fc.Arbitrary<unknown> {
   const extra = fc.array(fc.tuple(hostileKey, fc.oneof(anyJson, pollutionPayload)), { maxLength: wrong > 0 ? 2 : 1 });
-  return fc.tuple(fc.record(fields), fc.oneof({ weight: 3, arbitrary: fc.constant([] as [string, unknown][]) }, { weight: 1, arbitrary: extra })).map(([o, junk]) => {
-    const base = compact(o as Record<string, unknown>);
-    // Junk keys never replace a declared field: they add prototype keys and unread fields.
-    return objectOf([...Object.entries(base), ...junk.filter(([k]) => !Object.hasOwn(base, k))]);
-  });
+  return fc
+    .tuple(fc.record(fields), fc.oneof({ weight: 3, arbitrary: fc.constant([] as [string, unknown][]) }, { weight: 1, arbitrary: extra }))
+    .map(([o, junk]) => {
+      const base = compact(o as Record<string, unknown>);
+      // Junk keys never replace a declared field: they add prototype keys and unread fields.
+      return objectOf([...Object.entries(base), ...junk.filter(([k]) => !Object.hasOwn(base, k))]);
+    });
 }
 
 /** A string-to-string map (labels, annotations, data) with hostile keys and values, plus the given known entries. */
@@ -251,7 +261,10 @@ function stringMap(known: Record<string, fc.Arbitrary<string>>, wrong: number): 
 const NAMES = ['cluster-one', 'cluster-two', 'cluster-x', 'a', 'elastic-licensing', 'remote-certs'];
 const NAMESPACES = ['ns-one', 'ns-two', 'default', 'elastic-system', ''];
 
-function metadata(wrong: number, opts: { namespaced: boolean; labels?: Record<string, fc.Arbitrary<string>>; annotations?: Record<string, fc.Arbitrary<string>> }) {
+function metadata(
+  wrong: number,
+  opts: { namespaced: boolean; labels?: Record<string, fc.Arbitrary<string>>; annotations?: Record<string, fc.Arbitrary<string>> },
+) {
   return obj(
     {
       name: field(str(NAMES), wrong),
@@ -267,7 +280,22 @@ function metadata(wrong: number, opts: { namespaced: boolean; labels?: Record<st
   );
 }
 
-const VERSIONS = ['8.16.1', '7.17.0', '8.9.0', '8.10.0', '8.10.0-SNAPSHOT', '9.1.0', '7.8.1', '8.19.2', '99.0.0', '8.16', ' 8.16.1 ', 'latest', '8', ''];
+const VERSIONS = [
+  '8.16.1',
+  '7.17.0',
+  '8.9.0',
+  '8.10.0',
+  '8.10.0-SNAPSHOT',
+  '9.1.0',
+  '7.8.1',
+  '8.19.2',
+  '99.0.0',
+  '8.16',
+  ' 8.16.1 ',
+  'latest',
+  '8',
+  '',
+];
 
 function indexNames(wrong: number) {
   return obj({ names: field(fc.array(str(['logs-*', 'kibana_sample_data_ecommerce', '*']), { maxLength: 3 }), wrong) }, wrong);
@@ -290,7 +318,10 @@ function remoteCluster(wrong: number) {
         wrong,
       ),
       apiKey: field(
-        obj({ access: field(obj({ search: field(indexNames(wrong), wrong), replication: field(indexNames(wrong), wrong) }, wrong), wrong) }, wrong),
+        obj(
+          { access: field(obj({ search: field(indexNames(wrong), wrong), replication: field(indexNames(wrong), wrong) }, wrong), wrong) },
+          wrong,
+        ),
         wrong,
       ),
     },
@@ -315,7 +346,15 @@ export function elasticsearchArb(wrong: number): fc.Arbitrary<unknown> {
               obj(
                 {
                   tls: field(
-                    obj({ certificateAuthorities: field(obj({ configMapName: field(str(['remote-certs', 'labelled-ca', 'missing', 'elastic-licensing']), wrong) }, wrong), wrong) }, wrong),
+                    obj(
+                      {
+                        certificateAuthorities: field(
+                          obj({ configMapName: field(str(['remote-certs', 'labelled-ca', 'missing', 'elastic-licensing']), wrong) }, wrong),
+                          wrong,
+                        ),
+                      },
+                      wrong,
+                    ),
                     wrong,
                   ),
                 },
@@ -364,7 +403,13 @@ export function ipPoolArb(wrong: number): fc.Arbitrary<unknown> {
     {
       apiVersion: required(str(['projectcalico.org/v3', 'crd.projectcalico.org/v1']), wrong),
       kind: required(fc.constant('IPPool'), wrong),
-      metadata: required(metadata(wrong, { namespaced: false, labels: { 'remote-cluster-guard.io/remote-cluster': str(['cluster1', 'cluster-n', 'missing', '']) } }), wrong),
+      metadata: required(
+        metadata(wrong, {
+          namespaced: false,
+          labels: { 'remote-cluster-guard.io/remote-cluster': str(['cluster1', 'cluster-n', 'missing', '']) },
+        }),
+        wrong,
+      ),
       spec: field(
         obj(
           {
@@ -392,7 +437,8 @@ export const RCC_SECRET_FIELDS = ['etcdPassword', 'k8sAPIToken', 'kubeconfigInli
 
 /** RemoteClusterConfigurations; `secret` gives the value of every secret field when set (a sentinel). */
 export function rccArb(wrong: number, secret?: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  const secretField = (realistic: string[]) => (secret ? fc.oneof({ weight: 4, arbitrary: secret }, { weight: 1, arbitrary: fc.constant(undefined) }) : field(str(realistic), wrong));
+  const secretField = (realistic: string[]) =>
+    secret ? fc.oneof({ weight: 4, arbitrary: secret }, { weight: 1, arbitrary: fc.constant(undefined) }) : field(str(realistic), wrong);
   const file = (p: string) => field(str([p, 'relative/path', '/with\u0000nul', '']), wrong);
   return obj(
     {
@@ -402,7 +448,15 @@ export function rccArb(wrong: number, secret?: fc.Arbitrary<unknown>): fc.Arbitr
         metadata(wrong, {
           namespaced: false,
           annotations: {
-            'remote-cluster-guard.io/remote-cidrs': str(['192.168.0.0/18, fd00:20:244::/56', '10.244.0.0/16', '10.8.0.0/16,', ' , ,', '10.8.0.1/16', 'x,y,z', '']),
+            'remote-cluster-guard.io/remote-cidrs': str([
+              '192.168.0.0/18, fd00:20:244::/56',
+              '10.244.0.0/16',
+              '10.8.0.0/16,',
+              ' , ,',
+              '10.8.0.1/16',
+              'x,y,z',
+              '',
+            ]),
           },
         }),
         wrong,
@@ -412,18 +466,33 @@ export function rccArb(wrong: number, secret?: fc.Arbitrary<unknown>): fc.Arbitr
           {
             clusterAccessSecret: fc.oneof(
               { weight: 4, arbitrary: fc.constant(undefined) },
-              { weight: 1 + wrong, arbitrary: field(obj(
-                {
-                  apiVersion: field(str(['v1']), wrong),
-                  kind: field(str(['Secret', '', 'ConfigMap']), wrong),
-                  name: field(str(['remote-access']), wrong),
-                  namespace: field(str(['calico-system', '']), wrong),
-                },
-                wrong,
-              ), wrong) },
+              {
+                weight: 1 + wrong,
+                arbitrary: field(
+                  obj(
+                    {
+                      apiVersion: field(str(['v1']), wrong),
+                      kind: field(str(['Secret', '', 'ConfigMap']), wrong),
+                      name: field(str(['remote-access']), wrong),
+                      namespace: field(str(['calico-system', '']), wrong),
+                    },
+                    wrong,
+                  ),
+                  wrong,
+                ),
+              },
             ),
             datastoreType: field(str(['etcdv3', 'kubernetes', '', 'etcdv2']), wrong),
-            etcdEndpoints: field(str(['https://10.0.0.1:2379,https://10.0.0.2:2379', 'http://10.0.0.1:2379', 'https://[::1]:2379', 'https://a:1, https://b:2', '']), wrong),
+            etcdEndpoints: field(
+              str([
+                'https://10.0.0.1:2379,https://10.0.0.2:2379',
+                'http://10.0.0.1:2379',
+                'https://[::1]:2379',
+                'https://a:1, https://b:2',
+                '',
+              ]),
+              wrong,
+            ),
             etcdUsername: field(str(['root', '']), wrong),
             etcdPassword: secretField(['hunter2', '']),
             etcdKeyFile: file('/etc/tigera-federation-remotecluster/etcd-key.pem'),
@@ -493,14 +562,39 @@ export interface ReviewParts {
 export function reviewArb(objects: fc.Arbitrary<{ kind: HandledKindName; object: unknown }>, wrong: number): fc.Arbitrary<ReviewParts> {
   return objects.chain(({ kind, object }) =>
     fc.record({
-      uid: fc.oneof({ weight: 8, arbitrary: fc.oneof(fc.uuid(), hostileString.filter((s) => s.length > 0)) }, { weight: wrong, arbitrary: wrongValue }),
+      uid: fc.oneof(
+        {
+          weight: 8,
+          arbitrary: fc.oneof(
+            fc.uuid(),
+            hostileString.filter((s) => s.length > 0),
+          ),
+        },
+        { weight: wrong, arbitrary: wrongValue },
+      ),
       kind: fc.constant(kind),
       group: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...GROUPS[kind]) }, { weight: 1, arbitrary: hostileString }),
-      operation: fc.oneof({ weight: 16, arbitrary: fc.constantFrom('CREATE', 'UPDATE', 'CREATE', 'UPDATE', 'CREATE', 'UPDATE', 'DELETE', 'CONNECT') }, { weight: 1, arbitrary: hostileString }, { weight: wrong, arbitrary: wrongValue }),
-      namespace: fc.oneof({ weight: 8, arbitrary: str(NAMESPACES) }, { weight: 1, arbitrary: fc.constant(undefined) }, { weight: wrong, arbitrary: wrongValue }),
-      name: fc.oneof({ weight: 8, arbitrary: str(NAMES) }, { weight: 1, arbitrary: fc.constant(undefined) }, { weight: wrong, arbitrary: wrongValue }),
+      operation: fc.oneof(
+        { weight: 16, arbitrary: fc.constantFrom('CREATE', 'UPDATE', 'CREATE', 'UPDATE', 'CREATE', 'UPDATE', 'DELETE', 'CONNECT') },
+        { weight: 1, arbitrary: hostileString },
+        { weight: wrong, arbitrary: wrongValue },
+      ),
+      namespace: fc.oneof(
+        { weight: 8, arbitrary: str(NAMESPACES) },
+        { weight: 1, arbitrary: fc.constant(undefined) },
+        { weight: wrong, arbitrary: wrongValue },
+      ),
+      name: fc.oneof(
+        { weight: 8, arbitrary: str(NAMES) },
+        { weight: 1, arbitrary: fc.constant(undefined) },
+        { weight: wrong, arbitrary: wrongValue },
+      ),
       object: fc.constant(object),
-      oldObject: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(object) }, { weight: 1, arbitrary: anyJson }),
+      oldObject: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.constant(object) },
+        { weight: 1, arbitrary: anyJson },
+      ),
       userInfo: fc.oneof(
         { weight: 6, arbitrary: fc.constant({ username: 'alice', groups: ['system:authenticated'] }) },
         { weight: 1, arbitrary: fc.record({ username: hostileString, groups: fc.array(hostileString, { maxLength: 2 }) }) },
@@ -636,12 +730,17 @@ function requestOf(body: string): { uid: unknown; object: unknown } | undefined 
   lastRequest = { body, parsed };
   return parsed;
 }
-let lastRequest: { body: string | undefined; parsed: { uid: unknown; object: unknown } | undefined } = { body: undefined, parsed: undefined };
+let lastRequest: { body: string | undefined; parsed: { uid: unknown; object: unknown } | undefined } = {
+  body: undefined,
+  parsed: undefined,
+};
 
 function parseRequest(body: string): { uid: unknown; object: unknown } | undefined {
   try {
     const doc = JSON.parse(Buffer.from(body, 'utf-8').toString('utf-8')) as { request?: { uid?: unknown; object?: unknown } };
-    return doc && typeof doc === 'object' && doc.request && typeof doc.request === 'object' ? { uid: doc.request.uid, object: doc.request.object } : undefined;
+    return doc && typeof doc === 'object' && doc.request && typeof doc.request === 'object'
+      ? { uid: doc.request.uid, object: doc.request.object }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -24,12 +24,22 @@ function cidrArb(family: IpFamily): fc.Arbitrary<Cidr> {
       nibbles: fc.array(fc.constantFrom(0, 0, 0, 8, 15, 4), { minLength: width / 4, maxLength: width / 4 }),
       prefixLength: fc.oneof(fc.integer({ min: 0, max: width }), fc.constantFrom(0, 1, width - 1, width)),
     })
-    .map(({ nibbles, prefixLength }) => cidrOf(family, nibbles.reduce((acc, n) => (acc << 4n) | BigInt(n), 0n), prefixLength));
+    .map(({ nibbles, prefixLength }) =>
+      cidrOf(
+        family,
+        nibbles.reduce((acc, n) => (acc << 4n) | BigInt(n), 0n),
+        prefixLength,
+      ),
+    );
 }
 
 /** The oracle's containment: same family, and `inner`'s network masked to `outer`'s length is `outer`'s. */
 function contains(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && outer.prefixLength <= inner.prefixLength && maskBits(inner.bits, FAMILY_WIDTH[inner.family], outer.prefixLength) === outer.bits;
+  return (
+    outer.family === inner.family &&
+    outer.prefixLength <= inner.prefixLength &&
+    maskBits(inner.bits, FAMILY_WIDTH[inner.family], outer.prefixLength) === outer.bits
+  );
 }
 const overlaps = (a: Cidr, b: Cidr) => contains(a, b) || contains(b, a);
 
@@ -46,7 +56,10 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ cidr: anyCidr, marker: fc.boolean() }).map((r) => ({ op: 'insert' as const, ...r })) },
   { weight: 2, arbitrary: fc.nat().map((pick) => ({ op: 'remove' as const, pick })) },
   { weight: 2, arbitrary: anyCidr.map((cidr) => ({ op: 'query' as const, cidr })) },
-  { weight: 3, arbitrary: fc.record({ pick: fc.nat(), delta: fc.integer({ min: -40, max: 40 }) }).map((r) => ({ op: 'queryNear' as const, ...r })) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ pick: fc.nat(), delta: fc.integer({ min: -40, max: 40 }) }).map((r) => ({ op: 'queryNear' as const, ...r })),
+  },
 );
 
 interface Item {

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { cidrContains, cidrOf, cidrOverlaps, FAMILY_WIDTH, maskBits, mustParse, parseCidr, parseCidrList, type IpFamily } from '../../../src/net/cidr/cidr.js';
+import {
+  cidrContains,
+  cidrOf,
+  cidrOverlaps,
+  FAMILY_WIDTH,
+  maskBits,
+  mustParse,
+  parseCidr,
+  parseCidrList,
+  type IpFamily,
+} from '../../../src/net/cidr/cidr.js';
 
 describe('parseCidr', () => {
   it('parses IPv4 and IPv6 CIDRs into family, masked bits and prefix length', () => {
@@ -48,7 +58,22 @@ describe('parseCidr', () => {
   });
 
   it('rejects what Go net.ParseCIDR rejects and ipaddr.js would accept', () => {
-    for (const bad of ['10.1/16', '010.0.0.0/8', '0x0a.0.0.0/8', 'fe80::1%eth0/64', '10.0.0.0/08', '10.0.0.0/ 8', ' 10.0.0.0/8', '10.0.0.0/33', '::/129', '10.0.0.0/-1', '', '/24', 'abc/8', '10.0.0.0/8/8']) {
+    for (const bad of [
+      '10.1/16',
+      '010.0.0.0/8',
+      '0x0a.0.0.0/8',
+      'fe80::1%eth0/64',
+      '10.0.0.0/08',
+      '10.0.0.0/ 8',
+      ' 10.0.0.0/8',
+      '10.0.0.0/33',
+      '::/129',
+      '10.0.0.0/-1',
+      '',
+      '/24',
+      'abc/8',
+      '10.0.0.0/8/8',
+    ]) {
       assert.equal(parseCidr(bad, { allowBareAddress: true }).ok, false, bad);
     }
   });
@@ -90,20 +115,33 @@ describe('containment and overlap', () => {
 
   it('agrees with masking the integers, for random blocks of both families', () => {
     const block = fc.oneof(
-      fc.record({ family: fc.constant<IpFamily>(4), raw: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), len: fc.integer({ min: 0, max: 32 }) }),
-      fc.record({ family: fc.constant<IpFamily>(6), raw: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), len: fc.integer({ min: 0, max: 128 }) }),
+      fc.record({
+        family: fc.constant<IpFamily>(4),
+        raw: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+        len: fc.integer({ min: 0, max: 32 }),
+      }),
+      fc.record({
+        family: fc.constant<IpFamily>(6),
+        raw: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+        len: fc.integer({ min: 0, max: 128 }),
+      }),
     );
     // Pairs often nested: the second block is the first with a longer or shorter prefix.
     const pair = fc.oneof(
       fc.tuple(block, block),
-      fc.tuple(block, fc.integer({ min: -8, max: 8 })).map(([b, d]) => [b, { ...b, len: Math.max(0, Math.min(FAMILY_WIDTH[b.family], b.len + d)) }] as const),
+      fc
+        .tuple(block, fc.integer({ min: -8, max: 8 }))
+        .map(([b, d]) => [b, { ...b, len: Math.max(0, Math.min(FAMILY_WIDTH[b.family], b.len + d)) }] as const),
     );
     fc.assert(
       fc.property(pair, ([x, y]) => {
         const a = cidrOf(x.family, x.raw, x.len);
         const b = cidrOf(y.family, y.raw, y.len);
         const width = FAMILY_WIDTH[b.family];
-        assert.equal(a.prefix, a.prefixLength === 0 ? '' : (a.bits >> BigInt(FAMILY_WIDTH[a.family] - a.prefixLength)).toString(2).padStart(a.prefixLength, '0'));
+        assert.equal(
+          a.prefix,
+          a.prefixLength === 0 ? '' : (a.bits >> BigInt(FAMILY_WIDTH[a.family] - a.prefixLength)).toString(2).padStart(a.prefixLength, '0'),
+        );
         const masked = a.family === b.family && a.prefixLength <= b.prefixLength && maskBits(b.bits, width, a.prefixLength) === a.bits;
         assert.equal(cidrContains(a, b), masked);
         assert.equal(mustParse(a.canonical).prefix, a.prefix, 'the canonical text parses back to the same block');

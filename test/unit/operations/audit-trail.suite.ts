@@ -60,7 +60,8 @@ describe('auditAnnotations', () => {
         maxBodyBytes: 1 << 20,
         ready: () => ({ ready: true }),
       });
-    const post = async (l: ReturnType<typeof listener>, object: unknown, path = '/validate') => (await request(l).post(path).send(reviewOf(object)).expect(200)).body.response;
+    const post = async (l: ReturnType<typeof listener>, object: unknown, path = '/validate') =>
+      (await request(l).post(path).send(reviewOf(object)).expect(200)).body.response;
     const missing = { name: 'cluster-three', elasticsearchRef: { name: 'cluster-three', namespace: 'ns-three' } };
     const cases: [string, unknown, Record<string, string> | undefined, ReturnType<typeof listener>][] = [
       ['deny', cluster([SELF_REF]), { 'es-remote-ref': `deny ${SELF_REF_FIELD}` }, listener()],
@@ -115,7 +116,13 @@ describe('decision log file (runServe decisionLog)', () => {
     assert.equal(denied['dryRun'], true);
     assert.equal(denied['allowed'], false);
     assert.deepEqual(denied['findings'], [
-      { rule: 'es-remote-ref', action: 'deny', field: SELF_REF_FIELD, message: 'this entry references ns-one/cluster-one itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry' },
+      {
+        rule: 'es-remote-ref',
+        action: 'deny',
+        field: SELF_REF_FIELD,
+        message:
+          'this entry references ns-one/cluster-one itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry',
+      },
     ]);
     assert.equal(denied['object'], undefined);
     assert.doesNotMatch(JSON.stringify(denied), /nodeSets/, 'no part of the object is logged');
@@ -127,7 +134,10 @@ describe('decision log file (runServe decisionLog)', () => {
 
     // A clean allowed request is not logged at info level, and every line of the file is a decision.
     const all = lines(path);
-    assert.deepEqual(all.map((l) => l['uid']), ['uid-denied', 'uid-ratcheted']);
+    assert.deepEqual(
+      all.map((l) => l['uid']),
+      ['uid-denied', 'uid-ratcheted'],
+    );
   });
 
   it('close() right after start resolves (the file may not be open yet)', async () => {
@@ -142,13 +152,22 @@ describe('decision log file (runServe decisionLog)', () => {
     server.reopenLogs();
     await admit(server.port, cluster([SELF_REF]), { uid: 'uid-after-rotation' });
     await lineFor(path, 'uid-after-rotation');
-    assert.deepEqual(lines(path).map((l) => l['uid']), ['uid-after-rotation']);
-    assert.deepEqual(lines(rotated).map((l) => l['uid']), ['uid-denied', 'uid-ratcheted']);
+    assert.deepEqual(
+      lines(path).map((l) => l['uid']),
+      ['uid-after-rotation'],
+    );
+    assert.deepEqual(
+      lines(rotated).map((l) => l['uid']),
+      ['uid-denied', 'uid-ratcheted'],
+    );
 
     // Nothing is lost at close().
     await admit(server.port, cluster([SELF_REF]), { uid: 'uid-before-close' });
     await server.close();
     server = undefined;
-    assert.deepEqual(lines(path).map((l) => l['uid']), ['uid-after-rotation', 'uid-before-close']);
+    assert.deepEqual(
+      lines(path).map((l) => l['uid']),
+      ['uid-after-rotation', 'uid-before-close'],
+    );
   });
 });

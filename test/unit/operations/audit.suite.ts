@@ -37,12 +37,24 @@ const EVERY_OBJECT = [
 ];
 const stateArgs = (files: string[]) => files.flatMap((f) => ['--state', f]);
 
-type AuditJson = { allowed: boolean; objects: { kind: string; namespace: string; name: string; allowed: boolean; findings: { rule: string; action: string; field: string }[] }[] };
+type AuditJson = {
+  allowed: boolean;
+  objects: {
+    kind: string;
+    namespace: string;
+    name: string;
+    allowed: boolean;
+    findings: { rule: string; action: string; field: string }[];
+  }[];
+};
 const listed = (doc: AuditJson) => doc.objects.map((o) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`).sort();
 
 describe('audit command', () => {
   it('lists every existing Elasticsearch, IPPool and RCC with its findings; exit 0 without a denial, 1 with one', async () => {
-    const [clean, denied] = await Promise.all([runCli(['audit', ...stateArgs(GOOD), '--output', 'json']), runCli(['audit', ...stateArgs([...GOOD, BAD]), '--output', 'json'])]);
+    const [clean, denied] = await Promise.all([
+      runCli(['audit', ...stateArgs(GOOD), '--output', 'json']),
+      runCli(['audit', ...stateArgs([...GOOD, BAD]), '--output', 'json']),
+    ]);
     assert.equal(clean.code, 0, clean.stderr);
     const cleanDoc = JSON.parse(clean.stdout) as AuditJson;
     assert.equal(cleanDoc.allowed, true);
@@ -55,13 +67,17 @@ describe('audit command', () => {
     assert.deepEqual(listed(doc), [...EVERY_OBJECT, 'Elasticsearch ns-three/cluster-three'].sort());
     const bad = doc.objects.find((o) => o.name === 'cluster-three')!;
     assert.equal(bad.allowed, false);
-    assert.deepEqual(bad.findings.map((f) => `${f.rule} ${f.action} ${f.field}`), [`es-remote-ref deny ${SELF_REF_FIELD}`]);
+    assert.deepEqual(
+      bad.findings.map((f) => `${f.rule} ${f.action} ${f.field}`),
+      [`es-remote-ref deny ${SELF_REF_FIELD}`],
+    );
     assert.ok(doc.objects.filter((o) => o !== bad).every((o) => o.allowed));
   });
 });
 
 describe('periodic audit', () => {
-  const violations = async (metrics: Metrics, labels: Record<string, string>) => sample(await metrics.registry.metrics(), 'remote_cluster_guard_audit_violations', labels);
+  const violations = async (metrics: Metrics, labels: Record<string, string>) =>
+    sample(await metrics.registry.metrics(), 'remote_cluster_guard_audit_violations', labels);
 
   it('sets remote_cluster_guard_audit_violations{rule,kind,action} and clears it once the object is fixed', async () => {
     const { state } = addToState(loadManifests([...GOOD, BAD]));
@@ -71,7 +87,9 @@ describe('periodic audit', () => {
     try {
       const labels = { rule: 'es-remote-ref', kind: 'Elasticsearch', action: 'deny' };
       await waitFor('the audit violation', async () => (await violations(metrics, labels)) === 1);
-      assert.ok(sample(await metrics.registry.metrics(), 'remote_cluster_guard_audit_last_run_timestamp_seconds')! > Date.now() / 1000 - 60);
+      assert.ok(
+        sample(await metrics.registry.metrics(), 'remote_cluster_guard_audit_last_run_timestamp_seconds')! > Date.now() / 1000 - 60,
+      );
 
       // Fixed in the cluster: the next run no longer reports it.
       state.apply(cluster([], 1, 'cluster-three', 'ns-three'));
@@ -84,10 +102,16 @@ describe('periodic audit', () => {
   it('counts findings of rules in audit mode with action audit', async () => {
     const { state } = addToState(loadManifests([...GOOD, BAD]));
     const metrics = new Metrics();
-    const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system', policy: { ...DEFAULT_POLICY, modes: { 'es-remote-ref': 'audit' } } });
+    const engine = new Engine(ALL_RULES, {
+      operatorNamespace: 'elastic-system',
+      policy: { ...DEFAULT_POLICY, modes: { 'es-remote-ref': 'audit' } },
+    });
     const stop = startPeriodicAudit({ engine, state, metrics, log: createLogger('silent'), intervalSeconds: 0.02 });
     try {
-      await waitFor('the audit-mode violation', async () => (await violations(metrics, { rule: 'es-remote-ref', kind: 'Elasticsearch', action: 'audit' })) === 1);
+      await waitFor(
+        'the audit-mode violation',
+        async () => (await violations(metrics, { rule: 'es-remote-ref', kind: 'Elasticsearch', action: 'audit' })) === 1,
+      );
       assert.equal(await violations(metrics, { rule: 'es-remote-ref', action: 'deny' }), undefined);
     } finally {
       stop();
@@ -100,7 +124,15 @@ describe('periodic audit', () => {
     it('exposes the violations of the state on /metrics', async () => {
       server = await serve({ state: [...GOOD, BAD], auditInterval: 0.02 });
       const port = server.port;
-      await waitFor('the audit violation on /metrics', async () => sample(await metricsText(port), 'remote_cluster_guard_audit_violations', { rule: 'es-remote-ref', kind: 'Elasticsearch', action: 'deny' }) === 1);
+      await waitFor(
+        'the audit violation on /metrics',
+        async () =>
+          sample(await metricsText(port), 'remote_cluster_guard_audit_violations', {
+            rule: 'es-remote-ref',
+            kind: 'Elasticsearch',
+            action: 'deny',
+          }) === 1,
+      );
     });
   });
 });

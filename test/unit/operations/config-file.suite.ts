@@ -54,15 +54,24 @@ describe('configuration file', () => {
   it('an empty file or one with only some keys keeps the defaults for the others', () => {
     assert.deepEqual(parseConfig('', 'c.yaml', RULE_IDS), { policy: DEFAULT_POLICY });
     assert.deepEqual(parseConfig('# nothing\n', 'c.yaml', RULE_IDS), { policy: DEFAULT_POLICY });
-    assert.deepEqual(parseConfig('rules: {es-remote-ref: warn}', 'c.yaml', RULE_IDS), { policy: { ...DEFAULT_POLICY, modes: { 'es-remote-ref': 'warn' } } });
+    assert.deepEqual(parseConfig('rules: {es-remote-ref: warn}', 'c.yaml', RULE_IDS), {
+      policy: { ...DEFAULT_POLICY, modes: { 'es-remote-ref': 'warn' } },
+    });
   });
 
   it('loadConfig reads the file and names it in errors', () => {
     const p = write('loaded.yaml', DOCUMENTED);
     assert.deepEqual(loadConfig(p, RULE_IDS), parseConfig(DOCUMENTED, p, RULE_IDS));
-    assert.throws(() => loadConfig(join(dir, 'missing.yaml'), RULE_IDS), { name: 'ConfigError', message: `${join(dir, 'missing.yaml')}: cannot read (ENOENT)` });
+    assert.throws(() => loadConfig(join(dir, 'missing.yaml'), RULE_IDS), {
+      name: 'ConfigError',
+      message: `${join(dir, 'missing.yaml')}: cannot read (ENOENT)`,
+    });
     const bad = write('bad.yaml', 'rules: {es-foo: warn}');
-    assert.throws(() => loadConfig(bad, RULE_IDS), (e: Error) => e instanceof ConfigError && e.message.startsWith(`${bad}: rules.es-foo: unknown rule; known rules: es-default-namespace, `));
+    assert.throws(
+      () => loadConfig(bad, RULE_IDS),
+      (e: Error) =>
+        e instanceof ConfigError && e.message.startsWith(`${bad}: rules.es-foo: unknown rule; known rules: es-default-namespace, `),
+    );
   });
 
   describe('errors name the key', () => {
@@ -84,12 +93,15 @@ describe('configuration file', () => {
     ];
     for (const [what, text, message] of cases) {
       it(what, () => {
-        assert.throws(() => parseConfig(text, 'c.yaml', RULE_IDS), (e: Error) => {
-          assert.ok(e instanceof ConfigError, `${e.name}: ${e.message}`);
-          assert.match(e.message, message);
-          assert.doesNotMatch(e.message, /\n/, 'one line');
-          return true;
-        });
+        assert.throws(
+          () => parseConfig(text, 'c.yaml', RULE_IDS),
+          (e: Error) => {
+            assert.ok(e instanceof ConfigError, `${e.name}: ${e.message}`);
+            assert.match(e.message, message);
+            assert.doesNotMatch(e.message, /\n/, 'one line');
+            return true;
+          },
+        );
       });
     }
   });
@@ -99,7 +111,14 @@ describe('configuration file', () => {
     const applied: Config[] = [];
     const failed: ConfigError[] = [];
     const sink = logSink();
-    const stop = watchConfig(file, RULE_IDS, 'rules: {es-remote-ref: enforce}\n', createLogger('info', sink.stream), { apply: (c) => applied.push(c), failed: (e) => failed.push(e) }, 50);
+    const stop = watchConfig(
+      file,
+      RULE_IDS,
+      'rules: {es-remote-ref: enforce}\n',
+      createLogger('info', sink.stream),
+      { apply: (c) => applied.push(c), failed: (e) => failed.push(e) },
+      50,
+    );
     try {
       writeFileSync(file, 'rules: {es-remote-ref: warn}\n');
       await waitFor('the change to be applied', () => applied.length === 1);
@@ -126,7 +145,14 @@ describe('configuration file', () => {
   it('watchConfig applies a change made before its first poll (the file differs from the text it was given)', async () => {
     const file = write('raced.yaml', 'rules: {es-remote-ref: warn}\n');
     const applied: Config[] = [];
-    const stop = watchConfig(file, RULE_IDS, 'rules: {es-remote-ref: enforce}\n', createLogger('silent'), { apply: (c) => applied.push(c), failed: () => {} }, 50);
+    const stop = watchConfig(
+      file,
+      RULE_IDS,
+      'rules: {es-remote-ref: enforce}\n',
+      createLogger('silent'),
+      { apply: (c) => applied.push(c), failed: () => {} },
+      50,
+    );
     try {
       await waitFor('the change to be applied', () => applied.length === 1);
       assert.deepEqual(applied[0]!.policy.modes, { 'es-remote-ref': 'warn' });
@@ -154,10 +180,16 @@ describe('configuration file', () => {
         const r = await admit(port, cluster([SELF_REF]));
         return r.allowed && r;
       });
-      assert.deepEqual(warned.warnings?.map((w) => w.split(': ', 2).join(': ')), [`es-remote-ref: ${SELF_REF_FIELD}`]);
+      assert.deepEqual(
+        warned.warnings?.map((w) => w.split(': ', 2).join(': ')),
+        [`es-remote-ref: ${SELF_REF_FIELD}`],
+      );
 
       writeFileSync(file, 'rules:\n  es-remote-ref: sometimes\n');
-      await waitFor('the reload failure metric', async () => sample(await metricsText(port), 'remote_cluster_guard_config_reload_failures_total') === 1);
+      await waitFor(
+        'the reload failure metric',
+        async () => sample(await metricsText(port), 'remote_cluster_guard_config_reload_failures_total') === 1,
+      );
       const line = sink.lines().find((l) => l['msg'] === 'configuration not reloaded; keeping the running one');
       assert.match(String(line?.['err']), /serve\.yaml: rules\.es-remote-ref: /);
       const still = await admit(port, cluster([SELF_REF]));
@@ -166,7 +198,10 @@ describe('configuration file', () => {
 
       // A file that is not even YAML is refused the same way.
       writeFileSync(file, 'rules: [es-remote-ref\n');
-      await waitFor('the second reload failure', async () => sample(await metricsText(port), 'remote_cluster_guard_config_reload_failures_total') === 2);
+      await waitFor(
+        'the second reload failure',
+        async () => sample(await metricsText(port), 'remote_cluster_guard_config_reload_failures_total') === 2,
+      );
       assert.equal((await admit(port, cluster([SELF_REF]))).allowed, true);
 
       // And the next valid file is applied again.

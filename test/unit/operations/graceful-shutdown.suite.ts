@@ -53,45 +53,53 @@ async function slowRequest(port: number, uid: string, sentBytes: number) {
 }
 
 describe('graceful shutdown', () => {
-  it('readiness turns 503 during the delay, new requests are still answered, in-flight requests finish, then the server stops', { timeout: 15_000 }, async () => {
-    const server = await serve({ state: [LICENCE], shutdownDelay: 0.3 });
-    const port = server.port;
-    let slow: Awaited<ReturnType<typeof slowRequest>> | undefined;
-    try {
-      assert.equal((await httpsRequest(port, '/readyz')).status, 200);
-      slow = await slowRequest(port, 'slow-uid', 100);
+  it(
+    'readiness turns 503 during the delay, new requests are still answered, in-flight requests finish, then the server stops',
+    { timeout: 15_000 },
+    async () => {
+      const server = await serve({ state: [LICENCE], shutdownDelay: 0.3 });
+      const port = server.port;
+      let slow: Awaited<ReturnType<typeof slowRequest>> | undefined;
+      try {
+        assert.equal((await httpsRequest(port, '/readyz')).status, 200);
+        slow = await slowRequest(port, 'slow-uid', 100);
 
-      let closed = false;
-      const closing = server.close().then(() => (closed = true));
-      // A second signal (SIGINT after SIGTERM) waits for the same shutdown.
-      let closedAgain = false;
-      const closingAgain = server.close().then(() => (closedAgain = true));
+        let closed = false;
+        const closing = server.close().then(() => (closed = true));
+        // A second signal (SIGINT after SIGTERM) waits for the same shutdown.
+        let closedAgain = false;
+        const closingAgain = server.close().then(() => (closedAgain = true));
 
-      const ready = await httpsRequest(port, '/readyz');
-      assert.equal(ready.status, 503);
-      assert.match(ready.body, /shutting down/);
-      assert.equal((await httpsRequest(port, '/healthz')).status, 200, 'liveness stays ok');
-      assert.equal((await admit(port, cluster(), { uid: 'during-delay' })).uid, 'during-delay', 'requests routed here before endpoints update are answered');
+        const ready = await httpsRequest(port, '/readyz');
+        assert.equal(ready.status, 503);
+        assert.match(ready.body, /shutting down/);
+        assert.equal((await httpsRequest(port, '/healthz')).status, 200, 'liveness stays ok');
+        assert.equal(
+          (await admit(port, cluster(), { uid: 'during-delay' })).uid,
+          'during-delay',
+          'requests routed here before endpoints update are answered',
+        );
 
-      // After the delay the listener stops: a new connection is refused while the slow request is still open.
-      await waitFor('the listener to stop', async () => (await connectError(port)) === 'ECONNREFUSED', 3000);
-      assert.equal(closed, false, 'close() waits for the request in flight');
-      assert.equal(closedAgain, false, 'so does a second close()');
-      assert.equal(slow.answer(), undefined);
+        // After the delay the listener stops: a new connection is refused while the slow request is still open.
+        await waitFor('the listener to stop', async () => (await connectError(port)) === 'ECONNREFUSED', 3000);
+        assert.equal(closed, false, 'close() waits for the request in flight');
+        assert.equal(closedAgain, false, 'so does a second close()');
+        assert.equal(slow.answer(), undefined);
 
-      slow.finish();
-      const answer = await slow.answered;
-      assert.equal(answer.status, 200);
-      const review = JSON.parse(answer.body);
-      assert.equal(review.kind, 'AdmissionReview');
-      assert.equal(review.response.uid, 'slow-uid');
-      assert.equal(review.response.allowed, true);
-      await Promise.all([closing, closingAgain]);
-    } finally {
-      slow?.req.destroy(); // after a failure, so that close() does not wait for it
-      await server.close();
-    }
-  });
+        slow.finish();
+        const answer = await slow.answered;
+        assert.equal(answer.status, 200);
+        const review = JSON.parse(answer.body);
+        assert.equal(review.kind, 'AdmissionReview');
+        assert.equal(review.response.uid, 'slow-uid');
+        assert.equal(review.response.allowed, true);
+        await Promise.all([closing, closingAgain]);
+      } finally {
+        slow?.req.destroy(); // after a failure, so that close() does not wait for it
+        await server.close();
+      }
+    },
+  );
 
   it('a rolling restart under load loses no request', { timeout: 15_000 }, async () => {
     // Endpoints: a controller polls each Pod's /readyz every 10 ms; the client sends only to ready
@@ -135,7 +143,8 @@ describe('graceful shutdown', () => {
         try {
           const r = await httpsRequest(e.server.port, '/validate', { body: reviewOf(cluster(), { uid }), agent: e.agent });
           const review = JSON.parse(r.body);
-          if (r.status !== 200 || review.kind !== 'AdmissionReview' || review.response?.uid !== uid || review.response.allowed !== true) failures.push(`${uid} on ${e.name}: ${r.status} ${r.body}`);
+          if (r.status !== 200 || review.kind !== 'AdmissionReview' || review.response?.uid !== uid || review.response.allowed !== true)
+            failures.push(`${uid} on ${e.name}: ${r.status} ${r.body}`);
           else e.served++;
           return;
         } catch (err) {
@@ -180,7 +189,11 @@ describe('graceful shutdown', () => {
       assert.equal(retries, 0, 'readiness routed every request away before a listener closed; the retry was never needed');
       assert.equal(a.served, servedByA, 'nothing reached A after it closed');
       assert.equal(b.served, servedByB, 'nothing reached B after it closed');
-      assert.equal(endpoints.reduce((n, e) => n + e.served, 0), sent, 'every request was answered');
+      assert.equal(
+        endpoints.reduce((n, e) => n + e.served, 0),
+        sent,
+        'every request was answered',
+      );
       assert.ok(sent > 100, `requests sent: ${sent}`);
     } finally {
       loading = false;

@@ -68,7 +68,8 @@ describe('metrics', () => {
     const allowLabels = { path: '/validate', kind: 'Elasticsearch', operation: 'UPDATE', allowed: 'true' };
     const mutateLabels = { path: '/mutate', kind: 'Elasticsearch', operation: 'CREATE', allowed: 'true' };
     const count = (t: string, path: string) => sample(t, 'remote_cluster_guard_admission_duration_seconds_count', { path }) ?? 0;
-    const findings = (t: string, action: string) => sample(t, 'remote_cluster_guard_findings_total', { rule: 'es-remote-ref', action }) ?? 0;
+    const findings = (t: string, action: string) =>
+      sample(t, 'remote_cluster_guard_findings_total', { rule: 'es-remote-ref', action }) ?? 0;
 
     await admit(server.port, cluster([SELF_REF]));
     await admit(server.port, cluster([SELF_REF]));
@@ -82,7 +83,9 @@ describe('metrics', () => {
     assert.equal(count(after, '/validate') - count(before, '/validate'), 3);
     assert.equal(count(after, '/mutate') - count(before, '/mutate'), 1);
     // Every observation lands in the +Inf bucket, and the buckets are cumulative.
-    const buckets = parseMetrics(after).filter((s) => s.name === 'remote_cluster_guard_admission_duration_seconds_bucket' && s.labels['path'] === '/validate');
+    const buckets = parseMetrics(after).filter(
+      (s) => s.name === 'remote_cluster_guard_admission_duration_seconds_bucket' && s.labels['path'] === '/validate',
+    );
     assert.ok(buckets.length > 5);
     assert.equal(buckets.find((b) => b.labels['le'] === '+Inf')?.value, count(after, '/validate'));
     for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value);
@@ -101,10 +104,17 @@ describe('metrics', () => {
     // A kind it handles keeps its name where no rule runs.
     await admit(server.port, cluster(), { operation: 'DELETE' });
     const after = await metricsText(server.port);
-    const requests = (t: string, labels: Record<string, string>) => sample(t, 'remote_cluster_guard_admission_requests_total', { path: '/validate', ...labels }) ?? 0;
-    assert.equal(requests(after, { kind: 'Elasticsearch', operation: 'DELETE' }) - requests(before, { kind: 'Elasticsearch', operation: 'DELETE' }), 1);
+    const requests = (t: string, labels: Record<string, string>) =>
+      sample(t, 'remote_cluster_guard_admission_requests_total', { path: '/validate', ...labels }) ?? 0;
+    assert.equal(
+      requests(after, { kind: 'Elasticsearch', operation: 'DELETE' }) - requests(before, { kind: 'Elasticsearch', operation: 'DELETE' }),
+      1,
+    );
     assert.equal(requests(after, { kind: 'other', operation: 'CREATE' }) - requests(before, { kind: 'other', operation: 'CREATE' }), 2);
-    assert.equal(requests(after, { kind: 'Elasticsearch', operation: 'other' }) - requests(before, { kind: 'Elasticsearch', operation: 'other' }), 1);
+    assert.equal(
+      requests(after, { kind: 'Elasticsearch', operation: 'other' }) - requests(before, { kind: 'Elasticsearch', operation: 'other' }),
+      1,
+    );
     assert.ok(!after.includes('xxxxxxxxxx') && !after.includes('Pod') && !after.includes('FROB'), 'no label value taken from the request');
   });
 });

@@ -19,9 +19,21 @@ import { cluster, LICENCE, SELF_REF, SELF_REF_FIELD } from './support.js';
 
 const licensed = () => addToState(loadManifests([LICENCE])).state;
 
-function update(object: unknown, oldObject: unknown, opts: { policy?: Policy; state?: MemoryClusterState; operation?: 'CREATE' | 'UPDATE' } = {}) {
+function update(
+  object: unknown,
+  oldObject: unknown,
+  opts: { policy?: Policy; state?: MemoryClusterState; operation?: 'CREATE' | 'UPDATE' } = {},
+) {
   const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system', policy: opts.policy ?? DEFAULT_POLICY });
-  const req = { group: 'elasticsearch.k8s.elastic.co', kind: 'Elasticsearch', operation: opts.operation ?? 'UPDATE', namespace: 'ns-one', name: 'cluster-one', object, oldObject };
+  const req = {
+    group: 'elasticsearch.k8s.elastic.co',
+    kind: 'Elasticsearch',
+    operation: opts.operation ?? 'UPDATE',
+    namespace: 'ns-one',
+    name: 'cluster-one',
+    object,
+    oldObject,
+  };
   return engine.evaluate(req, 'validate', opts.state ?? licensed());
 }
 
@@ -33,14 +45,20 @@ describe('ratcheting on UPDATE', () => {
     assert.equal(d.allowed, true);
     assert.deepEqual(rows(d), [`es-remote-ref warn ${SELF_REF_FIELD}`]);
     assert.ok(d.findings[0]!.message.endsWith(RATCHET_NOTE), d.findings[0]!.message);
-    assert.match(d.findings[0]!.message, /^this entry references ns-one\/cluster-one itself.* \(this predates this change, so the update is allowed; fix it when you can\)$/);
+    assert.match(
+      d.findings[0]!.message,
+      /^this entry references ns-one\/cluster-one itself.* \(this predates this change, so the update is allowed; fix it when you can\)$/,
+    );
   });
 
   it('works for another rule too: remote clusters without an Enterprise licence (es-enterprise-license)', () => {
     const remote = { name: 'cluster-two', elasticsearchRef: { name: 'cluster-two', namespace: 'ns-two' } };
     const unlicensed = () => addToState([]).state;
     const created = update(cluster([remote], 1), undefined, { operation: 'CREATE', state: unlicensed() });
-    assert.deepEqual(rows(created).filter((r) => r.startsWith('es-enterprise-license')), ['es-enterprise-license deny spec.remoteClusters']);
+    assert.deepEqual(
+      rows(created).filter((r) => r.startsWith('es-enterprise-license')),
+      ['es-enterprise-license deny spec.remoteClusters'],
+    );
     const d = update(cluster([remote], 5), cluster([remote], 1), { state: unlicensed() });
     assert.equal(d.allowed, true, JSON.stringify(d.findings));
     const licence = d.findings.find((f) => f.rule === 'es-enterprise-license')!;
@@ -60,7 +78,11 @@ describe('ratcheting on UPDATE', () => {
     const d = update(cluster([SELF_REF, badAlias], 1), cluster([SELF_REF], 1));
     assert.equal(d.allowed, false);
     // (cluster-two is not in the state: a warning of its own, not a ratchet.)
-    assert.deepEqual(rows(d), [`es-remote-ref warn ${SELF_REF_FIELD}`, 'es-remote-ref deny spec.remoteClusters[1].name', 'es-remote-ref warn spec.remoteClusters[1].elasticsearchRef']);
+    assert.deepEqual(rows(d), [
+      `es-remote-ref warn ${SELF_REF_FIELD}`,
+      'es-remote-ref deny spec.remoteClusters[1].name',
+      'es-remote-ref warn spec.remoteClusters[1].elasticsearchRef',
+    ]);
     assert.ok(d.findings[0]!.message.endsWith(RATCHET_NOTE));
     assert.ok(!d.findings[1]!.message.includes(RATCHET_NOTE));
   });
@@ -85,10 +107,16 @@ describe('ratcheting on UPDATE', () => {
       maxBodyBytes: 1 << 20,
       ready: () => ({ ready: true }),
     });
-    const res = await request(listener).post('/validate').send(reviewOf(cluster([SELF_REF], 3), { oldObject: cluster([SELF_REF], 1) })).expect(200);
+    const res = await request(listener)
+      .post('/validate')
+      .send(reviewOf(cluster([SELF_REF], 3), { oldObject: cluster([SELF_REF], 1) }))
+      .expect(200);
     assert.equal(res.body.response.allowed, true);
     assert.equal(res.body.response.warnings.length, 1);
-    assert.match(res.body.response.warnings[0], /^es-remote-ref: spec\.remoteClusters\[0\]\.elasticsearchRef: .*itself.*this predates this change, so the update is allowed/);
+    assert.match(
+      res.body.response.warnings[0],
+      /^es-remote-ref: spec\.remoteClusters\[0\]\.elasticsearchRef: .*itself.*this predates this change, so the update is allowed/,
+    );
     assert.deepEqual(res.body.response.auditAnnotations, { 'es-remote-ref': `warn ${SELF_REF_FIELD}` });
   });
 });

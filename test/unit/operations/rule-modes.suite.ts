@@ -19,7 +19,8 @@ import { reviewOf } from '../../helpers/reviews.js';
 import { cluster, LICENCE, logSink, sample, SELF_REF, SELF_REF_FIELD } from './support.js';
 
 const RULE = 'es-remote-ref';
-const SELF_REF_MESSAGE = 'this entry references ns-one/cluster-one itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry';
+const SELF_REF_MESSAGE =
+  'this entry references ns-one/cluster-one itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry';
 const selfRef = () => cluster([SELF_REF]);
 
 function setup(modes: Record<string, RuleMode>, manifests = [LICENCE]) {
@@ -36,10 +37,28 @@ function setup(modes: Record<string, RuleMode>, manifests = [LICENCE]) {
     maxBodyBytes: 1 << 20,
     ready: () => ({ ready: true }),
   });
-  const post = async (object: unknown) => (await request(listener).post('/validate').send(reviewOf(object, { uid: 'uid-1' })).expect(200)).body.response;
+  const post = async (object: unknown) =>
+    (
+      await request(listener)
+        .post('/validate')
+        .send(reviewOf(object, { uid: 'uid-1' }))
+        .expect(200)
+    ).body.response;
   const evaluate = (object: unknown) =>
-    engine.evaluate({ group: 'elasticsearch.k8s.elastic.co', kind: 'Elasticsearch', operation: 'CREATE', namespace: 'ns-one', name: 'cluster-one', object }, 'validate', state);
-  const findings = async (action: string) => sample(await metrics.registry.metrics(), 'remote_cluster_guard_findings_total', { rule: RULE, action });
+    engine.evaluate(
+      {
+        group: 'elasticsearch.k8s.elastic.co',
+        kind: 'Elasticsearch',
+        operation: 'CREATE',
+        namespace: 'ns-one',
+        name: 'cluster-one',
+        object,
+      },
+      'validate',
+      state,
+    );
+  const findings = async (action: string) =>
+    sample(await metrics.registry.metrics(), 'remote_cluster_guard_findings_total', { rule: RULE, action });
   return { post, evaluate, decisions, findings };
 }
 
@@ -49,7 +68,10 @@ describe('rule modes', () => {
       const s = setup(modes);
       const d = s.evaluate(selfRef());
       assert.equal(d.allowed, false);
-      assert.deepEqual(d.findings.map((f) => [f.rule, f.action, f.field]), [[RULE, 'deny', SELF_REF_FIELD]]);
+      assert.deepEqual(
+        d.findings.map((f) => [f.rule, f.action, f.field]),
+        [[RULE, 'deny', SELF_REF_FIELD]],
+      );
       assert.deepEqual(d.audited, []);
 
       const r = await s.post(selfRef());
@@ -70,7 +92,10 @@ describe('rule modes', () => {
     const s = setup({ [RULE]: 'warn' });
     const d = s.evaluate(selfRef());
     assert.equal(d.allowed, true);
-    assert.deepEqual(d.findings.map((f) => [f.rule, f.action, f.field]), [[RULE, 'warn', SELF_REF_FIELD]]);
+    assert.deepEqual(
+      d.findings.map((f) => [f.rule, f.action, f.field]),
+      [[RULE, 'warn', SELF_REF_FIELD]],
+    );
 
     const r = await s.post(selfRef());
     assert.equal(r.allowed, true);

@@ -118,7 +118,14 @@ export function httpsRequest(port: number, path: string, o: RequestOptions = {})
         res.setEncoding('utf-8');
         res.on('data', (c) => (body += c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, peer: { serialNumber: cert.serialNumber, validTo: cert.valid_to }, socket, reusedSocket: req.reusedSocket }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            peer: { serialNumber: cert.serialNumber, validTo: cert.valid_to },
+            socket,
+            reusedSocket: req.reusedSocket,
+          }),
         );
         res.on('error', reject);
       },
@@ -131,7 +138,10 @@ export function httpsRequest(port: number, path: string, o: RequestOptions = {})
 
 /** POSTs an AdmissionReview of `object` to `/validate` (or `path`); returns the parsed response. */
 export async function admit(port: number, object: unknown, review: ReviewOptions & { path?: string; agent?: https.Agent } = {}) {
-  const r = await httpsRequest(port, review.path ?? '/validate', { body: reviewOf(object, review), ...(review.agent ? { agent: review.agent } : {}) });
+  const r = await httpsRequest(port, review.path ?? '/validate', {
+    body: reviewOf(object, review),
+    ...(review.agent ? { agent: review.agent } : {}),
+  });
   if (r.status !== 200) throw new Error(`${review.path ?? '/validate'} answered ${r.status}: ${r.body}`);
   const doc = JSON.parse(r.body) as { response: AdmissionResponseJson };
   return doc.response;
@@ -151,4 +161,3 @@ export async function metricsText(port: number): Promise<string> {
   if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
   return r.body;
 }
-

@@ -22,7 +22,8 @@ const denyBad: Rule<'Elasticsearch'> = {
   id: 'test-deny',
   kind: 'Elasticsearch',
   summary: 'denies objects named bad',
-  validate: ({ name }) => (name === 'bad' ? [deny('test-deny', 'metadata.name', 'is bad; rename it'), deny('test-deny', 'spec.version', 'is also bad')] : []),
+  validate: ({ name }) =>
+    name === 'bad' ? [deny('test-deny', 'metadata.name', 'is bad; rename it'), deny('test-deny', 'spec.version', 'is also bad')] : [],
 };
 const warnAll: Rule<'Elasticsearch'> = {
   id: 'test-warn',
@@ -35,7 +36,9 @@ const labelIt: Rule<'Elasticsearch'> = {
   kind: 'Elasticsearch',
   summary: 'adds a label once',
   mutate: ({ object }) =>
-    object.metadata.labels?.['guarded'] ? { patch: [], findings: [] } : { patch: [{ op: 'add', path: '/metadata/labels', value: { guarded: 'yes' } }], findings: [] },
+    object.metadata.labels?.['guarded']
+      ? { patch: [], findings: [] }
+      : { patch: [{ op: 'add', path: '/metadata/labels', value: { guarded: 'yes' } }], findings: [] },
 };
 
 function makeApp(opts: { ready?: boolean; maxBodyBytes?: number } = {}) {
@@ -62,7 +65,11 @@ describe('admission protocol', () => {
   it('answers an AdmissionReview with the same apiVersion and kind and response.uid = request.uid', async () => {
     const { listener } = makeApp();
     const body = reviewOf(es('good'), { uid: 'uid-123' });
-    const res = await request(listener).post('/validate').send(body).expect(200).expect('content-type', /application\/json/);
+    const res = await request(listener)
+      .post('/validate')
+      .send(body)
+      .expect(200)
+      .expect('content-type', /application\/json/);
     assert.equal(res.body.apiVersion, 'admission.k8s.io/v1');
     assert.equal(res.body.kind, 'AdmissionReview');
     assert.equal(res.body.response.uid, 'uid-123');
@@ -72,7 +79,10 @@ describe('admission protocol', () => {
 
   it('denies with status code, reason, a message listing every finding with its field, and one cause per finding', async () => {
     const { listener, logs } = makeApp();
-    const res = await request(listener).post('/validate').send(reviewOf(es('bad'))).expect(200);
+    const res = await request(listener)
+      .post('/validate')
+      .send(reviewOf(es('bad')))
+      .expect(200);
     const r = res.body.response;
     assert.equal(r.allowed, false);
     assert.equal(r.status.code, 403);
@@ -93,7 +103,10 @@ describe('admission protocol', () => {
 
   it('mutates with patchType JSONPatch and a base64 RFC 6902 patch, and no patch for a mutated object', async () => {
     const { listener } = makeApp();
-    const res = await request(listener).post('/mutate').send(reviewOf(es('good'))).expect(200);
+    const res = await request(listener)
+      .post('/mutate')
+      .send(reviewOf(es('good')))
+      .expect(200);
     assert.equal(res.body.response.patchType, 'JSONPatch');
     assert.deepEqual(decodePatch(res.body.response.patch), [{ op: 'add', path: '/metadata/labels', value: { guarded: 'yes' } }]);
     const mutated = { ...es('good'), metadata: { ...es('good').metadata, labels: { guarded: 'yes' } } };
@@ -104,18 +117,30 @@ describe('admission protocol', () => {
 
   it('/mutate does not run validating rules and /validate does not patch', async () => {
     const { listener } = makeApp();
-    const m = await request(listener).post('/mutate').send(reviewOf(es('bad'))).expect(200);
+    const m = await request(listener)
+      .post('/mutate')
+      .send(reviewOf(es('bad')))
+      .expect(200);
     assert.equal(m.body.response.allowed, true);
-    const v = await request(listener).post('/validate').send(reviewOf(es('good'))).expect(200);
+    const v = await request(listener)
+      .post('/validate')
+      .send(reviewOf(es('good')))
+      .expect(200);
     assert.equal(v.body.response.patch, undefined);
   });
 
   it('allows a kind it does not handle, and DELETE of a handled kind', async () => {
     const { listener } = makeApp();
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'x' } };
-    const res = await request(listener).post('/validate').send(reviewOf(pod, { uid: 'p1' })).expect(200);
+    const res = await request(listener)
+      .post('/validate')
+      .send(reviewOf(pod, { uid: 'p1' }))
+      .expect(200);
     assert.deepEqual(res.body.response, { uid: 'p1', allowed: true });
-    const del = await request(listener).post('/validate').send(reviewOf(es('bad'), { operation: 'DELETE' })).expect(200);
+    const del = await request(listener)
+      .post('/validate')
+      .send(reviewOf(es('bad'), { operation: 'DELETE' }))
+      .expect(200);
     assert.equal(del.body.response.allowed, true);
   });
 
@@ -134,12 +159,49 @@ describe('admission protocol', () => {
       ['not an object', '[1,2,3]', 400, /not a JSON object/],
       ['a JSON string', '"AdmissionReview"', 400, /not a JSON object/],
       ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, 400, /request is missing/],
-      ['no request.uid', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' } }, 400, /request\.uid/],
-      ['an empty request.uid', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: '', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' } }, 400, /request\.uid/],
-      ['request.uid a number', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 7, kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' } }, 400, /request\.uid/],
-      ['another apiVersion', { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'a' } }, 400, /not supported; use admission\.k8s\.io\/v1/],
+      [
+        'no request.uid',
+        {
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          request: { kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' },
+        },
+        400,
+        /request\.uid/,
+      ],
+      [
+        'an empty request.uid',
+        {
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          request: { uid: '', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' },
+        },
+        400,
+        /request\.uid/,
+      ],
+      [
+        'request.uid a number',
+        {
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          request: { uid: 7, kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' },
+        },
+        400,
+        /request\.uid/,
+      ],
+      [
+        'another apiVersion',
+        { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'a' } },
+        400,
+        /not supported; use admission\.k8s\.io\/v1/,
+      ],
       ['another kind', { apiVersion: 'admission.k8s.io/v1', kind: 'Pod' }, 400, /kind must be AdmissionReview/],
-      ['no request.kind', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'a', operation: 'CREATE' } }, 400, /request\.kind/],
+      [
+        'no request.kind',
+        { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'a', operation: 'CREATE' } },
+        400,
+        /request\.kind/,
+      ],
     ];
     for (const [what, body, code, reason] of cases) {
       it(what, async () => {
@@ -181,7 +243,9 @@ describe('admission protocol', () => {
   it('/healthz answers ok; /readyz answers 503 with the reason until ready', async () => {
     await request(makeApp().listener).get('/healthz').expect(200, 'ok');
     await request(makeApp().listener).get('/readyz').expect(200, 'ok');
-    const res = await request(makeApp({ ready: false }).listener).get('/readyz').expect(503);
+    const res = await request(makeApp({ ready: false }).listener)
+      .get('/readyz')
+      .expect(503);
     assert.match(res.text, /state not synced/);
   });
 
@@ -193,11 +257,20 @@ describe('admission protocol', () => {
     /** Sends `parts` as separate writes, a turn apart, and resolves with the parsed answer. */
     const post = (parts: Buffer[]) =>
       new Promise<{ status: number; body: { response: { uid: string; allowed: boolean } } }>((resolve, reject) => {
-        const req = http.request({ port, host: '127.0.0.1', path: '/validate', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.concat(parts).length } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-        });
+        const req = http.request(
+          {
+            port,
+            host: '127.0.0.1',
+            path: '/validate',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.concat(parts).length },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+          },
+        );
         req.on('error', reject);
         const write = (i: number) => (i === parts.length ? req.end() : req.write(parts[i], () => setTimeout(() => write(i + 1), 5)));
         write(0);

@@ -10,10 +10,15 @@ import { deny, warn } from '../../../src/engine/finding.js';
 import { sample } from '../operations/support.js';
 
 const ALLOWED = { allowed: true, findings: [], audited: [] };
-const DENIED = { allowed: false, findings: [deny('es-remote-ref', 'spec.remoteClusters[0].name', 'x'), warn('es-transport-ca', '', 'y')], audited: [warn('es-remote-version', '', 'z')] };
+const DENIED = {
+  allowed: false,
+  findings: [deny('es-remote-ref', 'spec.remoteClusters[0].name', 'x'), warn('es-transport-ca', '', 'y')],
+  audited: [warn('es-remote-version', '', 'z')],
+};
 
 /** One sample of the registry's text exposition, as a scrape reads it. */
-const sampleOf = async (metrics: Metrics, name: string, labels: Record<string, string>) => sample(await metrics.registry.metrics(), name, labels);
+const sampleOf = async (metrics: Metrics, name: string, labels: Record<string, string>) =>
+  sample(await metrics.registry.metrics(), name, labels);
 
 describe('metrics buffer', () => {
   it('a scrape sees requests recorded below the flush threshold, findings and durations included', async () => {
@@ -41,7 +46,11 @@ describe('metrics buffer', () => {
     }
     assert.equal(metrics.buffered, 5);
     assert.equal(await sampleOf(metrics, 'remote_cluster_guard_admission_requests_total', { path: '/mutate', kind: 'IPPool' }), n);
-    assert.equal(await sampleOf(metrics, 'remote_cluster_guard_admission_requests_total', { path: '/mutate', kind: 'IPPool' }), n, 'a second scrape adds nothing');
+    assert.equal(
+      await sampleOf(metrics, 'remote_cluster_guard_admission_requests_total', { path: '/mutate', kind: 'IPPool' }),
+      n,
+      'a second scrape adds nothing',
+    );
   });
 
   it('keeps label sets apart whatever their values hold', async () => {

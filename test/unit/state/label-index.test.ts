@@ -25,11 +25,20 @@ const opArb = fc.record({
 });
 
 /** What a scan of every object answers, as sorted keys. */
-function scan<T extends { metadata: { namespace?: string; name?: string; labels?: Record<string, string> } }>(all: Map<string, T>, namespace: string, key: string, value: string): string[] {
-  return [...all.entries()].filter(([, o]) => (o.metadata.namespace ?? '') === namespace && o.metadata.labels?.[key] === value).map(([k]) => k).sort();
+function scan<T extends { metadata: { namespace?: string; name?: string; labels?: Record<string, string> } }>(
+  all: Map<string, T>,
+  namespace: string,
+  key: string,
+  value: string,
+): string[] {
+  return [...all.entries()]
+    .filter(([, o]) => (o.metadata.namespace ?? '') === namespace && o.metadata.labels?.[key] === value)
+    .map(([k]) => k)
+    .sort();
 }
 
-const keysOf = (list: { metadata: { namespace?: string; name?: string } }[]) => list.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+const keysOf = (list: { metadata: { namespace?: string; name?: string } }[]) =>
+  list.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
 
 describe('EckStore label index', () => {
   it('answers exactly what a scan answers after any sequence of upserts and deletes', () => {

@@ -8,7 +8,19 @@ import { addToState, loadManifests, ManifestError, parseJsonManifest, parseManif
 
 describe('parseManifests', () => {
   it('reads every document of a multi-document YAML file with the line it starts on', () => {
-    const text = ['# a comment', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: a}', '---', '', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: b}', '---', ''].join('\n');
+    const text = [
+      '# a comment',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: a}',
+      '---',
+      '',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: b}',
+      '---',
+      '',
+    ].join('\n');
     const docs = parseManifests(text, 'f.yaml');
     assert.deepEqual(
       docs.map((d) => [d.line, (d.object as { metadata: { name: string } }).metadata.name]),
@@ -20,7 +32,14 @@ describe('parseManifests', () => {
   });
 
   it('reads JSON and expands a List into its items', () => {
-    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y' } }] };
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y' } },
+      ],
+    };
     const docs = parseManifests(JSON.stringify(list, null, 2), 'l.json');
     assert.deepEqual(
       docs.map((d) => (d.object as { metadata: { name: string } }).metadata.name),
@@ -37,13 +56,22 @@ describe('parseManifests', () => {
   it('reports a YAML syntax error with file and line, on one line', () => {
     assert.throws(
       () => parseManifests('apiVersion: v1\nkind: [ConfigMap\n', 'bad.yaml'),
-      (err: unknown) => err instanceof ManifestError && /^bad\.yaml:\d+: YAML syntax error: /.test(err.message) && !err.message.includes('\n'),
+      (err: unknown) =>
+        err instanceof ManifestError && /^bad\.yaml:\d+: YAML syntax error: /.test(err.message) && !err.message.includes('\n'),
     );
   });
 
   it('refuses an alias bomb instead of expanding it', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
-    assert.throws(() => parseManifests(bomb, 'bomb.yaml'), (e: unknown) => e instanceof ManifestError && /bomb\.yaml:1: cannot read document: .*alias/i.test(e.message));
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    ].join('\n');
+    assert.throws(
+      () => parseManifests(bomb, 'bomb.yaml'),
+      (e: unknown) => e instanceof ManifestError && /bomb\.yaml:1: cannot read document: .*alias/i.test(e.message),
+    );
   });
 });
 
@@ -56,8 +84,14 @@ describe('parseJsonManifest (the fast path for .json files)', () => {
     ['a single object after blank lines', '\n\n' + JSON.stringify(cm('solo'), null, 4)],
     ['a compact one-line List', JSON.stringify(list([cm('a'), cm('b')]))],
     ['an empty List', JSON.stringify(list([]))],
-    ['"items" as a value and as a nested key before the real items', JSON.stringify({ apiVersion: 'v1', note: 'items', meta: { items: [cm('no')] }, kind: 'List', items: [cm('a'), cm('b')] }, null, 2)],
-    ['items before kind, with escaped keys', '{\n"items": [\n{"kind": "ConfigMap", "metadata": {"name": "a"}},\n\n{"kind": "ConfigMap", "metadata": {"name": "b"}}],\n"n\\u0061me": "x", "kind": "List"}'],
+    [
+      '"items" as a value and as a nested key before the real items',
+      JSON.stringify({ apiVersion: 'v1', note: 'items', meta: { items: [cm('no')] }, kind: 'List', items: [cm('a'), cm('b')] }, null, 2),
+    ],
+    [
+      'items before kind, with escaped keys',
+      '{\n"items": [\n{"kind": "ConfigMap", "metadata": {"name": "a"}},\n\n{"kind": "ConfigMap", "metadata": {"name": "b"}}],\n"n\\u0061me": "x", "kind": "List"}',
+    ],
   ];
   for (const [what, text] of shapes) {
     it(`gives the objects and lines the YAML parser gives: ${what}`, () => {
@@ -70,7 +104,10 @@ describe('parseJsonManifest (the fast path for .json files)', () => {
     const deep = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
     const text = `{"apiVersion": "v1", "kind": "List", "items": [\n${JSON.stringify(cm('first'))},\n{"kind": "Deep", "x": ${deep}}]}`;
     const docs = parseJsonManifest(text, 'deep.json');
-    assert.deepEqual(docs?.map((d) => d.line), [2, 3]);
+    assert.deepEqual(
+      docs?.map((d) => d.line),
+      [2, 3],
+    );
     assert.equal((docs?.[1]?.object as { kind: string }).kind, 'Deep');
   });
 
@@ -104,10 +141,32 @@ describe('loadManifests', () => {
 describe('addToState', () => {
   it('keeps the kinds the rules read, defaults the namespace, and reports wrong types instead of keeping them', () => {
     const docs = [
-      { file: 'f', line: 1, object: { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', metadata: { name: 'es' }, spec: { version: '8.16.1' } } },
-      { file: 'f', line: 9, object: { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', metadata: { name: 'broken' }, spec: { version: 816 } } },
+      {
+        file: 'f',
+        line: 1,
+        object: {
+          apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+          kind: 'Elasticsearch',
+          metadata: { name: 'es' },
+          spec: { version: '8.16.1' },
+        },
+      },
+      {
+        file: 'f',
+        line: 9,
+        object: {
+          apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+          kind: 'Elasticsearch',
+          metadata: { name: 'broken' },
+          spec: { version: 816 },
+        },
+      },
       { file: 'f', line: 20, object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' } } },
-      { file: 'f', line: 30, object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-password' }, stringData: { password: 'hunter2' } } },
+      {
+        file: 'f',
+        line: 30,
+        object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-password' }, stringData: { password: 'hunter2' } },
+      },
     ];
     const { state, problems } = addToState(docs, undefined, 'team-a');
     assert.equal(state.getElasticsearch({ namespace: 'team-a', name: 'es' })?.spec?.version, '8.16.1');

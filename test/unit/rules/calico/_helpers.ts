@@ -22,11 +22,21 @@ export function inGroup<T>(object: T, apiVersion: CalicoApiVersion): T {
   return { ...structuredClone(object as Obj), apiVersion } as T;
 }
 
-export function pool(apiVersion: CalicoApiVersion, name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Obj {
+export function pool(
+  apiVersion: CalicoApiVersion,
+  name: string,
+  spec: Record<string, unknown>,
+  metadata: Record<string, unknown> = {},
+): Obj {
   return { apiVersion, kind: 'IPPool', metadata: { name, ...metadata }, spec };
 }
 
-export function rcc(apiVersion: CalicoApiVersion, name: string, spec: Record<string, unknown> | undefined, metadata: Record<string, unknown> = {}): Obj {
+export function rcc(
+  apiVersion: CalicoApiVersion,
+  name: string,
+  spec: Record<string, unknown> | undefined,
+  metadata: Record<string, unknown> = {},
+): Obj {
   const o: Obj = { apiVersion, kind: 'RemoteClusterConfiguration', metadata: { name, ...metadata } };
   if (spec !== undefined) o.spec = spec;
   return o;
@@ -57,14 +67,18 @@ export function assertAllowed(d: Decision): void {
 /** Asserts `rule` denies at `field` with a message containing every `parts` string; returns the finding. */
 export function assertDenied(d: Decision, rule: string, field: string, ...parts: string[]): Finding {
   assert.equal(d.allowed, false, `expected a denial by ${rule} at ${field}`);
-  const hit = d.findings.find((f) => f.rule === rule && f.action === 'deny' && f.field === field && parts.every((p) => f.message.includes(p)));
+  const hit = d.findings.find(
+    (f) => f.rule === rule && f.action === 'deny' && f.field === field && parts.every((p) => f.message.includes(p)),
+  );
   assert.ok(hit, `no ${rule} deny at ${field} containing ${JSON.stringify(parts)}; findings: ${JSON.stringify(d.findings, null, 1)}`);
   return hit;
 }
 
 /** Asserts `rule` warns at `field` with a message containing every `parts` string. */
 export function assertWarned(d: Decision, rule: string, field: string, ...parts: string[]): Finding {
-  const hit = d.findings.find((f) => f.rule === rule && f.action === 'warn' && f.field === field && parts.every((p) => f.message.includes(p)));
+  const hit = d.findings.find(
+    (f) => f.rule === rule && f.action === 'warn' && f.field === field && parts.every((p) => f.message.includes(p)),
+  );
   assert.ok(hit, `no ${rule} warning at ${field} containing ${JSON.stringify(parts)}; findings: ${JSON.stringify(d.findings, null, 1)}`);
   return hit;
 }

@@ -12,9 +12,15 @@ const K8S = { datastoreType: 'kubernetes', kubeconfig: '/etc/tigera-federation-r
 
 for (const g of GROUPS) {
   describe(`${R} (${g})`, () => {
-    const labelled = (spec: Record<string, unknown>, rccName = 'cluster1') => pool(g, 'cluster1-main-pool', spec, { labels: { [FEDERATION_POOL_LABEL]: rccName } });
+    const labelled = (spec: Record<string, unknown>, rccName = 'cluster1') =>
+      pool(g, 'cluster1-main-pool', spec, { labels: { [FEDERATION_POOL_LABEL]: rccName } });
     const withRcc = (remoteCidrs?: string, overlay = 'Disabled', name = 'cluster1') =>
-      rcc(g, name, { ...K8S, syncOptions: { overlayRoutingMode: overlay } }, remoteCidrs === undefined ? {} : { annotations: { [REMOTE_CIDRS_ANNOTATION]: remoteCidrs } });
+      rcc(
+        g,
+        name,
+        { ...K8S, syncOptions: { overlayRoutingMode: overlay } },
+        remoteCidrs === undefined ? {} : { annotations: { [REMOTE_CIDRS_ANNOTATION]: remoteCidrs } },
+      );
 
     describe('IPPool', () => {
       it('allows a disabled federation pool, by label or by remote CIDR, IPv4 and IPv6', () => {
@@ -33,20 +39,35 @@ for (const g of GROUPS) {
 
       it('ignores pools that are not federation pools', () => {
         const state = stateOf(withRcc('192.168.0.0/18'));
-        for (const p of [pool(g, 'local', { cidr: '10.244.0.0/16', natOutgoing: true }), pool(g, 'other', { cidr: '192.168.64.0/18', natOutgoing: true })]) {
+        for (const p of [
+          pool(g, 'local', { cidr: '10.244.0.0/16', natOutgoing: true }),
+          pool(g, 'other', { cidr: '192.168.64.0/18', natOutgoing: true }),
+        ]) {
           assertNoFindings(run(p, { state }), R);
         }
       });
 
       it('denies a labelled federation pool that is not disabled', () => {
         const d = run(labelled({ cidr: '192.168.0.0/18' }), { state: stateOf(withRcc()) });
-        assertDenied(d, R, 'spec.disabled', 'federation IPPool cluster1-main-pool (192.168.0.0/18)', 'labelled for remote cluster "cluster1"', 'set disabled: true');
+        assertDenied(
+          d,
+          R,
+          'spec.disabled',
+          'federation IPPool cluster1-main-pool (192.168.0.0/18)',
+          'labelled for remote cluster "cluster1"',
+          'set disabled: true',
+        );
         assertDenied(run(labelled({ cidr: '192.168.0.0/18', disabled: false }), { state: stateOf(withRcc()) }), R, 'spec.disabled');
       });
 
       it('denies a pool within a declared remote CIDR that is not disabled, IPv4 and IPv6', () => {
         const state = stateOf(withRcc('192.168.0.0/16, fd00:20::/48'));
-        assertDenied(run(pool(g, 'p4', { cidr: '192.168.4.0/24' }), { state }), R, 'spec.disabled', 'within remote CIDR 192.168.0.0/16 of RemoteClusterConfiguration cluster1');
+        assertDenied(
+          run(pool(g, 'p4', { cidr: '192.168.4.0/24' }), { state }),
+          R,
+          'spec.disabled',
+          'within remote CIDR 192.168.0.0/16 of RemoteClusterConfiguration cluster1',
+        );
         assertDenied(run(pool(g, 'p6', { cidr: 'fd00:20:0:1::/64' }), { state }), R, 'spec.disabled', 'within remote CIDR fd00:20::/48');
         assertDenied(run(pool(g, 'same', { cidr: '192.168.0.0/16' }), { state }), R, 'spec.disabled');
       });
@@ -80,7 +101,9 @@ for (const g of GROUPS) {
         const byLabel = run(labelled({ cidr: '192.168.0.0/18', disabled: true }), { state: stateOf(withRcc(undefined, 'Enabled')) });
         assertAllowed(byLabel);
         assertWarned(byLabel, R, '', 'RemoteClusterConfiguration cluster1 has overlayRoutingMode Enabled', 'no longer needed');
-        const byCidr = run(pool(g, 'p6', { cidr: 'fd00:20::/64', disabled: true }), { state: stateOf(withRcc('fd00:20::/48', 'Enabled', 'cluster2')) });
+        const byCidr = run(pool(g, 'p6', { cidr: 'fd00:20::/64', disabled: true }), {
+          state: stateOf(withRcc('fd00:20::/48', 'Enabled', 'cluster2')),
+        });
         assertWarned(byCidr, R, '', 'cluster2');
         assertNoFindings(run(labelled({ cidr: '192.168.0.0/18', disabled: true }), { state: stateOf(withRcc(undefined, 'Disabled')) }), R);
       });

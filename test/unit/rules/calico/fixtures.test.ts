@@ -22,7 +22,10 @@ describe('fixtures', () => {
       etcdEndpoints: 'https://10.0.0.1:2379,https://10.0.0.2:2379',
       kubeconfig: '/etc/tigera-federation-remotecluster/kubeconfig-rem-cluster-n',
     });
-    assert.deepEqual(rccK8s?.spec, { datastoreType: 'kubernetes', kubeconfig: '/etc/tigera-federation-remotecluster/kubeconfig-rem-cluster-n' });
+    assert.deepEqual(rccK8s?.spec, {
+      datastoreType: 'kubernetes',
+      kubeconfig: '/etc/tigera-federation-remotecluster/kubeconfig-rem-cluster-n',
+    });
     assert.deepEqual(federationPool?.spec, { cidr: '192.168.0.0/18', disabled: true });
     assert.equal(example.length, 5);
   });

@@ -7,12 +7,17 @@ import { assertAllowed, assertDenied, assertNoFindings, findingsOf, GROUPS, pool
 
 const R = POOL_OVERLAP_RULE;
 const ANNOTATION_FIELD = `metadata.annotations[${REMOTE_CIDRS_ANNOTATION}]`;
-const K8S = { datastoreType: 'kubernetes', kubeconfig: '/etc/tigera-federation-remotecluster/kubeconfig-rem-cluster-1', syncOptions: { overlayRoutingMode: 'Disabled' } };
+const K8S = {
+  datastoreType: 'kubernetes',
+  kubeconfig: '/etc/tigera-federation-remotecluster/kubeconfig-rem-cluster-1',
+  syncOptions: { overlayRoutingMode: 'Disabled' },
+};
 
 for (const g of GROUPS) {
   describe(`${R} (${g})`, () => {
     const remote = (name: string, cidrs: string) => rcc(g, name, K8S, { annotations: { [REMOTE_CIDRS_ANNOTATION]: cidrs } });
-    const fedPool = (name: string, cidr: string, rccName = 'cluster1') => pool(g, name, { cidr, disabled: true }, { labels: { [FEDERATION_POOL_LABEL]: rccName } });
+    const fedPool = (name: string, cidr: string, rccName = 'cluster1') =>
+      pool(g, name, { cidr, disabled: true }, { labels: { [FEDERATION_POOL_LABEL]: rccName } });
 
     describe('an enabled IPPool', () => {
       it('denies overlap with another enabled pool, naming both objects and both CIDRs (IPv4)', () => {
@@ -20,13 +25,25 @@ for (const g of GROUPS) {
         const d = run(pool(g, 'b', { cidr: '10.0.128.0/17' }), { state });
         const f = assertDenied(d, R, 'spec.cidr', 'IPPool b (10.0.128.0/17)', 'enabled IPPool a (10.0.0.0/16)');
         assert.ok(!f.message.includes('spec.cidr'));
-        assertDenied(run(pool(g, 'b', { cidr: '10.0.0.0/8' }), { state }), R, 'spec.cidr', 'IPPool b (10.0.0.0/8)', 'IPPool a (10.0.0.0/16)');
+        assertDenied(
+          run(pool(g, 'b', { cidr: '10.0.0.0/8' }), { state }),
+          R,
+          'spec.cidr',
+          'IPPool b (10.0.0.0/8)',
+          'IPPool a (10.0.0.0/16)',
+        );
         assertDenied(run(pool(g, 'b', { cidr: '10.0.0.0/16' }), { state }), R, 'spec.cidr', 'IPPool a (10.0.0.0/16)');
       });
 
       it('denies overlap with another enabled pool (IPv6), whatever the spelling', () => {
         const state = stateOf(pool(g, 'a6', { cidr: 'fd00:10:244::/56' }));
-        assertDenied(run(pool(g, 'b6', { cidr: 'fd00:10:244:ff::/64' }), { state }), R, 'spec.cidr', 'IPPool b6 (fd00:10:244:ff::/64)', 'IPPool a6 (fd00:10:244::/56)');
+        assertDenied(
+          run(pool(g, 'b6', { cidr: 'fd00:10:244:ff::/64' }), { state }),
+          R,
+          'spec.cidr',
+          'IPPool b6 (fd00:10:244:ff::/64)',
+          'IPPool a6 (fd00:10:244::/56)',
+        );
         assertDenied(run(pool(g, 'b6', { cidr: 'FD00:0010::/32' }), { state }), R, 'spec.cidr', 'IPPool b6 (fd00:10::/32)');
       });
 
@@ -45,23 +62,54 @@ for (const g of GROUPS) {
       });
 
       it('ignores plain disabled pools', () => {
-        const state = stateOf(pool(g, 'old', { cidr: '10.0.0.0/16', disabled: true }), pool(g, 'old6', { cidr: 'fd00::/48', disabled: true }));
+        const state = stateOf(
+          pool(g, 'old', { cidr: '10.0.0.0/16', disabled: true }),
+          pool(g, 'old6', { cidr: 'fd00::/48', disabled: true }),
+        );
         assertNoFindings(run(pool(g, 'new', { cidr: '10.0.0.0/17' }), { state }), R);
         assertNoFindings(run(pool(g, 'new6', { cidr: 'fd00::/56' }), { state }), R);
       });
 
       it('denies overlap with a federation pool, labelled or within a remote CIDR', () => {
-        const state = stateOf(fedPool('cluster1-main-pool', '192.168.0.0/18'), remote('cluster2', 'fd00:20::/48'), pool(g, 'cluster2-v6', { cidr: 'fd00:20::/56', disabled: true }));
-        assertDenied(run(pool(g, 'local', { cidr: '192.168.0.0/16' }), { state }), R, 'spec.cidr', 'IPPool local (192.168.0.0/16)', 'federation IPPool cluster1-main-pool (192.168.0.0/18)');
+        const state = stateOf(
+          fedPool('cluster1-main-pool', '192.168.0.0/18'),
+          remote('cluster2', 'fd00:20::/48'),
+          pool(g, 'cluster2-v6', { cidr: 'fd00:20::/56', disabled: true }),
+        );
+        assertDenied(
+          run(pool(g, 'local', { cidr: '192.168.0.0/16' }), { state }),
+          R,
+          'spec.cidr',
+          'IPPool local (192.168.0.0/16)',
+          'federation IPPool cluster1-main-pool (192.168.0.0/18)',
+        );
         const d6 = run(pool(g, 'local6', { cidr: 'fd00:20::/64' }), { state });
         assertDenied(d6, R, 'spec.cidr', 'federation IPPool cluster2-v6 (fd00:20::/56)');
-        assertDenied(d6, R, 'spec.cidr', 'lies within remote CIDR fd00:20::/48 declared by RemoteClusterConfiguration cluster2', 'set disabled: true');
+        assertDenied(
+          d6,
+          R,
+          'spec.cidr',
+          'lies within remote CIDR fd00:20::/48 declared by RemoteClusterConfiguration cluster2',
+          'set disabled: true',
+        );
       });
 
       it('denies overlap with a declared remote CIDR', () => {
         const state = stateOf(remote('cluster1', '192.168.0.0/18, fd00:20::/48'));
-        assertDenied(run(pool(g, 'local', { cidr: '192.168.32.0/19' }), { state }), R, 'spec.cidr', 'IPPool local (192.168.32.0/19) lies within remote CIDR 192.168.0.0/18', 'cluster1');
-        assertDenied(run(pool(g, 'local', { cidr: '192.168.0.0/16' }), { state }), R, 'spec.cidr', 'IPPool local (192.168.0.0/16) overlaps remote CIDR 192.168.0.0/18', 'choose a CIDR outside it');
+        assertDenied(
+          run(pool(g, 'local', { cidr: '192.168.32.0/19' }), { state }),
+          R,
+          'spec.cidr',
+          'IPPool local (192.168.32.0/19) lies within remote CIDR 192.168.0.0/18',
+          'cluster1',
+        );
+        assertDenied(
+          run(pool(g, 'local', { cidr: '192.168.0.0/16' }), { state }),
+          R,
+          'spec.cidr',
+          'IPPool local (192.168.0.0/16) overlaps remote CIDR 192.168.0.0/18',
+          'choose a CIDR outside it',
+        );
         assertDenied(run(pool(g, 'local6', { cidr: 'fd00::/16' }), { state }), R, 'spec.cidr', 'overlaps remote CIDR fd00:20::/48');
         assertNoFindings(run(pool(g, 'local', { cidr: '192.168.64.0/18' }), { state }), R);
       });
@@ -71,7 +119,9 @@ for (const g of GROUPS) {
         const state = stateOf(a, pool(g, 'a6', { cidr: 'fd00::/48' }));
         assertAllowed(run(pool(g, 'a', { cidr: '10.0.0.0/16', vxlanMode: 'Never' }), { state, oldObject: a }));
         assertAllowed(run(a, { state }));
-        assertAllowed(run(pool(g, 'a6', { cidr: 'fd00::/48', natOutgoing: true }), { state, oldObject: pool(g, 'a6', { cidr: 'fd00::/48' }) }));
+        assertAllowed(
+          run(pool(g, 'a6', { cidr: 'fd00::/48', natOutgoing: true }), { state, oldObject: pool(g, 'a6', { cidr: 'fd00::/48' }) }),
+        );
       });
 
       it('lists at most five overlaps, then counts the rest', () => {
@@ -86,13 +136,33 @@ for (const g of GROUPS) {
 
     describe('a federation pool', () => {
       it('denies overlap with an enabled pool, IPv4 and IPv6', () => {
-        const state = stateOf(pool(g, 'local', { cidr: '192.168.0.0/16' }), pool(g, 'local6', { cidr: 'fd00:20::/64' }), remote('cluster2', 'fd00:20::/48'));
-        assertDenied(run(fedPool('cluster1-main-pool', '192.168.0.0/18'), { state }), R, 'spec.cidr', 'federation IPPool cluster1-main-pool (192.168.0.0/18)', 'enabled IPPool local (192.168.0.0/16)');
-        assertDenied(run(pool(g, 'cluster2-v6', { cidr: 'fd00:20::/56', disabled: true }), { state }), R, 'spec.cidr', 'federation IPPool cluster2-v6 (fd00:20::/56)', 'enabled IPPool local6 (fd00:20::/64)');
+        const state = stateOf(
+          pool(g, 'local', { cidr: '192.168.0.0/16' }),
+          pool(g, 'local6', { cidr: 'fd00:20::/64' }),
+          remote('cluster2', 'fd00:20::/48'),
+        );
+        assertDenied(
+          run(fedPool('cluster1-main-pool', '192.168.0.0/18'), { state }),
+          R,
+          'spec.cidr',
+          'federation IPPool cluster1-main-pool (192.168.0.0/18)',
+          'enabled IPPool local (192.168.0.0/16)',
+        );
+        assertDenied(
+          run(pool(g, 'cluster2-v6', { cidr: 'fd00:20::/56', disabled: true }), { state }),
+          R,
+          'spec.cidr',
+          'federation IPPool cluster2-v6 (fd00:20::/56)',
+          'enabled IPPool local6 (fd00:20::/64)',
+        );
       });
 
       it('may coincide with its remote CIDR and with other federation or disabled pools', () => {
-        const state = stateOf(remote('cluster1', '192.168.0.0/18'), fedPool('other', '192.168.0.0/17'), pool(g, 'spare', { cidr: '192.168.0.0/20', disabled: true }));
+        const state = stateOf(
+          remote('cluster1', '192.168.0.0/18'),
+          fedPool('other', '192.168.0.0/17'),
+          pool(g, 'spare', { cidr: '192.168.0.0/20', disabled: true }),
+        );
         const d = run(fedPool('cluster1-main-pool', '192.168.0.0/18'), { state });
         assertAllowed(d);
         assertNoFindings(d, R);
@@ -106,9 +176,18 @@ for (const g of GROUPS) {
 
     describe('a RemoteClusterConfiguration', () => {
       it('denies remote CIDRs overlapping enabled pools, naming both objects and both CIDRs', () => {
-        const state = stateOf(pool(g, 'default-ipv4-ippool', { cidr: '10.244.0.0/16' }), pool(g, 'default-ipv6-ippool', { cidr: 'fd00:10:244::/56' }));
+        const state = stateOf(
+          pool(g, 'default-ipv4-ippool', { cidr: '10.244.0.0/16' }),
+          pool(g, 'default-ipv6-ippool', { cidr: 'fd00:10:244::/56' }),
+        );
         const d = run(remote('cluster1', '10.244.128.0/17, fd00:10::/32'), { state });
-        assertDenied(d, R, ANNOTATION_FIELD, 'remote CIDR 10.244.128.0/17 of RemoteClusterConfiguration cluster1', 'enabled IPPool default-ipv4-ippool (10.244.0.0/16)');
+        assertDenied(
+          d,
+          R,
+          ANNOTATION_FIELD,
+          'remote CIDR 10.244.128.0/17 of RemoteClusterConfiguration cluster1',
+          'enabled IPPool default-ipv4-ippool (10.244.0.0/16)',
+        );
         assertDenied(d, R, ANNOTATION_FIELD, 'remote CIDR fd00:10::/32', 'enabled IPPool default-ipv6-ippool (fd00:10:244::/56)');
         assert.equal(findingsOf(d, R).length, 2);
       });

@@ -58,12 +58,20 @@ for (const g of GROUPS) {
     });
 
     it('denies block sizes out of range for the family', () => {
-      for (const bs of [19, 33, 122, -1]) assertDenied(check({ cidr: '10.0.0.0/16', blockSize: bs }), R, 'spec.blockSize', `block size ${bs}`, '20 to 32 (default 26)');
-      for (const bs of [115, 129, 26]) assertDenied(check({ cidr: 'fd00::/48', blockSize: bs }), R, 'spec.blockSize', '116 to 128 (default 122)');
+      for (const bs of [19, 33, 122, -1])
+        assertDenied(check({ cidr: '10.0.0.0/16', blockSize: bs }), R, 'spec.blockSize', `block size ${bs}`, '20 to 32 (default 26)');
+      for (const bs of [115, 129, 26])
+        assertDenied(check({ cidr: 'fd00::/48', blockSize: bs }), R, 'spec.blockSize', '116 to 128 (default 122)');
     });
 
     it('denies an enabled pool smaller than one block (default sizes too)', () => {
-      assertDenied(check({ cidr: '10.0.0.0/27' }), R, 'spec.cidr', 'enabled IPPool p (10.0.0.0/27) is smaller than one /26 block', 'disabled: true');
+      assertDenied(
+        check({ cidr: '10.0.0.0/27' }),
+        R,
+        'spec.cidr',
+        'enabled IPPool p (10.0.0.0/27) is smaller than one /26 block',
+        'disabled: true',
+      );
       assertDenied(check({ cidr: '10.0.0.0/24', blockSize: 20 }), R, 'spec.cidr', '/20 block');
       assertDenied(check({ cidr: 'fd00::/123' }), R, 'spec.cidr', 'smaller than one /122 block');
       assertDenied(check({ cidr: 'fd00::/120', blockSize: 118 }), R, 'spec.cidr', 'blockSize to at least 120');
@@ -75,7 +83,12 @@ for (const g of GROUPS) {
     });
 
     it('denies IPIP and VXLAN together', () => {
-      assertDenied(check({ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'CrossSubnet' }), R, 'spec.ipipMode', 'cannot both be enabled');
+      assertDenied(
+        check({ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'CrossSubnet' }),
+        R,
+        'spec.ipipMode',
+        'cannot both be enabled',
+      );
     });
 
     it('denies IPIP on IPv6', () => {
@@ -111,7 +124,12 @@ for (const g of GROUPS) {
       });
 
       it('denies a changed block size, the default included', () => {
-        assertDenied(check({ cidr: '10.0.0.0/16', blockSize: 24 }, { cidr: '10.0.0.0/16' }), R, 'spec.blockSize', 'cannot change (it is 26)');
+        assertDenied(
+          check({ cidr: '10.0.0.0/16', blockSize: 24 }, { cidr: '10.0.0.0/16' }),
+          R,
+          'spec.blockSize',
+          'cannot change (it is 26)',
+        );
         assertDenied(check({ cidr: 'fd00::/48' }, { cidr: 'fd00::/48', blockSize: 120 }), R, 'spec.blockSize', 'cannot change (it is 120)');
       });
 

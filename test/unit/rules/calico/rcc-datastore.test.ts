@@ -31,10 +31,19 @@ for (const g of GROUPS) {
       const allowed: [string, Record<string, unknown>][] = [
         ['the seed etcdv3 configuration', ETCD],
         ['the seed kubernetes configuration', K8S],
-        ['kubernetes with k8sAPIEndpoint and a token', { datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443', k8sAPIToken: 'tok' }],
+        [
+          'kubernetes with k8sAPIEndpoint and a token',
+          { datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443', k8sAPIToken: 'tok' },
+        ],
         [
           'kubernetes with k8sAPIEndpoint, client key and certificate, and a CA',
-          { datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://api.remote.example:6443', k8sKeyFile: `${DIR}/k.pem`, k8sCertFile: `${DIR}/c.pem`, k8sCAFile: `${DIR}/ca.pem` },
+          {
+            datastoreType: 'kubernetes',
+            k8sAPIEndpoint: 'https://api.remote.example:6443',
+            k8sKeyFile: `${DIR}/k.pem`,
+            k8sCertFile: `${DIR}/c.pem`,
+            k8sCAFile: `${DIR}/ca.pem`,
+          },
         ],
         ['kubernetes with kubeconfigInline', { datastoreType: 'kubernetes', kubeconfigInline: 'apiVersion: v1\nkind: Config\n' }],
         [
@@ -55,7 +64,11 @@ for (const g of GROUPS) {
         ['clusterAccessSecret alone', { clusterAccessSecret: SECRET_REF }],
         [
           'clusterAccessSecret with kind Secret, apiVersion and syncOptions',
-          { clusterAccessSecret: { ...SECRET_REF, kind: 'Secret', apiVersion: 'v1' }, syncOptions: { overlayRoutingMode: 'Enabled' }, k8sInsecureSkipTLSVerify: false },
+          {
+            clusterAccessSecret: { ...SECRET_REF, kind: 'Secret', apiVersion: 'v1' },
+            syncOptions: { overlayRoutingMode: 'Enabled' },
+            k8sInsecureSkipTLSVerify: false,
+          },
         ],
       ];
       for (const [name, spec] of allowed) {
@@ -77,10 +90,21 @@ for (const g of GROUPS) {
       });
 
       it('denies a reference without name or namespace, or of another kind', () => {
-        assertDenied(check({ clusterAccessSecret: { namespace: 'calico-system' } }), R, 'spec.clusterAccessSecret.name', 'name of the Secret');
+        assertDenied(
+          check({ clusterAccessSecret: { namespace: 'calico-system' } }),
+          R,
+          'spec.clusterAccessSecret.name',
+          'name of the Secret',
+        );
         assertDenied(check({ clusterAccessSecret: { name: 'x' } }), R, 'spec.clusterAccessSecret.namespace', 'cluster-scoped');
         assertDenied(check({ clusterAccessSecret: {} }), R, 'spec.clusterAccessSecret.namespace');
-        assertDenied(check({ clusterAccessSecret: { ...SECRET_REF, kind: 'ConfigMap' } }), R, 'spec.clusterAccessSecret.kind', '"ConfigMap"', 'Secret');
+        assertDenied(
+          check({ clusterAccessSecret: { ...SECRET_REF, kind: 'ConfigMap' } }),
+          R,
+          'spec.clusterAccessSecret.kind',
+          '"ConfigMap"',
+          'Secret',
+        );
       });
     });
 
@@ -92,7 +116,8 @@ for (const g of GROUPS) {
       });
 
       it('is etcdv3 or kubernetes', () => {
-        for (const t of ['etcd', 'Kubernetes', 'etcdv2']) assertDenied(check({ ...K8S, datastoreType: t }), R, 'spec.datastoreType', JSON.stringify(t));
+        for (const t of ['etcd', 'Kubernetes', 'etcdv2'])
+          assertDenied(check({ ...K8S, datastoreType: t }), R, 'spec.datastoreType', JSON.stringify(t));
       });
     });
 
@@ -104,7 +129,14 @@ for (const g of GROUPS) {
 
       it('also needs kubeconfig or the k8s* fields (seed 004)', () => {
         const d = check({ datastoreType: 'etcdv3', etcdEndpoints: 'https://10.0.0.1:2379' });
-        assertDenied(d, R, 'spec.kubeconfig', 'etcdv3 remote cluster also needs access to its Kubernetes API', 'kubeconfigInline', 'k8sAPIToken');
+        assertDenied(
+          d,
+          R,
+          'spec.kubeconfig',
+          'etcdv3 remote cluster also needs access to its Kubernetes API',
+          'kubeconfigInline',
+          'k8sAPIToken',
+        );
       });
     });
 
@@ -129,13 +161,33 @@ for (const g of GROUPS) {
 
     describe('the k8s* fields without kubeconfig', () => {
       it('need k8sAPIEndpoint', () => {
-        assertDenied(check({ datastoreType: 'kubernetes', k8sAPIToken: 't' }), R, 'spec.k8sAPIEndpoint', 'required when the k8s* fields are used without kubeconfig');
+        assertDenied(
+          check({ datastoreType: 'kubernetes', k8sAPIToken: 't' }),
+          R,
+          'spec.k8sAPIEndpoint',
+          'required when the k8s* fields are used without kubeconfig',
+        );
       });
 
       it('need a credential: a token, or a key and a certificate', () => {
-        assertDenied(check({ datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443' }), R, 'spec.k8sAPIToken', 'needs a credential');
-        assertDenied(check({ datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443', k8sKeyFile: `${DIR}/k` }), R, 'spec.k8sCertFile', 'k8sKeyFile is set without');
-        assertDenied(check({ datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443', k8sCertFile: `${DIR}/c` }), R, 'spec.k8sKeyFile', 'k8sCertFile is set without');
+        assertDenied(
+          check({ datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443' }),
+          R,
+          'spec.k8sAPIToken',
+          'needs a credential',
+        );
+        assertDenied(
+          check({ datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443', k8sKeyFile: `${DIR}/k` }),
+          R,
+          'spec.k8sCertFile',
+          'k8sKeyFile is set without',
+        );
+        assertDenied(
+          check({ datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443', k8sCertFile: `${DIR}/c` }),
+          R,
+          'spec.k8sKeyFile',
+          'k8sCertFile is set without',
+        );
       });
 
       it('deny a half key pair even next to kubeconfig, for etcd too', () => {
@@ -150,7 +202,13 @@ for (const g of GROUPS) {
     describe('formats (Calico patterns)', () => {
       it('denies etcdEndpoints not of the form http(s)://host:port, naming the bad entry', () => {
         assertDenied(check({ ...ETCD, etcdEndpoints: '10.0.0.1:2379' }), R, 'spec.etcdEndpoints', '1st endpoint');
-        assertDenied(check({ ...ETCD, etcdEndpoints: 'https://10.0.0.1:2379, https://10.0.0.2:2379' }), R, 'spec.etcdEndpoints', '2nd endpoint', 'without spaces');
+        assertDenied(
+          check({ ...ETCD, etcdEndpoints: 'https://10.0.0.1:2379, https://10.0.0.2:2379' }),
+          R,
+          'spec.etcdEndpoints',
+          '2nd endpoint',
+          'without spaces',
+        );
         assertDenied(check({ ...ETCD, etcdEndpoints: 'httpp:/1:500' }), R, 'spec.etcdEndpoints');
         assertDenied(check({ ...ETCD, etcdEndpoints: 'https://10.0.0.1:2379,' }), R, 'spec.etcdEndpoints', '2nd endpoint');
         assertDenied(check({ ...ETCD, etcdEndpoints: 'https://[fd00::1]:2379' }), R, 'spec.etcdEndpoints');
@@ -193,12 +251,29 @@ for (const g of GROUPS) {
 
     it('allows overlayRoutingMode Enabled or Disabled and denies anything else, with or without clusterAccessSecret', () => {
       for (const mode of ['Enabled', 'Disabled']) assertNoFindings(check({ ...K8S, syncOptions: { overlayRoutingMode: mode } }), R);
-      assertDenied(check({ ...K8S, syncOptions: { overlayRoutingMode: 'enabled' } }), R, 'spec.syncOptions.overlayRoutingMode', '"enabled"', 'Enabled or Disabled');
-      assertDenied(check({ clusterAccessSecret: SECRET_REF, syncOptions: { overlayRoutingMode: 'On' } }), R, 'spec.syncOptions.overlayRoutingMode', '"On"');
+      assertDenied(
+        check({ ...K8S, syncOptions: { overlayRoutingMode: 'enabled' } }),
+        R,
+        'spec.syncOptions.overlayRoutingMode',
+        '"enabled"',
+        'Enabled or Disabled',
+      );
+      assertDenied(
+        check({ clusterAccessSecret: SECRET_REF, syncOptions: { overlayRoutingMode: 'On' } }),
+        R,
+        'spec.syncOptions.overlayRoutingMode',
+        '"On"',
+      );
     });
 
     it('never repeats the field path in its messages', () => {
-      const d = check({ datastoreType: 'kubernetes', etcdUsername: 'u', k8sAPIEndpoint: 'x', k8sKeyFile: 'k', k8sInsecureSkipTLSVerify: true });
+      const d = check({
+        datastoreType: 'kubernetes',
+        etcdUsername: 'u',
+        k8sAPIEndpoint: 'x',
+        k8sKeyFile: 'k',
+        k8sInsecureSkipTLSVerify: true,
+      });
       assert.ok(findingsOf(d, R).length >= 4);
       for (const f of findingsOf(d, R)) assert.ok(!f.message.includes(f.field), f.message);
     });

@@ -12,15 +12,25 @@ const FIELD = 'spec.syncOptions.overlayRoutingMode';
 
 for (const g of GROUPS) {
   describe(`${RCC_OVERLAY_DEFAULT_RULE} (${g})`, () => {
-    const vxlanState = () => stateOf(pool(g, 'vx', { cidr: '10.244.0.0/16', vxlanMode: 'Always' }), pool(g, 'plain', { cidr: '10.1.0.0/16', vxlanMode: 'Never' }));
-    const noVxlanState = () => stateOf(pool(g, 'plain', { cidr: '10.1.0.0/16', vxlanMode: 'Never' }), pool(g, 'v6', { cidr: 'fd00::/48', vxlanMode: 'Never' }));
+    const vxlanState = () =>
+      stateOf(pool(g, 'vx', { cidr: '10.244.0.0/16', vxlanMode: 'Always' }), pool(g, 'plain', { cidr: '10.1.0.0/16', vxlanMode: 'Never' }));
+    const noVxlanState = () =>
+      stateOf(pool(g, 'plain', { cidr: '10.1.0.0/16', vxlanMode: 'Never' }), pool(g, 'v6', { cidr: 'fd00::/48', vxlanMode: 'Never' }));
 
     /** Applies the patch, checks the result, then re-evaluates the patched object: no second patch. */
-    function defaults(object: Record<string, unknown>, state: MemoryClusterState, expectedPatch: unknown, expectedMode: string, oldObject?: unknown) {
+    function defaults(
+      object: Record<string, unknown>,
+      state: MemoryClusterState,
+      expectedPatch: unknown,
+      expectedMode: string,
+      oldObject?: unknown,
+    ) {
       const d = run(object, { state, oldObject });
       assertAllowed(d);
       assert.deepEqual(d.patch, expectedPatch);
-      const patched = fjp.applyPatch(structuredClone(object), fjp.deepClone(d.patch), true, false).newDocument as { spec: { syncOptions: { overlayRoutingMode: string } } };
+      const patched = fjp.applyPatch(structuredClone(object), fjp.deepClone(d.patch), true, false).newDocument as {
+        spec: { syncOptions: { overlayRoutingMode: string } };
+      };
       assert.equal(patched.spec.syncOptions.overlayRoutingMode, expectedMode);
       const again = run(patched, { state, oldObject });
       assertAllowed(again);
@@ -29,23 +39,48 @@ for (const g of GROUPS) {
     }
 
     it('sets Enabled when a local pool uses VXLAN, adding syncOptions', () => {
-      const patched = defaults(rcc(g, 'cluster-n', { ...SPEC }), vxlanState(), [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }], 'Enabled');
+      const patched = defaults(
+        rcc(g, 'cluster-n', { ...SPEC }),
+        vxlanState(),
+        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }],
+        'Enabled',
+      );
       assert.equal((patched.spec as unknown as { datastoreType: string }).datastoreType, 'kubernetes', 'the rest of the spec is untouched');
     });
 
     it('sets Disabled when every pool has vxlanMode Never, IPv6 included', () => {
-      defaults(rcc(g, 'cluster-n', { ...SPEC }), noVxlanState(), [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Disabled' } }], 'Disabled');
+      defaults(
+        rcc(g, 'cluster-n', { ...SPEC }),
+        noVxlanState(),
+        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Disabled' } }],
+        'Disabled',
+      );
     });
 
     it('sets Disabled when there is no pool at all', () => {
-      defaults(rcc(g, 'cluster-n', { ...SPEC }), stateOf(), [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Disabled' } }], 'Disabled');
+      defaults(
+        rcc(g, 'cluster-n', { ...SPEC }),
+        stateOf(),
+        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Disabled' } }],
+        'Disabled',
+      );
     });
 
     it('counts a pool with vxlanMode unset (and a disabled one) as VXLAN, as Calico does', () => {
       const state = stateOf(pool(g, 'old', { cidr: '192.168.0.0/18', disabled: true }));
-      defaults(rcc(g, 'cluster-n', { ...SPEC }), state, [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }], 'Enabled');
+      defaults(
+        rcc(g, 'cluster-n', { ...SPEC }),
+        state,
+        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }],
+        'Enabled',
+      );
       const v6 = stateOf(pool(g, 'v6', { cidr: 'fd00:10::/48', vxlanMode: 'CrossSubnet' }));
-      defaults(rcc(g, 'cluster-n', { ...SPEC }), v6, [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }], 'Enabled');
+      defaults(
+        rcc(g, 'cluster-n', { ...SPEC }),
+        v6,
+        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }],
+        'Enabled',
+      );
     });
 
     it('adds spec when there is none', () => {
@@ -57,7 +92,12 @@ for (const g of GROUPS) {
     });
 
     it('adds only the field when syncOptions exists, and replaces an empty string', () => {
-      defaults(rcc(g, 'cluster-n', { ...SPEC, syncOptions: {} }), vxlanState(), [{ op: 'add', path: '/spec/syncOptions/overlayRoutingMode', value: 'Enabled' }], 'Enabled');
+      defaults(
+        rcc(g, 'cluster-n', { ...SPEC, syncOptions: {} }),
+        vxlanState(),
+        [{ op: 'add', path: '/spec/syncOptions/overlayRoutingMode', value: 'Enabled' }],
+        'Enabled',
+      );
       defaults(
         rcc(g, 'cluster-n', { ...SPEC, syncOptions: { overlayRoutingMode: '' } }),
         noVxlanState(),
@@ -68,12 +108,20 @@ for (const g of GROUPS) {
 
     it('also defaults on UPDATE', () => {
       const old = rcc(g, 'cluster-n', { ...SPEC, syncOptions: { overlayRoutingMode: 'Disabled' } });
-      defaults(rcc(g, 'cluster-n', { ...SPEC }), vxlanState(), [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }], 'Enabled', old);
+      defaults(
+        rcc(g, 'cluster-n', { ...SPEC }),
+        vxlanState(),
+        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }],
+        'Enabled',
+        old,
+      );
     });
 
     it('never changes a value that is set', () => {
       for (const mode of ['Enabled', 'Disabled']) {
-        const d = run(rcc(g, 'cluster-n', { ...SPEC, syncOptions: { overlayRoutingMode: mode } }), { state: mode === 'Disabled' ? vxlanState() : noVxlanState() });
+        const d = run(rcc(g, 'cluster-n', { ...SPEC, syncOptions: { overlayRoutingMode: mode } }), {
+          state: mode === 'Disabled' ? vxlanState() : noVxlanState(),
+        });
         assertAllowed(d);
         assert.deepEqual(d.patch, []);
         assertNoFindings(d, RCC_OVERLAY_DEFAULT_RULE);

@@ -15,12 +15,27 @@ const DIR = '/etc/tigera-federation-remotecluster';
 
 /** Specs that carry every secret field and trip as many checks as possible. */
 const SPECS: [string, Record<string, unknown>][] = [
-  ['a valid etcdv3 configuration', { datastoreType: 'etcdv3', etcdEndpoints: 'https://10.0.0.1:2379', etcdUsername: 'calico', k8sAPIEndpoint: 'https://10.0.0.1:6443', ...secrets }],
+  [
+    'a valid etcdv3 configuration',
+    {
+      datastoreType: 'etcdv3',
+      etcdEndpoints: 'https://10.0.0.1:2379',
+      etcdUsername: 'calico',
+      k8sAPIEndpoint: 'https://10.0.0.1:6443',
+      ...secrets,
+    },
+  ],
   ['a kubernetes datastore (every etcd secret is forbidden)', { datastoreType: 'kubernetes', ...secrets }],
-  ['clusterAccessSecret (every secret field must be empty)', { clusterAccessSecret: { name: 's', namespace: 'calico-system' }, ...secrets }],
+  [
+    'clusterAccessSecret (every secret field must be empty)',
+    { clusterAccessSecret: { name: 's', namespace: 'calico-system' }, ...secrets },
+  ],
   ['no datastoreType', { ...secrets }],
   ['an unknown datastoreType', { datastoreType: 'consul', ...secrets }],
-  ['half key pairs and bad endpoints', { datastoreType: 'etcdv3', etcdEndpoints: 'nope', k8sAPIEndpoint: 'nope', k8sKeyFile: `${DIR}/k`, etcdKeyFile: 'rel', ...secrets }],
+  [
+    'half key pairs and bad endpoints',
+    { datastoreType: 'etcdv3', etcdEndpoints: 'nope', k8sAPIEndpoint: 'nope', k8sKeyFile: `${DIR}/k`, etcdKeyFile: 'rel', ...secrets },
+  ],
   [
     'credentials in endpoint URLs and content pasted into path fields',
     {
@@ -41,10 +56,20 @@ const SPECS: [string, Record<string, unknown>][] = [
 for (const g of GROUPS) {
   describe(`secret fields (${g})`, () => {
     const state = () =>
-      stateOf(pool(g, 'local', { cidr: '10.244.0.0/16', vxlanMode: 'Always' }), rcc(g, 'cluster-n', { datastoreType: 'kubernetes', kubeconfig: `${DIR}/k`, ...secrets }));
+      stateOf(
+        pool(g, 'local', { cidr: '10.244.0.0/16', vxlanMode: 'Always' }),
+        rcc(g, 'cluster-n', { datastoreType: 'kubernetes', kubeconfig: `${DIR}/k`, ...secrets }),
+      );
 
     it('covers the inline and token fields', () => {
-      assert.deepEqual([...RCC_SECRET_FIELDS].sort(), ['etcdCACert', 'etcdCert', 'etcdKey', 'etcdPassword', 'k8sAPIToken', 'kubeconfigInline']);
+      assert.deepEqual([...RCC_SECRET_FIELDS].sort(), [
+        'etcdCACert',
+        'etcdCert',
+        'etcdKey',
+        'etcdPassword',
+        'k8sAPIToken',
+        'kubeconfigInline',
+      ]);
     });
 
     for (const [name, spec] of SPECS) {

@@ -26,7 +26,14 @@ describe('inspectPemBundle', () => {
 
   test('reads every certificate of a bundle, in order', () => {
     const r = inspectPemBundle(`${certs.ca}\n${certs.expiredCa}${certs.expiringCa}`);
-    assert.deepEqual(r.certificates.map((c) => [c.index, c.subject]), [[1, 'CN=test-transport-ca'], [2, 'CN=expired-ca'], [3, 'CN=expiring-ca']]);
+    assert.deepEqual(
+      r.certificates.map((c) => [c.index, c.subject]),
+      [
+        [1, 'CN=test-transport-ca'],
+        [2, 'CN=expired-ca'],
+        [3, 'CN=expiring-ca'],
+      ],
+    );
     assert.ok((r.certificates[1]?.notAfter ?? TEST_NOW) < TEST_NOW);
   });
 
@@ -45,7 +52,13 @@ describe('inspectPemBundle', () => {
 
   test('reports malformed PEM and a block without END', () => {
     const r = inspectPemBundle('-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nAAAA\n');
-    assert.deepEqual(r.problems.map((p) => [p.index, p.kind]), [[1, 'unparseable'], [0, 'unparseable']]);
+    assert.deepEqual(
+      r.problems.map((p) => [p.index, p.kind]),
+      [
+        [1, 'unparseable'],
+        [0, 'unparseable'],
+      ],
+    );
     assert.match(r.problems[1]?.detail ?? '', /BEGIN line without a matching END/);
   });
 

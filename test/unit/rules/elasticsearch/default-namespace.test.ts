@@ -29,7 +29,11 @@ describe('es-default-namespace', () => {
     const o = es('ns-one', 'cluster-one', { remoteClusters: [ref('two', 'cluster-two', '')] });
     const d = evaluate(o, { rules, phase: 'mutate' });
     assert.deepEqual(d.patch, [{ op: 'add', path: '/spec/remoteClusters/0/elasticsearchRef/namespace', value: 'ns-one' }]);
-    assert.equal((applied(o, d.patch)['spec'] as { remoteClusters: { elasticsearchRef: { namespace: string } }[] }).remoteClusters[0]?.elasticsearchRef.namespace, 'ns-one');
+    assert.equal(
+      (applied(o, d.patch)['spec'] as { remoteClusters: { elasticsearchRef: { namespace: string } }[] }).remoteClusters[0]?.elasticsearchRef
+        .namespace,
+      'ns-one',
+    );
   });
 
   test('uses the request namespace when metadata.namespace is missing', () => {

@@ -21,7 +21,11 @@ interface SecretOpts {
 }
 
 function secret(o: SecretOpts): Json {
-  const metadata: Json = { name: o.name ?? 'eck-license', namespace: o.namespace ?? 'elastic-system', labels: o.labels ?? { 'license.k8s.elastic.co/scope': 'operator' } };
+  const metadata: Json = {
+    name: o.name ?? 'eck-license',
+    namespace: o.namespace ?? 'elastic-system',
+    labels: o.labels ?? { 'license.k8s.elastic.co/scope': 'operator' },
+  };
   if (o.annotations) metadata['annotations'] = o.annotations;
   if (o.creationTimestamp) metadata['creationTimestamp'] = o.creationTimestamp;
   const s: Json = { apiVersion: 'v1', kind: 'Secret', metadata };
@@ -31,7 +35,19 @@ function secret(o: SecretOpts): Json {
 }
 
 function licenceJson(type: string, start: number, expiry: number): string {
-  return JSON.stringify({ license: { uid: 'abc', type, issue_date_in_millis: start, start_date_in_millis: start, expiry_date_in_millis: expiry, max_resource_units: 1, issued_to: 'test', issuer: 'test', signature: 'SIGNATURE-SECRET-CONTENT' } });
+  return JSON.stringify({
+    license: {
+      uid: 'abc',
+      type,
+      issue_date_in_millis: start,
+      start_date_in_millis: start,
+      expiry_date_in_millis: expiry,
+      max_resource_units: 1,
+      issued_to: 'test',
+      issuer: 'test',
+      signature: 'SIGNATURE-SECRET-CONTENT',
+    },
+  });
 }
 
 function licenceSecret(type: string, startDays: number, expiryDays: number, o: SecretOpts = {}): Json {
@@ -79,7 +95,10 @@ describe('es-enterprise-license: the ECK ConfigMap', () => {
     const d = evaluate(one, { rules, state: stateOf() });
     assert.equal(d.allowed, false);
     const m = d.findings[0]?.message ?? '';
-    assert.match(m, /there is no ConfigMap elastic-system\/elastic-licensing and no Secret labelled license\.k8s\.elastic\.co\/scope=operator in elastic-system/);
+    assert.match(
+      m,
+      /there is no ConfigMap elastic-system\/elastic-licensing and no Secret labelled license\.k8s\.elastic\.co\/scope=operator in elastic-system/,
+    );
   });
 
   test('reads the configured operator namespace', () => {
@@ -114,11 +133,17 @@ describe('es-enterprise-license: licence Secrets', () => {
   test('accepts stringData, and says when the ConfigMap is missing', () => {
     const d = evaluate(one, { rules, state: stateOf(secret({ stringData: { lic: licenceJson('enterprise_trial', at(-1), at(20)) } })) });
     assert.equal(d.allowed, true);
-    assert.match(d.findings[0]?.message ?? '', /enterprise_trial licence in Secret elastic-system\/eck-license.*ECK has not published ConfigMap elastic-system\/elastic-licensing yet/);
+    assert.match(
+      d.findings[0]?.message ?? '',
+      /enterprise_trial licence in Secret elastic-system\/eck-license.*ECK has not published ConfigMap elastic-system\/elastic-licensing yet/,
+    );
   });
 
   test('names the longest-lasting valid Secret', () => {
-    const d = evaluate(one, { rules, state: stateOf(licenceSecret('enterprise', -10, 30, { name: 'a' }), licenceSecret('enterprise', -10, 900, { name: 'b' })) });
+    const d = evaluate(one, {
+      rules,
+      state: stateOf(licenceSecret('enterprise', -10, 30, { name: 'a' }), licenceSecret('enterprise', -10, 900, { name: 'b' })),
+    });
     assert.match(d.findings[0]?.message ?? '', /Secret elastic-system\/b/);
   });
 
@@ -126,8 +151,16 @@ describe('es-enterprise-license: licence Secrets', () => {
     ['expired', licenceSecret('enterprise', -400, -1), /its enterprise licence expired on 2026-05-31T00:00:00\.000Z/],
     ['not started', licenceSecret('enterprise', 3, 300), /only starts on 2026-06-04/],
     ['of another type', licenceSecret('platinum', -1, 300), /licence type "platinum" is not enterprise or enterprise_trial/],
-    ['malformed JSON', secret({ data: { license: Buffer.from('{"license": SIGNATURE-SECRET-CONTENT').toString('base64') } }), /its data is not valid JSON/],
-    ['missing fields', secret({ stringData: { license: JSON.stringify({ license: { type: 'enterprise', signature: 'SIGNATURE-SECRET-CONTENT' } }) } }), /wrong types for license\.start_date_in_millis, license\.expiry_date_in_millis/],
+    [
+      'malformed JSON',
+      secret({ data: { license: Buffer.from('{"license": SIGNATURE-SECRET-CONTENT').toString('base64') } }),
+      /its data is not valid JSON/,
+    ],
+    [
+      'missing fields',
+      secret({ stringData: { license: JSON.stringify({ license: { type: 'enterprise', signature: 'SIGNATURE-SECRET-CONTENT' } }) } }),
+      /wrong types for license\.start_date_in_millis, license\.expiry_date_in_millis/,
+    ],
     ['with two keys', secret({ stringData: { a: '{}', b: '{}' } }), /has 2 data keys where ECK expects exactly one/],
     ['empty', secret({}), /it has no data/],
     ['with dates out of range', secret({ stringData: { l: licenceJson('enterprise', -1e300, 1e300) } }), /dates are out of range/],
@@ -151,13 +184,22 @@ describe('es-enterprise-license: licence Secrets', () => {
 });
 
 describe('es-enterprise-license: trial Secrets', () => {
-  const trial = (o: SecretOpts) => secret({ name: 'eck-trial-license', labels: { 'license.k8s.elastic.co/type': 'enterprise_trial' }, annotations: { 'elastic.co/eula': 'accepted' }, ...o });
+  const trial = (o: SecretOpts) =>
+    secret({
+      name: 'eck-trial-license',
+      labels: { 'license.k8s.elastic.co/type': 'enterprise_trial' },
+      annotations: { 'elastic.co/eula': 'accepted' },
+      ...o,
+    });
 
   test('allows a trial started 10 days ago, with a warning', () => {
     const d = evaluate(one, { rules, state: stateOf(licensing('basic'), trial({ creationTimestamp: new Date(at(-10)).toISOString() })) });
     assert.equal(d.allowed, true);
     assert.deepEqual(summary(d), ['es-enterprise-license warn spec.remoteClusters']);
-    assert.match(d.findings[0]?.message ?? '', /the enterprise trial Secret elastic-system\/eck-trial-license \(30 days from 2026-05-22, until 2026-06-21\).*only the ECK operator can verify/);
+    assert.match(
+      d.findings[0]?.message ?? '',
+      /the enterprise trial Secret elastic-system\/eck-trial-license \(30 days from 2026-05-22, until 2026-06-21\).*only the ECK operator can verify/,
+    );
   });
 
   test('allows a trial being created (no creationTimestamp)', () => {
@@ -165,7 +207,10 @@ describe('es-enterprise-license: trial Secrets', () => {
   });
 
   test('uses the licence the operator wrote into the trial Secret', () => {
-    const s = trial({ creationTimestamp: new Date(at(-100)).toISOString(), stringData: { license: licenceJson('enterprise_trial', at(-2), at(28)) } });
+    const s = trial({
+      creationTimestamp: new Date(at(-100)).toISOString(),
+      stringData: { license: licenceJson('enterprise_trial', at(-2), at(28)) },
+    });
     const d = evaluate(one, { rules, state: stateOf(s) });
     assert.equal(d.allowed, true);
     assert.match(d.findings[0]?.message ?? '', /enterprise trial in Secret elastic-system\/eck-trial-license \(valid until 2026-06-29\)/);
@@ -178,7 +223,10 @@ describe('es-enterprise-license: trial Secrets', () => {
   });
 
   test('denies a trial Secret without the EULA annotation', () => {
-    const d = evaluate(one, { rules, state: stateOf(secret({ name: 'eck-trial-license', labels: { 'license.k8s.elastic.co/type': 'enterprise_trial' } })) });
+    const d = evaluate(one, {
+      rules,
+      state: stateOf(secret({ name: 'eck-trial-license', labels: { 'license.k8s.elastic.co/type': 'enterprise_trial' } })),
+    });
     assert.equal(d.allowed, false);
     assert.match(d.findings[0]?.message ?? '', /trial Secret without the annotation elastic\.co\/eula: accepted/);
   });

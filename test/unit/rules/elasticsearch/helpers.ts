@@ -33,7 +33,12 @@ export function ref(alias: string, name: string, namespace?: string, extra: Json
 export const API_KEY = { apiKey: { access: { search: { names: ['logs-*'] } } } };
 
 /** A ConfigMap. */
-export function configMap(namespace: string, name: string, data: Record<string, string> | undefined, labels?: Record<string, string>): Json {
+export function configMap(
+  namespace: string,
+  name: string,
+  data: Record<string, string> | undefined,
+  labels?: Record<string, string>,
+): Json {
   const metadata: Json = { name, namespace };
   if (labels) metadata['labels'] = labels;
   const o: Json = { apiVersion: 'v1', kind: 'ConfigMap', metadata };

@@ -21,7 +21,10 @@ describe('es-remote-cluster-server: mutate', () => {
     assert.equal(d.allowed, true);
     assert.deepEqual(d.patch, [{ op: 'add', path: '/spec/remoteClusterServer', value: { enabled: true } }]);
     assert.deepEqual(summary(d), ['es-remote-cluster-server warn spec.remoteClusterServer.enabled']);
-    assert.match(d.findings[0]?.message ?? '', /set to true because ns-one\/cluster-one connects with an API key; this restarts every node of this cluster/);
+    assert.match(
+      d.findings[0]?.message ?? '',
+      /set to true because ns-one\/cluster-one connects with an API key; this restarts every node of this cluster/,
+    );
     expectIdempotent(two, d, state);
   });
 
@@ -37,7 +40,10 @@ describe('es-remote-cluster-server: mutate', () => {
   });
 
   test('an already enabled cluster yields no patch and no finding', () => {
-    const d = evaluate(es('ns-two', 'cluster-two', { version: '8.16.1', remoteClusterServer: { enabled: true } }), { rules, state: stateOf(referrer) });
+    const d = evaluate(es('ns-two', 'cluster-two', { version: '8.16.1', remoteClusterServer: { enabled: true } }), {
+      rules,
+      state: stateOf(referrer),
+    });
     assert.deepEqual(d.patch, []);
     assert.deepEqual(d.findings, []);
   });
@@ -64,7 +70,10 @@ describe('es-remote-cluster-server: mutate', () => {
     const d = evaluate(es('ns-two', 'cluster-two', { version: '8.9.2' }), { rules, state: stateOf(referrer) });
     assert.deepEqual(d.patch, []);
     assert.deepEqual(summary(d), ['es-remote-cluster-server warn spec.remoteClusterServer.enabled']);
-    assert.match(d.findings[0]?.message ?? '', /not enabled for the API key of ns-one\/cluster-one: the server needs 8\.10\.0 or later and this cluster is at 8\.9\.2/);
+    assert.match(
+      d.findings[0]?.message ?? '',
+      /not enabled for the API key of ns-one\/cluster-one: the server needs 8\.10\.0 or later and this cluster is at 8\.9\.2/,
+    );
   });
 });
 
@@ -73,7 +82,10 @@ describe('es-remote-cluster-server: validate', () => {
     const d = evaluate(referrer, { rules, state: stateOf(es('ns-two', 'cluster-two', { version: '8.16.1' })) });
     assert.equal(d.allowed, true);
     assert.deepEqual(summary(d), ['es-remote-cluster-server warn spec.remoteClusters[0].apiKey']);
-    assert.match(d.findings[0]?.message ?? '', /remote ns-two\/cluster-two lacks remoteClusterServer\.enabled: true, which API keys need; the webhook sets it when ns-two\/cluster-two is next applied \(restarting it\)/);
+    assert.match(
+      d.findings[0]?.message ?? '',
+      /remote ns-two\/cluster-two lacks remoteClusterServer\.enabled: true, which API keys need; the webhook sets it when ns-two\/cluster-two is next applied \(restarting it\)/,
+    );
   });
 
   test('no warning when the remote has it enabled, is not in the state, or the entry has no API key', () => {

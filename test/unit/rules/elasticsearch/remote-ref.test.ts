@@ -26,7 +26,13 @@ describe('es-remote-ref', () => {
     }
   });
 
-  for (const [alias, what] of [['a:b', '":"'], ['logs*', '"\\*"'], ['a,b', '","'], ['a b', 'whitespace'], ['a\tb', 'whitespace']] as const) {
+  for (const [alias, what] of [
+    ['a:b', '":"'],
+    ['logs*', '"\\*"'],
+    ['a,b', '","'],
+    ['a b', 'whitespace'],
+    ['a\tb', 'whitespace'],
+  ] as const) {
     test(`denies the alias ${JSON.stringify(alias)}`, () => {
       const d = evaluate(one([ref(alias, 'cluster-two', 'ns-two')]), { rules, state: state() });
       assert.deepEqual(summary(d), ['es-remote-ref deny spec.remoteClusters[0].name']);
@@ -40,7 +46,15 @@ describe('es-remote-ref', () => {
   });
 
   test('denies a duplicated name on every entry ECK would drop, saying the last one wins', () => {
-    const d = evaluate(one([ref('dup', 'cluster-two', 'ns-two'), ref('other', 'cluster-two', 'ns-two'), ref('dup', 'cluster-two', 'ns-two'), ref('dup', 'cluster-two', 'ns-two')]), { rules, state: state() });
+    const d = evaluate(
+      one([
+        ref('dup', 'cluster-two', 'ns-two'),
+        ref('other', 'cluster-two', 'ns-two'),
+        ref('dup', 'cluster-two', 'ns-two'),
+        ref('dup', 'cluster-two', 'ns-two'),
+      ]),
+      { rules, state: state() },
+    );
     assert.deepEqual(summary(d), ['es-remote-ref deny spec.remoteClusters[0].name', 'es-remote-ref deny spec.remoteClusters[2].name']);
     assert.match(d.findings[0]?.message ?? '', /"dup" is used again by entry 3 and ECK silently keeps only the last entry/);
   });
@@ -54,8 +68,17 @@ describe('es-remote-ref', () => {
   });
 
   test('denies namespace or serviceName without name', () => {
-    const d = evaluate(one([{ name: 'x', elasticsearchRef: { namespace: 'ns-two' } }, { name: 'y', elasticsearchRef: { serviceName: 'svc', namespace: 'ns-two' } }]), { rules, state: state() });
-    assert.deepEqual(summary(d), ['es-remote-ref deny spec.remoteClusters[0].elasticsearchRef.name', 'es-remote-ref deny spec.remoteClusters[1].elasticsearchRef.name']);
+    const d = evaluate(
+      one([
+        { name: 'x', elasticsearchRef: { namespace: 'ns-two' } },
+        { name: 'y', elasticsearchRef: { serviceName: 'svc', namespace: 'ns-two' } },
+      ]),
+      { rules, state: state() },
+    );
+    assert.deepEqual(summary(d), [
+      'es-remote-ref deny spec.remoteClusters[0].elasticsearchRef.name',
+      'es-remote-ref deny spec.remoteClusters[1].elasticsearchRef.name',
+    ]);
     assert.match(d.findings[0]?.message ?? '', /sets namespace but no name/);
     assert.match(d.findings[1]?.message ?? '', /sets namespace and serviceName but no name/);
   });
@@ -95,20 +118,34 @@ describe('es-remote-ref', () => {
   });
 
   test('denies apiKey nested under elasticsearchRef', () => {
-    const d = evaluate(one([{ name: 'two', elasticsearchRef: { name: 'cluster-two', namespace: 'ns-two', apiKey: { access: { search: { names: ['*'] } } } } }]), { rules, state: state() });
+    const d = evaluate(
+      one([
+        { name: 'two', elasticsearchRef: { name: 'cluster-two', namespace: 'ns-two', apiKey: { access: { search: { names: ['*'] } } } } },
+      ]),
+      { rules, state: state() },
+    );
     assert.deepEqual(summary(d), ['es-remote-ref deny spec.remoteClusters[0].elasticsearchRef.apiKey']);
     assert.match(d.findings[0]?.message ?? '', /ECK ignores it here.*move apiKey up one level, beside elasticsearchRef/);
   });
 
   test('denies apiKey without access, and access granting nothing', () => {
-    const d = evaluate(one([ref('a', 'cluster-two', 'ns-two', { apiKey: {} }), ref('b', 'cluster-two', 'ns-two', { apiKey: { access: {} } })]), { rules, state: state() });
-    assert.deepEqual(summary(d), ['es-remote-ref deny spec.remoteClusters[0].apiKey', 'es-remote-ref deny spec.remoteClusters[1].apiKey.access']);
+    const d = evaluate(
+      one([ref('a', 'cluster-two', 'ns-two', { apiKey: {} }), ref('b', 'cluster-two', 'ns-two', { apiKey: { access: {} } })]),
+      { rules, state: state() },
+    );
+    assert.deepEqual(summary(d), [
+      'es-remote-ref deny spec.remoteClusters[0].apiKey',
+      'es-remote-ref deny spec.remoteClusters[1].apiKey.access',
+    ]);
     assert.match(d.findings[0]?.message ?? '', /apiKey has no access/);
     assert.match(d.findings[1]?.message ?? '', /neither search nor replication/);
   });
 
   test('allows replication-only access', () => {
-    const d = evaluate(one([ref('a', 'cluster-two', 'ns-two', { apiKey: { access: { replication: { names: ['x'] } } } })]), { rules, state: state() });
+    const d = evaluate(one([ref('a', 'cluster-two', 'ns-two', { apiKey: { access: { replication: { names: ['x'] } } } })]), {
+      rules,
+      state: state(),
+    });
     assert.deepEqual(d.findings, []);
   });
 

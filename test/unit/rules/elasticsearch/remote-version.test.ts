@@ -6,7 +6,12 @@ import { es, ref } from './helpers.js';
 
 const rules = [remoteVersionRule];
 const one = (version: string | undefined, status?: string) =>
-  es('ns-one', 'cluster-one', { ...(version === undefined ? {} : { version }), remoteClusters: [ref('two', 'cluster-two', 'ns-two')] }, status ? { version: status } : undefined);
+  es(
+    'ns-one',
+    'cluster-one',
+    { ...(version === undefined ? {} : { version }), remoteClusters: [ref('two', 'cluster-two', 'ns-two')] },
+    status ? { version: status } : undefined,
+  );
 const two = (version: string | undefined, status?: string) =>
   es('ns-two', 'cluster-two', version === undefined ? {} : { version }, status ? { version: status } : undefined);
 
@@ -70,7 +75,7 @@ describe('es-remote-version: this cluster as the local side', () => {
     assert.match(bad.findings[0]?.message ?? '', /is "eight", which is not a version/);
   });
 
-  test('a missing version without remoteClusters is not this rule\'s concern', () => {
+  test("a missing version without remoteClusters is not this rule's concern", () => {
     assert.deepEqual(evaluate(two(undefined), { rules }).findings, []);
   });
 });
@@ -102,7 +107,7 @@ describe('es-remote-version: this cluster as the remote of others', () => {
     assert.deepEqual(summary(d), ['es-remote-version warn spec.version']);
   });
 
-  test('checks the referrer\'s running version during its upgrade', () => {
+  test("checks the referrer's running version during its upgrade", () => {
     const upgrading = one('8.19.0', '8.18.0');
     const d = evaluate(two('9.2.0'), { rules, state: stateOf(upgrading) });
     assert.deepEqual(summary(d), ['es-remote-version deny spec.version']);

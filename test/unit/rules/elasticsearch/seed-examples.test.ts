@@ -60,7 +60,10 @@ describe('seed 000, API-key security model', () => {
   test('cluster-one is denied with a basic licence, naming the level', () => {
     const d = evaluate(one, { rules, state: stateOf(...BASIC, two) });
     assert.equal(d.allowed, false);
-    assert.match(d.findings[0]?.message ?? '', /, but ECK reports licence level basic \(ConfigMap elastic-system\/elastic-licensing\) and no Secret labelled/);
+    assert.match(
+      d.findings[0]?.message ?? '',
+      /, but ECK reports licence level basic \(ConfigMap elastic-system\/elastic-licensing\) and no Secret labelled/,
+    );
   });
 
   test('with the docs mistake (apiKey under elasticsearchRef) cluster-one is denied', () => {
@@ -124,12 +127,17 @@ describe('seed 000, external cluster CA in ConfigMap remote-certs', () => {
   });
 
   test('without configMapName, a ConfigMap labelled for cluster-two is defaulted in', () => {
-    const labelled = edit(certs, (o) => ((o['metadata'] as Json)['labels'] = { 'remote-cluster-guard.io/transport-ca-for': 'cluster-two' }));
+    const labelled = edit(
+      certs,
+      (o) => ((o['metadata'] as Json)['labels'] = { 'remote-cluster-guard.io/transport-ca-for': 'cluster-two' }),
+    );
     const bare = edit(two, (o) => delete specOf(o)['transport']);
     const state = stateOf(labelled);
     const d = evaluate(bare, { rules, state, namespace: 'default' });
     assert.equal(d.allowed, true);
-    assert.deepEqual(d.patch, [{ op: 'add', path: '/spec/transport', value: { tls: { certificateAuthorities: { configMapName: 'remote-certs' } } } }]);
+    assert.deepEqual(d.patch, [
+      { op: 'add', path: '/spec/transport', value: { tls: { certificateAuthorities: { configMapName: 'remote-certs' } } } },
+    ]);
     assert.deepEqual(summary(d), ['es-transport-ca warn spec.transport.tls.certificateAuthorities.configMapName']);
     assert.deepEqual(specOf(applied(bare, d.patch))['transport'], specOf(two)['transport']);
   });
@@ -150,7 +158,10 @@ describe('seed 002, cluster-one 7.8.1 → cluster-two', () => {
     assert.equal(d.allowed, true);
     assert.deepEqual(d.patch, []);
     assert.deepEqual(summary(d), ['es-remote-version warn spec.remoteClusters[0]']);
-    assert.match(d.findings[0]?.message ?? '', /this cluster at 7\.8\.1 and remote ns-two\/cluster-two at 7\.8\.1 are outside Elastic's compatibility table/);
+    assert.match(
+      d.findings[0]?.message ?? '',
+      /this cluster at 7\.8\.1 and remote ns-two\/cluster-two at 7\.8\.1 are outside Elastic's compatibility table/,
+    );
   });
 
   test('denied without the licence', () => {
@@ -160,7 +171,10 @@ describe('seed 002, cluster-one 7.8.1 → cluster-two', () => {
   });
 
   test('an API key on 7.8.1 would be denied', () => {
-    const withKey = edit(one, (o) => ((specOf(o)['remoteClusters'] as Json[])[0] as Json)['apiKey'] = { access: { search: { names: ['*'] } } });
+    const withKey = edit(
+      one,
+      (o) => (((specOf(o)['remoteClusters'] as Json[])[0] as Json)['apiKey'] = { access: { search: { names: ['*'] } } }),
+    );
     const d = evaluate(withKey, { rules, state: stateWith(...ENTERPRISE) });
     assert.ok(summary(d).includes('es-api-key-version deny spec.remoteClusters[0].apiKey'));
     assert.ok(summary(d).includes('es-remote-cluster-server warn spec.remoteClusters[0].apiKey'));
@@ -169,7 +183,18 @@ describe('seed 002, cluster-one 7.8.1 → cluster-two', () => {
 
 describe('rule registry', () => {
   test('ids and order: namespace defaulting first, then mutations, then validations', () => {
-    assert.deepEqual(rules.map((r) => r.id), ['es-default-namespace', 'es-remote-cluster-server', 'es-transport-ca', 'es-remote-ref', 'es-remote-version', 'es-api-key-version', 'es-enterprise-license']);
+    assert.deepEqual(
+      rules.map((r) => r.id),
+      [
+        'es-default-namespace',
+        'es-remote-cluster-server',
+        'es-transport-ca',
+        'es-remote-ref',
+        'es-remote-version',
+        'es-api-key-version',
+        'es-enterprise-license',
+      ],
+    );
     const firstValidateOnly = rules.findIndex((r) => !r.mutate);
     assert.ok(rules.slice(firstValidateOnly).every((r) => !r.mutate));
   });

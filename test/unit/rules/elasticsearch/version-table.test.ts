@@ -20,15 +20,25 @@ function mm(text: string): MajorMinor {
 /** The rule's verdict for local `<l>.0` referencing a remote at `<r>.3`. */
 function ruleVerdict(l: string, r: string): 'compatible' | 'incompatible' {
   const state = stateOf(es('ns-two', 'cluster-two', { version: `${r}.3` }));
-  const d = evaluate(es('ns-one', 'cluster-one', { version: `${l}.0`, remoteClusters: [ref('two', 'cluster-two', 'ns-two')] }), { rules: [remoteVersionRule], state });
-  assert.ok(d.findings.every((f) => f.action === 'deny'), `unexpected warning: ${JSON.stringify(d.findings)}`);
+  const d = evaluate(es('ns-one', 'cluster-one', { version: `${l}.0`, remoteClusters: [ref('two', 'cluster-two', 'ns-two')] }), {
+    rules: [remoteVersionRule],
+    state,
+  });
+  assert.ok(
+    d.findings.every((f) => f.action === 'deny'),
+    `unexpected warning: ${JSON.stringify(d.findings)}`,
+  );
   return d.allowed ? 'compatible' : 'incompatible';
 }
 
 test('the fixture holds 25 rows of 25 cells', () => {
   assert.equal(TABLE_ROWS.length, 25);
   assert.equal(REMOTE_VERSIONS.length, 25);
-  for (const [, cells] of TABLE_ROWS) assert.deepEqual(cells.split(' ').filter((c) => c !== '✅' && c !== '❌'), []);
+  for (const [, cells] of TABLE_ROWS)
+    assert.deepEqual(
+      cells.split(' ').filter((c) => c !== '✅' && c !== '❌'),
+      [],
+    );
   for (const [, cells] of TABLE_ROWS) assert.equal(cells.split(' ').length, 25);
 });
 
@@ -99,7 +109,10 @@ describe('pairs the table does not cover', () => {
     test(`local ${l} → remote ${r}: uncovered`, () => assert.equal(compatibility(mm(l), mm(r)), 'uncovered'));
   }
   test('coverage: 7.17, 8.0 to 8.19, any 9.x', () => {
-    assert.deepEqual(['7.16', '7.17', '7.18', '8.0', '8.19', '8.20', '9.0', '9.42', '10.0'].map((v) => isCovered(mm(v))), [false, true, false, true, true, false, true, true, false]);
+    assert.deepEqual(
+      ['7.16', '7.17', '7.18', '8.0', '8.19', '8.20', '9.0', '9.42', '10.0'].map((v) => isCovered(mm(v))),
+      [false, true, false, true, true, false, true, true, false],
+    );
   });
 });
 
@@ -121,6 +134,7 @@ describe('parseEsVersion', () => {
     assert.equal(parseEsVersion(' 8.16.1 ')?.minor, 16);
   });
   test('rejects what is not a version', () => {
-    for (const bad of [undefined, '', 'latest', '8', 'v', 'eight.sixteen', 'release-8.16.1']) assert.equal(parseEsVersion(bad), undefined, String(bad));
+    for (const bad of [undefined, '', 'latest', '8', 'v', 'eight.sixteen', 'release-8.16.1'])
+      assert.equal(parseEsVersion(bad), undefined, String(bad));
   });
 });
