@@ -12,11 +12,12 @@ NODE_MAJOR_MIN := 20
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: help deps build run certs typecheck unit kube-bin e2e test deploy image clean
+.PHONY: help deps build run certs typecheck format lint unit kube-bin e2e test deploy image clean
 
 help:
 	@echo "make run    serve the webhook on https://localhost:$(PORT) (certificates in certs/, created on first start)"
-	@echo "make test   type-check, unit tests, end-to-end tests against a real kube-apiserver"
+	@echo "make test   type-check, lint (prettier, eslint, import direction), unit and end-to-end tests"
+	@echo "make format rewrite the tree in the project's format (prettier)"
 	@echo "make e2e    only the end-to-end tests"
 	@echo "make certs  write certs/ and print the caBundle"
 	@echo "make deploy install deploy/ into the current kubectl context (IMAGE=...)"
@@ -41,6 +42,16 @@ certs: deps
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
 
+# prettier (format), eslint (typescript-eslint, promise rules), dependency-cruiser
+# (imports point down the layers of src/, no cycles): each configured once at the top level.
+lint: deps
+	npx prettier --check --log-level warn .
+	npx eslint --max-warnings 0 .
+	npx depcruise src --config .dependency-cruiser.cjs
+
+format: deps
+	npx prettier --write --log-level warn .
+
 unit: deps
 	node --import tsx --test --test-reporter=spec $(UNIT_TESTS)
 
@@ -52,7 +63,7 @@ kube-bin:
 e2e: deps
 	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
-test: typecheck unit e2e
+test: typecheck lint unit e2e
 
 # Installs deploy/ into the cluster of the current kubectl context, with a CA and
 # serving certificate from `remote-cluster-guard certs` (see the README for cert-manager).

@@ -55,7 +55,7 @@ function socketsOn(port: number): { established: number; timeWait: number } {
   let established = 0;
   let timeWait = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf-8');
     } catch {

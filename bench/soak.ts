@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE, issueServingCertificate } from '../src/certs/generate.js';
 import { benchBodies } from './lib/bodies.js';
@@ -71,7 +72,7 @@ const log = (msg: string) => process.stderr.write(`[soak ${new Date().toISOStrin
 function servedFingerprint(port: number, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = https.get({ host: '127.0.0.1', port, path: '/healthz', ca, agent: false, timeout: 2000 }, (res) => {
-      const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+      const cert = (res.socket as TLSSocket).getPeerCertificate();
       res.resume();
       resolve(cert.fingerprint256);
     });

@@ -9,13 +9,11 @@
  * requests finish and the process exits before the grace period ends.
  */
 import { X509Certificate } from 'node:crypto';
-import pino from 'pino';
-import type { DestinationStream, LevelWithSilent } from 'pino';
-import { ensureCertificates } from '../certs/files.js';
+import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
+import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { readPair, watchServingCertificate } from '../certs/reload.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
-import { writeCertificates } from '../certs/files.js';
 import { readConfigFile, type Config } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { DEFAULT_POLICY } from '../config/policy.js';

@@ -23,8 +23,7 @@
  *   CIDR, an unset and an explicit default block size the same size). An old
  *   object whose CIDR never parsed may be corrected.
  */
-import type { Finding } from '../../engine/finding.js';
-import { deny } from '../../engine/finding.js';
+import { deny, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import type { IPPool } from '../../kube/calico.js';

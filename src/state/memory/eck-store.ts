@@ -6,8 +6,7 @@
  * label" (asked on every Elasticsearch mutation) does not scan every ConfigMap.
  */
 import type { ConfigMap, Secret } from '../../kube/core.js';
-import type { Elasticsearch } from '../../kube/elasticsearch.js';
-import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL } from '../../kube/elasticsearch.js';
+import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, type Elasticsearch } from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { EckState } from '../eck-state.js';
 

@@ -19,7 +19,7 @@ import { ALL_RULES } from '../../../src/rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../src/server/admission-handler.js';
 import { createRequestListener } from '../../../src/server/app.js';
 import { addToState, parseManifests } from '../../../src/state/manifests.js';
-import { MemoryClusterState } from '../../../src/state/memory-state.js';
+import { type MemoryClusterState } from '../../../src/state/memory-state.js';
 import { TEST_NOW } from '../../helpers/engine.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ETCD_FIELDS, RCC_DATASTORE_RULE } from '../../../../src/rules/calico/rcc-datastore.js';
+import { type ETCD_FIELDS, RCC_DATASTORE_RULE } from '../../../../src/rules/calico/rcc-datastore.js';
 import { assertAllowed, assertDenied, assertNoFindings, assertWarned, findingsOf, GROUPS, rcc, run } from './_helpers.js';
 
 const R = RCC_DATASTORE_RULE;
