@@ -5,14 +5,47 @@
  * deny finding with its rule and field path; `status.details.causes` carries
  * the same findings for programmatic clients. Warnings are returned on allowed
  * and denied responses alike (kubectl prints them as `Warning: ...`).
+ *
+ * The response is the one output that must stay small (the API server keeps
+ * warnings and annotations in memory and in its audit log): each rule shows at
+ * most `MAX_FINDINGS_PER_RULE` findings there, then a line counting the rest.
+ * The decision itself, the decision log, the metrics and the CLI keep all.
  */
-import type { Decision } from '../engine/engine.js';
+import { reportedFindings, type Decision, type ReportedFinding } from '../engine/decision.js';
 import { formatFinding, type Finding } from '../engine/finding.js';
 import type { AdmissionResponse } from './types.js';
 
+/** At most this many findings of one rule in a response: a huge array of bad entries must not make a huge answer. */
+export const MAX_FINDINGS_PER_RULE = 20;
+
 /** `<rule>: <field>: <message>`, the one-line form used in messages, warnings and the CLI. */
-export function findingLine(f: Finding): string {
+export function findingLine(f: Pick<Finding, 'rule' | 'field' | 'message'>): string {
   return `${f.rule}: ${formatFinding(f)}`;
+}
+
+/**
+ * The first `MAX_FINDINGS_PER_RULE` findings of each rule, in order, then for
+ * each rule that had more, one finding saying how many were left out (with the
+ * strongest action among them, so a denial still reads as one). `findings`
+ * itself when no rule has more.
+ */
+export function capPerRule<F extends ReportedFinding>(findings: readonly F[]): readonly F[] {
+  if (findings.length <= MAX_FINDINGS_PER_RULE) return findings;
+  const shown: F[] = [];
+  const perRule = new Map<string, { n: number; left: F[] }>();
+  for (const f of findings) {
+    const r = perRule.get(f.rule) ?? { n: 0, left: [] };
+    perRule.set(f.rule, r);
+    if (++r.n <= MAX_FINDINGS_PER_RULE) shown.push(f);
+    else r.left.push(f);
+  }
+  if (shown.length === findings.length) return findings;
+  for (const { left } of perRule.values()) {
+    if (left.length === 0) continue;
+    const action = left.some((l) => l.action === 'deny') ? 'deny' : left[0]!.action;
+    shown.push({ ...left[0]!, action, field: '', message: `and ${left.length} more findings like these, not listed; fix those first` });
+  }
+  return shown;
 }
 
 /** The `status.message` of a denial: every deny finding, `; `-separated. */
@@ -27,7 +60,9 @@ export function denialMessage(findings: readonly Finding[]): string {
  * Audit annotations: one key per rule with findings (rule ids are qualified
  * names), the value listing actions and fields, e.g. `deny spec.version`.
  */
-export function auditAnnotations(findings: readonly { rule: string; action: string; field: string }[]): Record<string, string> | undefined {
+export function auditAnnotations(
+  findings: readonly Pick<ReportedFinding, 'rule' | 'action' | 'field'>[],
+): Record<string, string> | undefined {
   if (findings.length === 0) return undefined;
   const byRule = new Map<string, string[]>();
   for (const f of findings) {
@@ -40,12 +75,13 @@ export function auditAnnotations(findings: readonly { rule: string; action: stri
 
 export function admissionResponse(uid: string, decision: Decision): AdmissionResponse {
   const response: AdmissionResponse = { uid, allowed: decision.allowed };
-  const warnings = decision.findings.filter((f) => f.action === 'warn').map(findingLine);
+  const findings = capPerRule(decision.findings);
+  const warnings = findings.filter((f) => f.action === 'warn').map(findingLine);
   if (warnings.length > 0) response.warnings = warnings;
-  const annotations = auditAnnotations([...decision.findings, ...decision.audited.map((f) => ({ ...f, action: 'audit' }))]);
+  const annotations = auditAnnotations(capPerRule(reportedFindings(decision)));
   if (annotations) response.auditAnnotations = annotations;
   if (!decision.allowed) {
-    const denials = decision.findings.filter((f) => f.action === 'deny');
+    const denials = findings.filter((f) => f.action === 'deny');
     // 403 Forbidden, as ECK's, Gatekeeper's and Kyverno's webhooks answer: kubectl then prints
     // `admission webhook "<name>" denied the request: <message>` with the file it was applying.
     // (422 Invalid with causes makes kubectl print the causes alone, without webhook or file.)

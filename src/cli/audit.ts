@@ -6,8 +6,10 @@
  * `serve --audit-interval` runs it periodically and exposes the violations as
  * the `remote_cluster_guard_audit_violations` gauge.
  */
+import { reportedFindings } from '../engine/decision.js';
 import type { Engine } from '../engine/engine.js';
-import { formatKey, parseApiVersion } from '../kube/meta.js';
+import { formatKey } from '../kube/meta.js';
+import { objectRequest } from '../kube/object-request.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../server/metrics.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
@@ -17,14 +19,8 @@ import type { ObjectResult, ValidateResult } from './validate.js';
 export function auditState(state: MemoryClusterState, engine: Engine): ValidateResult {
   const results: ObjectResult[] = [];
   for (const object of state.objects()) {
-    const { group } = parseApiVersion(object.apiVersion);
-    const namespace = object.metadata.namespace ?? '';
-    const name = object.metadata.name ?? '';
-    const decision = engine.evaluate(
-      { group, kind: object.kind, operation: 'CREATE', namespace, name, object: structuredClone(object) },
-      'validate',
-      state,
-    );
+    // A copy, so nothing the engine or a rule does can touch the object the state holds.
+    const decision = engine.validate(objectRequest(structuredClone(object), { operation: 'CREATE' }), state);
     if (!decision.handled) continue;
     results.push({
       file: '',
@@ -56,8 +52,7 @@ export function startPeriodicAudit(o: PeriodicAuditOptions): () => void {
     let denied = 0;
     for (const r of result.results) {
       if (!r.decision.allowed) denied++;
-      const found = [...r.decision.findings, ...r.decision.audited.map((f) => ({ ...f, action: 'audit' as const }))];
-      for (const f of found) {
+      for (const f of reportedFindings(r.decision)) {
         o.metrics.auditViolations.inc({ rule: f.rule, kind: r.kind, action: f.action });
         if (f.action === 'deny')
           o.log.info({ kind: r.kind, object: formatKey(r), rule: f.rule, field: f.field, message: f.message }, 'audit violation');

@@ -8,17 +8,19 @@
  * Exit status: 0 nothing denied, 1 something denied, 2 unreadable input (the
  * caller maps bad flags to 2 as well).
  */
-import { Engine, type Decision } from '../engine/engine.js';
 import { findingLine } from '../admission/response.js';
-import { formatKey, parseApiVersion } from '../kube/meta.js';
 import { pointerToField } from '../common/field-path.js';
+import type { Policy } from '../config/policy.js';
 import { oneLine } from '../common/text.js';
+import { reportedFindings, type Decision } from '../engine/decision.js';
+import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
-import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
+import { formatKey } from '../kube/meta.js';
+import { objectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
-import { MemoryClusterState } from '../state/memory-state.js';
 import type { LiveState } from '../state/live/live-state.js';
-import type { AdmissionRequest } from '../admission/types.js';
+import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
+import { MemoryClusterState } from '../state/memory-state.js';
 
 export interface ValidateOptions {
   files: string[];
@@ -27,22 +29,16 @@ export interface ValidateOptions {
   namespace: string;
   operatorNamespace: string;
   rules: readonly AnyRule[];
+  /** Rule modes and excluded namespaces (`--config`, the file `serve` reads); default: every rule enforced. */
+  policy?: Policy;
   /** The live cluster's state (`--kubeconfig`): the manifests are added to its in-memory copy, never to the cluster. */
   live?: Pick<LiveState, 'state' | 'prepare'>;
   now?: () => Date;
 }
 
-/** A manifest object as the AdmissionRequest the kube-apiserver would send for its CREATE. */
-function asRequest(d: ManifestDocument, defaultNamespace: string): AdmissionRequest {
-  const o = (d.object ?? {}) as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } };
-  const { group, version } = parseApiVersion(typeof o.apiVersion === 'string' ? o.apiVersion : '');
-  return {
-    uid: `${d.file}:${d.line}`,
-    kind: { group, version, kind: typeof o.kind === 'string' ? o.kind : '' },
-    operation: 'CREATE',
-    namespace: typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : defaultNamespace,
-    object: d.object,
-  };
+/** A manifest object as the engine request of the CREATE the kube-apiserver would be sent. */
+function createRequest(d: ManifestDocument, defaultNamespace: string) {
+  return objectRequest(d.object, { operation: 'CREATE', namespace: defaultNamespace });
 }
 
 export interface ObjectResult {
@@ -71,12 +67,9 @@ export function validateDocuments(
 ): ObjectResult[] {
   const results: ObjectResult[] = [];
   for (const d of docs) {
-    const o = d.object as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } };
+    const o = d.object as { apiVersion?: unknown; kind?: unknown };
     if (typeof o !== 'object' || o === null || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') continue;
-    const { group } = parseApiVersion(o.apiVersion);
-    const namespace = typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : defaultNamespace;
-    const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '';
-    const decision = engine.evaluate({ group, kind: o.kind, operation: 'CREATE', namespace, name, object: d.object }, 'both', state);
+    const decision = engine.evaluate(createRequest(d, defaultNamespace), 'both', state);
     if (!decision.handled) continue;
     results.push({
       file: d.file,
@@ -97,9 +90,13 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
   const { state, problems } = addToState([...stateDocs, ...docs], opts.live?.state ?? new MemoryClusterState(), opts.namespace);
   if (opts.live) {
     // Fetch what no watch delivers (named CA ConfigMaps) before the pure rules run.
-    for (const d of docs) await opts.live.prepare(asRequest(d, opts.namespace));
+    for (const d of docs) await opts.live.prepare(createRequest(d, opts.namespace));
   }
-  const engine = new Engine(opts.rules, { operatorNamespace: opts.operatorNamespace, ...(opts.now ? { now: opts.now } : {}) });
+  const engine = new Engine(opts.rules, {
+    operatorNamespace: opts.operatorNamespace,
+    ...(opts.policy ? { policy: opts.policy } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const results = validateDocuments(docs, state, engine, opts.namespace);
   return { results, problems, exitCode: results.some((r) => !r.decision.allowed) ? 1 : 0 };
 }
@@ -109,8 +106,8 @@ export function formatText(result: ValidateResult): string {
   const lines: string[] = [];
   for (const r of result.results) {
     const prefix = `${r.file ? `${r.file}:${r.line}: ` : ''}${r.kind} ${formatKey(r)}`;
-    for (const f of r.decision.findings) {
-      lines.push(`${prefix}: ${findingLine(f)}${f.action === 'warn' ? ' (warning)' : ''}`);
+    for (const f of reportedFindings(r.decision)) {
+      lines.push(`${prefix}: ${findingLine(f)}${f.action === 'deny' ? '' : f.action === 'warn' ? ' (warning)' : ' (audit)'}`);
     }
     for (const m of r.decision.mutations) {
       for (const op of m.patch) {
@@ -135,7 +132,7 @@ export function formatJson(result: ValidateResult): string {
     namespace: r.namespace,
     name: r.name,
     allowed: r.decision.allowed,
-    findings: r.decision.findings.map(({ rule, action, field, message }) => ({ rule, action, field, message })),
+    findings: reportedFindings(r.decision).map(({ rule, action, field, message }) => ({ rule, action, field, message })),
     patch: r.decision.patch,
   }));
   return JSON.stringify({ allowed: result.exitCode === 0, objects, problems: result.problems }, null, 2) + '\n';

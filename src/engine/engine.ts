@@ -1,58 +1,30 @@
 /**
- * The rule engine: decodes the object of a request, runs the rules of its kind
- * and returns a decision. It knows nothing of HTTP or files; the admission
- * endpoints, the CLI and the audit feed it requests.
+ * The rule engine: decodes the object of an engine request, runs the rules of
+ * its kind and returns a decision. It knows nothing of HTTP or files; the
+ * admission endpoints, the CLI and the audit feed it requests made by
+ * `objectRequest` (src/kube/object-request.ts).
  *
- * Phases mirror the kube-apiserver: `mutate` runs mutating rules in order,
- * each on the object as patched by the ones before it (their patches are
- * concatenated); `validate` runs validating rules; `both` (the CLI) mutates
- * first and validates the mutated object, as the API server would.
+ * The two steps read as the two halves of the kube-apiserver's admission
+ * chain: `mutate` runs the mutating rules in order, each on the object as
+ * patched by the ones before it (their patches are concatenated); `validate`
+ * runs the validating rules on the object as it would be stored. `evaluate`
+ * with phase `both` (the CLI) does one and then the other, as the API server
+ * would.
  */
 import fjp from 'fast-json-patch';
-import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
-import type { ClusterState, StateResource } from '../state/cluster-state.js';
 import { describeIssues } from '../common/schema-issues.js';
-import { OBJECT_SHAPE_RULE, shapeFindings } from './object-shape.js';
-import { deny, oneLineFinding, warn, type Finding } from './finding.js';
 import { DEFAULT_POLICY, modeOf, type Policy, type RuleMode } from '../config/policy.js';
+import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
+import type { ObjectRequest } from '../kube/object-request.js';
+import type { ClusterState, StateResource } from '../state/cluster-state.js';
+import { unhandled, type Decision } from './decision.js';
+import { deny, oneLineFinding, warn, type Finding } from './finding.js';
+import { OBJECT_SHAPE_RULE, shapeFindings } from './object-shape.js';
 import type { AdmissionOperation, AnyRule, Mutation, PatchOperation, RuleContext, RuleInput } from './rule.js';
 
 type AnyObject = HandledObjects[HandledKind];
 
 export type Phase = 'mutate' | 'validate' | 'both';
-
-/** An admission request reduced to what the rules need. */
-export interface EngineRequest {
-  /** API group and kind of the object (`request.kind` in an AdmissionReview). */
-  group: string;
-  kind: string;
-  /** CREATE, UPDATE, DELETE or CONNECT; only CREATE and UPDATE are checked. */
-  operation: string;
-  /** `request.namespace`; "" for cluster-scoped objects. */
-  namespace: string;
-  /** `request.name`; may be "" on CREATE with generateName. */
-  name: string;
-  object: unknown;
-  oldObject?: unknown;
-}
-
-export interface Decision {
-  /** False when no rule applies (kind not handled, DELETE...): always allowed then. */
-  handled: boolean;
-  /** The kind when the webhook handles its group and kind, even where no rule runs (DELETE, an excluded namespace). */
-  kind?: HandledKind;
-  /** Effective namespace and name of the object. */
-  namespace: string;
-  name: string;
-  allowed: boolean;
-  findings: Finding[];
-  /** JSON Patch against the request's object; empty when nothing is defaulted. */
-  patch: PatchOperation[];
-  /** The same operations grouped by the rule that made them, in order. */
-  mutations: { rule: string; patch: PatchOperation[] }[];
-  /** Findings of rules in `audit` mode: logged and counted, never shown to the user. */
-  audited: Finding[];
-}
 
 export interface EngineOptions {
   operatorNamespace: string;
@@ -86,6 +58,20 @@ interface Planned {
   plans: ReadonlyMap<HandledKind, KindPlan>;
 }
 
+/** One request being evaluated: its rule input, the plan and policy it started with, and what the steps found so far. */
+interface Evaluation {
+  info: KindInfo;
+  request: ObjectRequest;
+  input: RuleInput<AnyObject>;
+  state: ClusterState;
+  policy: Policy;
+  plan: KindPlan;
+  findings: Finding[];
+  audited: Finding[];
+  patch: PatchOperation[];
+  mutations: Decision['mutations'];
+}
+
 const NO_RULES: KindPlan = { mutating: [], validating: [] };
 
 export class Engine {
@@ -104,7 +90,7 @@ export class Engine {
     this.current = this.plan(options.policy ?? DEFAULT_POLICY);
   }
 
-  /** Replaces the policy (a configuration reload); requests already running keep the old one. */
+  /** Replaces the policy (a configuration reload); a request already being evaluated keeps the one it started with. */
   setPolicy(policy: Policy): void {
     this.current = this.plan(policy);
   }
@@ -121,119 +107,113 @@ export class Engine {
     return { policy, plans };
   }
 
-  evaluate(req: EngineRequest, phase: Phase, state: ClusterState): Decision {
-    const info = handledKind(req.group, req.kind);
-    const { policy, plans } = this.current;
-    if (!info || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) {
-      return unhandled(req.namespace, req.name, info?.kind);
+  /** The mutating half of admission: defaults, as `/mutate` answers. */
+  mutate(request: ObjectRequest, state: ClusterState): Decision {
+    return this.evaluate(request, 'mutate', state);
+  }
+
+  /** The validating half of admission: findings on the object as it would be stored, as `/validate` answers. */
+  validate(request: ObjectRequest, state: ClusterState): Decision {
+    return this.evaluate(request, 'validate', state);
+  }
+
+  /** Runs the steps of `phase` on one request; `both` validates the mutated object. */
+  evaluate(request: ObjectRequest, phase: Phase, state: ClusterState): Decision {
+    const started = this.start(request, state);
+    if (!('input' in started)) return started;
+    if (phase !== 'validate') this.runMutating(started);
+    if (phase !== 'mutate') this.runValidating(started);
+    return finish(started);
+  }
+
+  /** Decodes the object and picks the rules: an evaluation to run, or the decision when nothing is to run. */
+  private start(request: ObjectRequest, state: ClusterState): Evaluation | Decision {
+    const info = handledKind(request.group, request.kind);
+    if (!info || (request.operation !== 'CREATE' && request.operation !== 'UPDATE')) {
+      return unhandled(request.namespace, request.name, info?.kind);
     }
-    const decoded = info.schema.safeParse(req.object);
+    const { policy, plans } = this.current;
+    const decoded = info.schema.safeParse(request.object);
     if (!decoded.success) {
       const findings = shapeFindings(decoded.error.issues).map(oneLineFinding);
-      return {
-        namespace: req.namespace,
-        name: req.name,
-        handled: true,
-        kind: info.kind,
-        allowed: false,
-        findings,
-        patch: [],
-        mutations: [],
-        audited: [],
-      };
+      return { ...unhandled(request.namespace, request.name, info.kind), handled: true, allowed: false, findings };
     }
     const ctx: RuleContext = { state, now: this.options.now?.() ?? new Date(), operatorNamespace: this.options.operatorNamespace };
-    const oldDecoded = req.operation === 'UPDATE' ? info.schema.safeParse(req.oldObject) : undefined;
-    const input = this.input(info, req, decoded.data, oldDecoded?.success ? oldDecoded.data : undefined, ctx);
+    const oldDecoded = request.operation === 'UPDATE' ? info.schema.safeParse(request.oldObject) : undefined;
+    const input = this.input(info, request, decoded.data, oldDecoded?.success ? oldDecoded.data : undefined, ctx);
     if (!info.clusterScoped && policy.excludedNamespaces.includes(input.namespace)) {
       return unhandled(input.namespace, input.name, info.kind);
     }
     const plan = plans.get(info.kind) ?? NO_RULES;
-    const findings: Finding[] = [];
-    const audited: Finding[] = [];
-    const patch: PatchOperation[] = [];
-    const mutations: Decision['mutations'] = [];
+    return { info, request, input, state, policy, plan, findings: [], audited: [], patch: [], mutations: [] };
+  }
 
-    if (phase !== 'validate') {
-      let working: unknown;
-      for (const { rule, mode } of plan.mutating) {
-        const missing = unsyncedNeeds(rule, state, input.object);
-        if (missing) {
-          findings.push(
-            warn(rule.id, '', `not defaulted: the webhook is still reading ${missing} from the cluster; apply again in a few seconds`),
-          );
-          continue;
-        }
-        let m: Mutation;
-        try {
-          m = callMutate(rule, input);
-        } catch (err) {
-          findings.push(ruleFailed(rule, err));
-          continue;
-        }
-        collect(rule, mode, m.findings, findings, audited);
-        if (m.patch.length === 0) continue;
-        working ??= cloneJson(req.object);
-        fjp.applyPatch(working, m.patch, false, true);
-        for (const op of m.patch) patch.push(op);
-        mutations.push({ rule: rule.id, patch: m.patch });
-        // Later rules see the patched object, as chained mutating webhooks would.
-        const again = info.schema.safeParse(working);
-        if (!again.success) {
-          findings.push(
-            deny(
-              INTERNAL_ERROR_RULE,
-              '',
-              `rule ${rule.id} produced an invalid object (${describeIssues(again.error.issues)}); this is a bug in remote-cluster-guard`,
-            ),
-          );
-          break;
-        }
-        input.object = this.withNamespace(info, again.data, input.namespace);
+  /** Mutating rules in order, each seeing the object as patched by the ones before it, as chained mutating webhooks would. */
+  private runMutating(e: Evaluation): void {
+    let working: unknown;
+    for (const { rule, mode } of e.plan.mutating) {
+      const missing = unsyncedNeeds(rule, e.state, e.input.object);
+      if (missing) {
+        e.findings.push(
+          warn(rule.id, '', `not defaulted: the webhook is still reading ${missing} from the cluster; apply again in a few seconds`),
+        );
+        continue;
       }
-    }
-    if (phase !== 'mutate') {
-      for (const { rule, mode } of plan.validating) {
-        const missing = unsyncedNeeds(rule, state, input.object);
-        if (missing) {
-          const say = policy.unsynced === 'warn' ? warn : deny;
-          collect(
-            rule,
-            mode,
-            [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)],
-            findings,
-            audited,
-          );
-          continue;
-        }
-        let found: Finding[];
-        try {
-          found = callValidate(rule, input);
-        } catch (err) {
-          findings.push(ruleFailed(rule, err));
-          continue;
-        }
-        collect(rule, mode, policy.ratcheting ? ratchet(rule, input, found) : found, findings, audited);
+      let m: Mutation;
+      try {
+        m = callMutate(rule, e.input);
+      } catch (err) {
+        e.findings.push(ruleFailed(rule, err));
+        continue;
       }
+      collect(mode, m.findings, e);
+      if (m.patch.length === 0) continue;
+      working ??= cloneJson(e.request.object);
+      fjp.applyPatch(working, m.patch, false, true);
+      for (const op of m.patch) e.patch.push(op);
+      e.mutations.push({ rule: rule.id, patch: m.patch });
+      const again = e.info.schema.safeParse(working);
+      if (!again.success) {
+        e.findings.push(
+          deny(
+            INTERNAL_ERROR_RULE,
+            '',
+            `rule ${rule.id} produced an invalid object (${describeIssues(again.error.issues)}); this is a bug in remote-cluster-guard`,
+          ),
+        );
+        return;
+      }
+      e.input.object = this.withNamespace(e.info, again.data, e.input.namespace);
     }
-    const allowed = !findings.some((f) => f.action === 'deny');
-    // Messages quote user strings (names, versions, keys): on one line wherever they are printed.
-    return {
-      handled: true,
-      kind: info.kind,
-      namespace: input.namespace,
-      name: input.name,
-      allowed,
-      findings: oneLineAll(findings),
-      patch,
-      mutations,
-      audited: oneLineAll(audited),
-    };
+  }
+
+  /** Validating rules on the object as it would be stored; rules whose state is not synced answer the policy's `unsynced`. */
+  private runValidating(e: Evaluation): void {
+    for (const { rule, mode } of e.plan.validating) {
+      const missing = unsyncedNeeds(rule, e.state, e.input.object);
+      if (missing) {
+        const say = e.policy.unsynced === 'warn' ? warn : deny;
+        collect(
+          mode,
+          [say(rule.id, '', `cannot verify yet: the webhook is still reading ${missing} from the cluster; retry in a few seconds`)],
+          e,
+        );
+        continue;
+      }
+      let found: Finding[];
+      try {
+        found = callValidate(rule, e.input);
+      } catch (err) {
+        e.findings.push(ruleFailed(rule, err));
+        continue;
+      }
+      collect(mode, e.policy.ratcheting ? ratchet(rule, e.input, found) : found, e);
+    }
   }
 
   private input(
     info: KindInfo,
-    req: EngineRequest,
+    req: ObjectRequest,
     object: AnyObject,
     oldObject: AnyObject | undefined,
     ctx: RuleContext,
@@ -257,9 +237,20 @@ export class Engine {
   }
 }
 
-/** The decision for a request no rule looks at: allowed, nothing found. */
-function unhandled(namespace: string, name: string, kind: HandledKind | undefined): Decision {
-  return { handled: false, kind, namespace, name, allowed: true, findings: [], patch: [], mutations: [], audited: [] };
+/** The decision of a finished evaluation. Messages quote user strings (names, versions, keys): on one line wherever they are printed. */
+function finish(e: Evaluation): Decision {
+  const allowed = !e.findings.some((f) => f.action === 'deny');
+  return {
+    handled: true,
+    kind: e.info.kind,
+    namespace: e.input.namespace,
+    name: e.input.name,
+    allowed,
+    findings: oneLineAll(e.findings),
+    patch: e.patch,
+    mutations: e.mutations,
+    audited: oneLineAll(e.audited),
+  };
 }
 
 /** `oneLineFinding` over a list, the list itself when empty (the usual case, no copy). */
@@ -268,12 +259,11 @@ function oneLineAll(findings: Finding[]): Finding[] {
 }
 
 /** Sorts a rule's findings by its mode: enforced as they are, deny turned to warn, or kept for audit only. */
-function collect(rule: AnyRule, mode: PlannedRule['mode'], all: Finding[], findings: Finding[], audited: Finding[]): void {
+function collect(mode: PlannedRule['mode'], all: Finding[], e: Pick<Evaluation, 'findings' | 'audited'>): void {
   if (all.length === 0) return;
-  const from = capFindings(rule.id, all);
-  if (mode === 'audit') audited.push(...from);
-  else if (mode === 'warn') findings.push(...from.map((f) => (f.action === 'deny' ? { ...f, action: 'warn' as const } : f)));
-  else findings.push(...from);
+  if (mode === 'audit') for (const f of all) e.audited.push(f);
+  else if (mode === 'warn') for (const f of all) e.findings.push(f.action === 'deny' ? { ...f, action: 'warn' } : f);
+  else for (const f of all) e.findings.push(f);
 }
 
 /**
@@ -309,20 +299,6 @@ function unsyncedNeeds(rule: AnyRule, state: ClusterState, object: AnyObject): s
 function ruleFailed(rule: AnyRule, err: unknown): Finding {
   const reason = err instanceof Error ? err.message : String(err);
   return deny(INTERNAL_ERROR_RULE, '', `rule ${rule.id} failed (${reason}); this is a bug in remote-cluster-guard`);
-}
-
-/** At most this many findings per rule and request: a huge array of bad entries must not make a huge answer. */
-export const MAX_FINDINGS_PER_RULE = 20;
-
-/** The first findings of a rule, and one more counting the rest (a deny when any of them denies, so the decision stands). */
-function capFindings(rule: string, findings: Finding[]): Finding[] {
-  if (findings.length <= MAX_FINDINGS_PER_RULE) return findings;
-  const rest = findings.slice(MAX_FINDINGS_PER_RULE);
-  const say = rest.some((f) => f.action === 'deny') ? deny : warn;
-  return [
-    ...findings.slice(0, MAX_FINDINGS_PER_RULE),
-    say(rule, '', `and ${rest.length} more findings like these, not listed; fix those first`),
-  ];
 }
 
 /**

@@ -33,6 +33,6 @@ export function warn(rule: string, field: string, message: string): Finding {
 }
 
 /** `<field>: <message>`, or the message alone for whole-object findings. */
-export function formatFinding(f: Finding): string {
+export function formatFinding(f: Pick<Finding, 'field' | 'message'>): string {
   return f.field ? `${f.field}: ${f.message}` : f.message;
 }

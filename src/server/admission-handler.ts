@@ -14,6 +14,7 @@ import { parseAdmissionReview } from '../admission/parse.js';
 import { admissionResponse, errorResponse } from '../admission/response.js';
 import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } from '../admission/types.js';
 import type { Engine, Phase } from '../engine/engine.js';
+import { objectRequest, type ObjectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import { logDecision } from './decision-log.js';
 import type { Logger } from '../log/logger.js';
@@ -32,7 +33,7 @@ export interface AdmissionDeps {
    * state only): undefined when nothing is missing, the usual case, else a
    * promise that never rejects. Must not throw.
    */
-  prepare?: (request: AdmissionRequest) => Promise<void> | undefined;
+  prepare?: (request: ObjectRequest) => Promise<void> | undefined;
   metrics?: Metrics;
   /** Where decisions are logged; the process logger when unset. */
   decisionLog?: Logger;
@@ -55,6 +56,17 @@ function operationLabel(operation: string): string {
   return OPERATIONS.has(operation) ? operation : 'other';
 }
 
+/** The engine request of an AdmissionRequest: its kind as the API server names it, its namespace and name for objects without them. */
+function engineRequestOf(request: AdmissionRequest): ObjectRequest {
+  return objectRequest(request.object, {
+    operation: request.operation,
+    oldObject: request.oldObject,
+    namespace: request.namespace ?? '',
+    name: request.name ?? '',
+    kind: request.kind,
+  });
+}
+
 /** The 4xx for a body raw-body could not read. */
 function bodyError(err: HttpError, limit: number): { code: number; reason: string } {
   if (err.type === 'entity.too.large') return { code: 413, reason: `body is larger than ${limit} bytes` };
@@ -72,22 +84,10 @@ function bodyError(err: HttpError, limit: number): { code: number; reason: strin
 export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionDeps, batch: TurnBatch) {
   const path = `/${phase}`;
 
-  const answer = (res: ServerResponse, request: AdmissionRequest, started: number): void => {
+  const answer = (res: ServerResponse, request: AdmissionRequest, engineRequest: ObjectRequest, started: number): void => {
     let response: AdmissionResponse;
     try {
-      const decision = deps.engine.evaluate(
-        {
-          group: request.kind.group,
-          kind: request.kind.kind,
-          operation: request.operation,
-          namespace: request.namespace ?? '',
-          name: request.name ?? '',
-          object: request.object,
-          oldObject: request.oldObject,
-        },
-        phase,
-        deps.state,
-      );
+      const decision = deps.engine.evaluate(engineRequest, phase, deps.state);
       response = admissionResponse(request.uid, decision);
       logDecision(deps.decisionLog ?? deps.log, { uid: request.uid, path, request, decision });
       deps.metrics?.observe(
@@ -124,12 +124,13 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
         const parsed = parseAdmissionReview(bytes.toString('utf8'));
         if (!parsed.ok) return sendStatus(res, 400, parsed.reason);
         const { request } = parsed;
-        const pending = deps.prepare?.(request);
-        if (!pending) return answer(res, request, started);
+        const engineRequest = engineRequestOf(request);
+        const pending = deps.prepare?.(engineRequest);
+        if (!pending) return answer(res, request, engineRequest, started);
         // prepare never rejects by contract; answering on rejection too keeps that a promise, not an assumption.
         pending.then(
-          () => answer(res, request, started),
-          () => answer(res, request, started),
+          () => answer(res, request, engineRequest, started),
+          () => answer(res, request, engineRequest, started),
         );
       });
     });

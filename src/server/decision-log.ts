@@ -6,12 +6,21 @@
  *
  * Line shape: `{level, time, msg, uid, path, operation, kind, namespace, name,
  * user: {username, groups}, dryRun, allowed, findings: [{rule, action, field,
- * message}], patchedBy: [rule ids]}`; `action` is deny, warn, or audit for
- * rules in audit mode.
+ * message}], findingsOmitted?, patchedBy: [rule ids]}`; `action` is deny,
+ * warn, or audit for rules in audit mode.
+ *
+ * Every finding is logged (the AdmissionResponse shows 20 per rule), up to
+ * `MAX_LOGGED_FINDINGS` per line: no real object comes near it, and a hostile
+ * 4 MiB body that makes 140,000 findings must not write a 30 MB line that
+ * blocks the event loop for seconds and breaks every log shipper's line limit.
+ * Past it, `findingsOmitted` counts the findings left out.
  */
 import type { AdmissionRequest } from '../admission/types.js';
-import type { Decision } from '../engine/engine.js';
+import { reportedFindings, type Decision } from '../engine/decision.js';
 import type { Logger } from '../log/logger.js';
+
+/** Findings written in one decision line at most; `findingsOmitted` counts the rest. */
+export const MAX_LOGGED_FINDINGS = 1_000;
 
 export interface DecisionRecord {
   uid: string;
@@ -22,7 +31,8 @@ export interface DecisionRecord {
 }
 
 export function logDecision(log: Logger, { uid, path, request, decision }: DecisionRecord): void {
-  const hasFindings = decision.findings.length > 0 || decision.audited.length > 0;
+  const findings = reportedFindings(decision);
+  const hasFindings = findings.length > 0;
   if (decision.allowed && !hasFindings && !log.isLevelEnabled('debug')) return;
   const entry = {
     uid,
@@ -35,11 +45,9 @@ export function logDecision(log: Logger, { uid, path, request, decision }: Decis
     user: { username: request.userInfo?.username ?? '', groups: request.userInfo?.groups ?? [] },
     dryRun: request.dryRun === true,
     allowed: decision.allowed,
-    findings: [
-      ...decision.findings.map(({ rule, action, field, message }) => ({ rule, action, field, message })),
-      // Rules in audit mode: recorded here and in metrics only.
-      ...decision.audited.map(({ rule, field, message }) => ({ rule, action: 'audit', field, message })),
-    ],
+    // Every finding (no cap: the record is for auditors), rules in audit mode with action `audit`.
+    findings: findings.slice(0, MAX_LOGGED_FINDINGS).map(({ rule, action, field, message }) => ({ rule, action, field, message })),
+    ...(findings.length > MAX_LOGGED_FINDINGS ? { findingsOmitted: findings.length - MAX_LOGGED_FINDINGS } : {}),
     patchedBy: decision.mutations.map((m) => m.rule),
   };
   if (!decision.allowed) log.warn(entry, 'admission denied');

@@ -15,7 +15,7 @@
  * which doubled its cost and promoted them to the old generation.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Decision } from '../engine/engine.js';
+import { reportedFindings, type Decision } from '../engine/decision.js';
 import type { StateResource } from '../state/cluster-state.js';
 
 const PREFIX = 'remote_cluster_guard_';
@@ -181,8 +181,7 @@ export class Metrics {
     seconds: number,
   ): void {
     this.requestCounts.add({ path, kind, operation, allowed: decision.allowed ? 'true' : 'false' });
-    for (const f of decision.findings) this.findingCounts.add({ rule: f.rule, action: f.action });
-    for (const f of decision.audited) this.findingCounts.add({ rule: f.rule, action: 'audit' });
+    for (const f of reportedFindings(decision)) this.findingCounts.add({ rule: f.rule, action: f.action });
     let d = this.durations.get(path);
     if (!d) {
       d = { labels: { path }, values: new Float64Array(FLUSH_EVERY), n: 0 };

@@ -3,10 +3,11 @@
  * in-memory state built from plain objects or YAML text.
  */
 import { parseAllDocuments } from 'yaml';
-import { Engine, type Decision, type Phase } from '../../src/engine/engine.js';
+import type { Decision } from '../../src/engine/decision.js';
+import { Engine, type Phase } from '../../src/engine/engine.js';
 import type { AnyRule } from '../../src/engine/rule.js';
 import type { Policy } from '../../src/config/policy.js';
-import { parseApiVersion } from '../../src/kube/meta.js';
+import { objectRequest } from '../../src/kube/object-request.js';
 import { MemoryClusterState } from '../../src/state/memory-state.js';
 
 /** A fixed clock for tests: 2026-06-01T00:00:00Z. */
@@ -43,26 +44,17 @@ export interface EvalOptions {
 
 /** Evaluates `object` as an admission request of its own apiVersion/kind. */
 export function evaluate(object: unknown, opts: EvalOptions): Decision {
-  const o = object as { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
-  const { group } = parseApiVersion(o.apiVersion ?? '');
   const engine = new Engine(opts.rules, {
     operatorNamespace: opts.operatorNamespace ?? 'elastic-system',
     now: () => opts.now ?? TEST_NOW,
     ...(opts.policy ? { policy: opts.policy } : {}),
   });
-  return engine.evaluate(
-    {
-      group,
-      kind: o.kind ?? '',
-      operation: opts.operation ?? (opts.oldObject ? 'UPDATE' : 'CREATE'),
-      namespace: opts.namespace ?? o.metadata?.namespace ?? '',
-      name: o.metadata?.name ?? '',
-      object,
-      oldObject: opts.oldObject,
-    },
-    opts.phase ?? 'both',
-    opts.state ?? new MemoryClusterState(),
-  );
+  const request = objectRequest(object, {
+    operation: opts.operation ?? (opts.oldObject ? 'UPDATE' : 'CREATE'),
+    oldObject: opts.oldObject,
+    namespace: opts.namespace ?? '',
+  });
+  return engine.evaluate(request, opts.phase ?? 'both', opts.state ?? new MemoryClusterState());
 }
 
 /** The findings of a decision as `rule action field` strings, for compact assertions. */

@@ -7,7 +7,7 @@
  * minute).
  */
 import { CoreV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
-import type { AdmissionRequest } from '../../admission/types.js';
+import type { ObjectRequest } from '../../kube/object-request.js';
 import { ELASTICSEARCH_GROUP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateResource } from '../cluster-state.js';
@@ -85,13 +85,12 @@ export class LiveState {
    * answered at once; else a promise that settles when the fetch has (never
    * rejecting).
    */
-  prepare(request: AdmissionRequest): Promise<void> | undefined {
-    if (request.kind.group !== ELASTICSEARCH_GROUP || request.kind.kind !== 'Elasticsearch') return undefined;
-    const obj = request.object as
-      | { metadata?: { namespace?: unknown }; spec?: { transport?: { tls?: { certificateAuthorities?: { configMapName?: unknown } } } } }
-      | undefined;
+  prepare(request: ObjectRequest): Promise<void> | undefined {
+    if (request.group !== ELASTICSEARCH_GROUP || request.kind !== 'Elasticsearch') return undefined;
+    const obj = request.object as { spec?: { transport?: { tls?: { certificateAuthorities?: { configMapName?: unknown } } } } } | undefined;
     const name = obj?.spec?.transport?.tls?.certificateAuthorities?.configMapName;
-    const namespace = typeof obj?.metadata?.namespace === 'string' && obj.metadata.namespace ? obj.metadata.namespace : request.namespace;
+    // The request's namespace is the object's own, else the one it is created in (objectRequest).
+    const namespace = request.namespace;
     if (typeof name !== 'string' || !name || !namespace) return undefined;
     const watched = (key: { namespace: string; name: string }) =>
       this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_FOR_LABEL] !== undefined;

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { DEFAULT_POLICY, type Policy } from '../../../src/config/policy.js';
 import { Engine, RATCHET_NOTE } from '../../../src/engine/engine.js';
+import { objectRequest } from '../../../src/kube/object-request.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { createRequestListener } from '../../../src/server/app.js';
@@ -25,16 +26,8 @@ function update(
   opts: { policy?: Policy; state?: MemoryClusterState; operation?: 'CREATE' | 'UPDATE' } = {},
 ) {
   const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system', policy: opts.policy ?? DEFAULT_POLICY });
-  const req = {
-    group: 'elasticsearch.k8s.elastic.co',
-    kind: 'Elasticsearch',
-    operation: opts.operation ?? 'UPDATE',
-    namespace: 'ns-one',
-    name: 'cluster-one',
-    object,
-    oldObject,
-  };
-  return engine.evaluate(req, 'validate', opts.state ?? licensed());
+  const req = objectRequest(object, { operation: opts.operation ?? 'UPDATE', oldObject, namespace: 'ns-one' });
+  return engine.validate(req, opts.state ?? licensed());
 }
 
 const rows = (d: ReturnType<typeof update>) => d.findings.map((f) => `${f.rule} ${f.action} ${f.field}`);

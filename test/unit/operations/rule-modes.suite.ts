@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { DEFAULT_POLICY, type RuleMode } from '../../../src/config/policy.js';
 import { Engine } from '../../../src/engine/engine.js';
+import { objectRequest } from '../../../src/kube/object-request.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { createRequestListener } from '../../../src/server/app.js';
@@ -44,19 +45,7 @@ function setup(modes: Record<string, RuleMode>, manifests = [LICENCE]) {
         .send(reviewOf(object, { uid: 'uid-1' }))
         .expect(200)
     ).body.response;
-  const evaluate = (object: unknown) =>
-    engine.evaluate(
-      {
-        group: 'elasticsearch.k8s.elastic.co',
-        kind: 'Elasticsearch',
-        operation: 'CREATE',
-        namespace: 'ns-one',
-        name: 'cluster-one',
-        object,
-      },
-      'validate',
-      state,
-    );
+  const evaluate = (object: unknown) => engine.validate(objectRequest(object, { operation: 'CREATE', namespace: 'ns-one' }), state);
   const findings = async (action: string) =>
     sample(await metrics.registry.metrics(), 'remote_cluster_guard_findings_total', { rule: RULE, action });
   return { post, evaluate, decisions, findings };

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import type { Decision } from '../../../../src/engine/engine.js';
+import type { Decision } from '../../../../src/engine/decision.js';
 import type { Finding } from '../../../../src/engine/finding.js';
 import { calicoRules } from '../../../../src/rules/calico/index.js';
 import type { MemoryClusterState } from '../../../../src/state/memory-state.js';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import fjp from 'fast-json-patch';
-import type { Decision } from '../../../../src/engine/engine.js';
+import type { Decision } from '../../../../src/engine/decision.js';
 import type { Finding } from '../../../../src/engine/finding.js';
 import type { PatchOperation } from '../../../../src/engine/rule.js';
 import { yamlDocs } from '../../../helpers/engine.js';
