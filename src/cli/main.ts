@@ -10,7 +10,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
 import { loadConfig, ConfigError } from '../config/config-file.js';
-import { DEFAULT_POLICY } from '../config/policy.js';
+import { DEFAULT_POLICY, type Policy } from '../config/policy.js';
 import { Engine } from '../engine/engine.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
 import { createLogger } from '../log/logger.js';
@@ -37,6 +37,21 @@ async function openLiveState(kubeconfig: string | undefined, operatorNamespace: 
     throw new InvalidArgumentError(`the cluster's state did not sync within ${timeoutSeconds} s (pending: ${live.unsynced().join(', ')})`);
   }
   return live;
+}
+
+/**
+ * The policy and operator namespace of `--config` (the file `serve` reads), so
+ * `validate` and `audit` judge as the webhook does; `--operator-namespace`
+ * when the file sets none. Throws ConfigError for an invalid file.
+ */
+function cliConfig(o: { config?: string; operatorNamespace: string }): { policy: Policy; operatorNamespace: string } {
+  const config = o.config
+    ? loadConfig(
+        o.config,
+        ALL_RULES.map((r) => r.id),
+      )
+    : undefined;
+  return { policy: config?.policy ?? DEFAULT_POLICY, operatorNamespace: config?.operatorNamespace ?? o.operatorNamespace };
 }
 
 export function buildProgram(): Command {
@@ -101,19 +116,13 @@ export function buildProgram(): Command {
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (o) => {
-      const config = o.config
-        ? loadConfig(
-            o.config,
-            ALL_RULES.map((r) => r.id),
-          )
-        : undefined;
-      const operatorNamespace = config?.operatorNamespace ?? o.operatorNamespace;
+      const { policy, operatorNamespace } = cliConfig(o);
       const useLive = o.state.length === 0;
       const live = useLive ? await openLiveState(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
       try {
         const state = live?.state ?? addToState(loadManifests(o.state)).state;
         // Audit reports what would be denied now: no ratcheting against a previous version.
-        const engine = new Engine(ALL_RULES, { operatorNamespace, policy: { ...(config?.policy ?? DEFAULT_POLICY), ratcheting: false } });
+        const engine = new Engine(ALL_RULES, { operatorNamespace, policy: { ...policy, ratcheting: false } });
         const result = auditState(state, engine);
         process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
         process.exitCode = result.exitCode;
@@ -131,9 +140,11 @@ export function buildProgram(): Command {
     .option('-n, --namespace <ns>', 'namespace for objects that have none', 'default')
     .option('--kubeconfig <file>', "check against this cluster's live state (read-only), e.g. in a GitOps pipeline before a sync")
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
+    .option('--config <file>', 'configuration file of serve (rule modes, excluded namespaces, operator namespace)')
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (files: string[], o) => {
-      const live = o.kubeconfig ? await openLiveState(o.kubeconfig, o.operatorNamespace, o.syncTimeout) : undefined;
+      const { policy, operatorNamespace } = cliConfig(o);
+      const live = o.kubeconfig ? await openLiveState(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
       let result;
       try {
         result = await runValidate({
@@ -141,7 +152,8 @@ export function buildProgram(): Command {
           state: o.state,
           output: o.output,
           namespace: o.namespace,
-          operatorNamespace: o.operatorNamespace,
+          operatorNamespace,
+          policy,
           rules: ALL_RULES,
           ...(live ? { live } : {}),
         });

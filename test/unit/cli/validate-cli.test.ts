@@ -84,6 +84,33 @@ describe('validate command', () => {
     assert.match(r.stdout, /Elasticsearch team-z\/plain: object-shape/);
   });
 
+  it('--config applies the rule modes and excluded namespaces of the file serve reads', async () => {
+    // A self-reference: es-remote-ref denies it, es-enterprise-license too (no licence in the state).
+    const selfRef = plainEs.replace('  nodeSets:', '  remoteClusters: [{name: me, elasticsearchRef: {name: plain}}]\n  nodeSets:');
+    const input = file('self.yaml', selfRef + '---\n' + selfRef.replace('namespace: team-a', 'namespace: sandbox'));
+    const enforced = await runCli(['validate', '--output', 'json', input]);
+    assert.equal(enforced.code, 1);
+    assert.equal(JSON.parse(enforced.stdout).objects.length, 2);
+    const config = file('config.yaml', 'rules: {es-remote-ref: audit, es-enterprise-license: warn}\nexcludedNamespaces: [sandbox]\n');
+    const r = await runCli(['validate', '--output', 'json', '--config', config, input]);
+    assert.equal(r.code, 0, r.stdout);
+    const doc = JSON.parse(r.stdout) as { objects: { namespace: string; findings: { rule: string; action: string }[] }[] };
+    assert.deepEqual(
+      doc.objects.map((o) => o.namespace),
+      ['team-a'],
+      'the excluded namespace is not checked',
+    );
+    const actions = doc.objects[0]!.findings.map((f) => `${f.rule} ${f.action}`);
+    assert.ok(actions.includes('es-remote-ref audit'), actions.join(', '));
+    assert.ok(actions.includes('es-enterprise-license warn'), actions.join(', '));
+  });
+
+  it('--config with an unknown rule exits 2 naming the key', async () => {
+    const r = await runCli(['validate', '--config', file('bad-config.yaml', 'rules: {es-nope: off}\n'), file('ok2.yaml', plainEs)]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /rules\.es-nope/);
+  });
+
   describe('exits 2 with a one-line error on unusable input or flags', () => {
     const cases: [string, string[], RegExp][] = [
       ['a missing file', ['validate', join(dir, 'nope.yaml')], /nope\.yaml: no such file/],
