@@ -1,9 +1,11 @@
 /**
  * The kinds this webhook admits: the one list everything kind-shaped is
- * derived from (the state's resources and stores, the live state's watches,
- * the metrics label set); test/unit/deploy checks deploy/ and the e2e CRDs
- * against it. Adding a kind is its schema, an entry here, its rules and its
- * store (src/state/memory/kind-stores.ts, which the compiler asks for).
+ * derived from (the state's resources and store table, the live state's
+ * watches, the metrics label set, the audit's help text). Adding a kind is
+ * its schema, an entry here, its rules and its store: the compiler then asks
+ * for its entry in src/state/memory/kind-stores.ts (and an arbitrary in the
+ * hostile-input suite), and test/unit/kinds fails until deploy/base (both
+ * webhook configurations, the ClusterRole) and the e2e CRDs list it.
  *
  * Versions are not part of the lookup key: with `matchPolicy: Equivalent` the
  * kube-apiserver may send any served version, and the fields read here are
