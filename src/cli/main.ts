@@ -12,6 +12,7 @@ import { auditState } from './audit.js';
 import { loadConfig, ConfigError } from '../config/config-file.js';
 import { DEFAULT_POLICY, type Policy } from '../config/policy.js';
 import { Engine } from '../engine/engine.js';
+import { HANDLED_KINDS } from '../kube/kinds.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
 import { createLogger } from '../log/logger.js';
 import { LiveState, loadKubeConfig } from '../state/live/live-state.js';
@@ -19,6 +20,9 @@ import { runServe } from './serve.js';
 import { formatJson, formatText, runValidate } from './validate.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `a, b and c`: the admitted kinds in help text, from the kind list. */
+const andList = (items: readonly string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
 
 function integer(min: number, max: number) {
   return (value: string) => {
@@ -108,7 +112,7 @@ export function buildProgram(): Command {
 
   program
     .command('audit')
-    .description('check every existing Elasticsearch, IPPool and RemoteClusterConfiguration; exit 1 on a denial')
+    .description(`check every existing ${andList(HANDLED_KINDS)}; exit 1 on a denial`)
     .option('--kubeconfig <file>', 'the cluster to audit (default: KUBECONFIG)')
     .option('--state <file>', 'audit manifests instead of a live cluster (repeatable)', collect, [] as string[])
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))

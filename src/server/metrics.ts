@@ -16,7 +16,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { reportedFindings, type Decision } from '../engine/decision.js';
-import type { StateResource } from '../state/cluster-state.js';
+import { STATE_RESOURCES, type StateResource } from '../state/cluster-state.js';
 
 const PREFIX = 'remote_cluster_guard_';
 
@@ -140,7 +140,7 @@ export class Metrics {
 
   constructor(sources: MetricsSources = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
-    const resources: StateResource[] = ['Elasticsearch', 'IPPool', 'RemoteClusterConfiguration', 'ConfigMap', 'Secret'];
+    const resources = STATE_RESOURCES;
     new Gauge({
       name: `${PREFIX}state_synced`,
       help: '1 when the initial list of a resource has completed, else 0.',

@@ -4,16 +4,13 @@
  * informers (live state). Objects are decoded with the same schemas the
  * admission path uses; an object that does not decode is reported, not kept.
  */
-import type { z } from 'zod';
-import { ConfigMap, Secret } from '../kube/core.js';
-import { IPPool, RemoteClusterConfiguration } from '../kube/calico.js';
-import { Elasticsearch } from '../kube/elasticsearch.js';
-import { handledKind } from '../kube/kinds.js';
+import { HANDLED_KINDS, handledKind, type HandledKind, type HandledObjects } from '../kube/kinds.js';
 import { parseApiVersion, type ObjectKey } from '../kube/meta.js';
 import type { CidrEntry } from './calico-state.js';
-import type { ClusterState, StateResource } from './cluster-state.js';
+import { CORE_STATE_KINDS, STATE_RESOURCES, type ClusterState, type CoreStateKind, type StateResource } from './cluster-state.js';
 import { CalicoStore } from './memory/calico-store.js';
 import { EckStore } from './memory/eck-store.js';
+import { KIND_STORES, type KindStoreTable } from './memory/kind-stores.js';
 import { describeIssues } from '../common/schema-issues.js';
 
 /** The outcome of feeding one object to the state. */
@@ -28,15 +25,19 @@ export type ApplyResult =
 export function stateResourceOf(apiVersion: unknown, kind: unknown): StateResource | undefined {
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
   const { group, version } = parseApiVersion(apiVersion);
-  if (group === '' && version === 'v1' && (kind === 'ConfigMap' || kind === 'Secret')) return kind;
+  if (group === '' && version === 'v1' && isCoreStateKind(kind)) return kind;
   return handledKind(group, kind)?.kind;
+}
+
+function isCoreStateKind(kind: string): kind is CoreStateKind {
+  return (CORE_STATE_KINDS as readonly string[]).includes(kind);
 }
 
 export class MemoryClusterState implements ClusterState {
   readonly eck = new EckStore();
   readonly calico = new CalicoStore();
   /** Resources whose initial list has completed; all of them for a manifest state. */
-  private readonly synced = new Set<StateResource>(['Elasticsearch', 'IPPool', 'RemoteClusterConfiguration', 'ConfigMap', 'Secret']);
+  private readonly synced = new Set<StateResource>(STATE_RESOURCES);
 
   /** Marks a resource as (not) synced; the live state clears all at start and sets each after its initial list. */
   setSynced(resource: StateResource, synced: boolean): void {
@@ -48,11 +49,9 @@ export class MemoryClusterState implements ClusterState {
     return this.synced.has(resource);
   }
 
-  /** Every Elasticsearch, IPPool and RemoteClusterConfiguration held, for the audit. */
-  *objects(): Generator<Elasticsearch | IPPool | RemoteClusterConfiguration> {
-    yield* this.eck.listElasticsearches();
-    yield* this.calico.listIPPools();
-    yield* this.calico.listRemoteClusterConfigurations();
+  /** Every object of an admitted kind held, kind by kind in the kind list's order, for the audit. */
+  *objects(): Generator<HandledObjects[HandledKind]> {
+    for (const kind of HANDLED_KINDS) yield* KIND_STORES[kind].list(this);
   }
 
   /** Number of objects kept, per resource. */
@@ -69,46 +68,23 @@ export class MemoryClusterState implements ClusterState {
     const { apiVersion, kind } = raw as { apiVersion?: unknown; kind?: unknown };
     const resource = stateResourceOf(apiVersion, kind);
     if (!resource) return { status: 'ignored' };
-    // Namespaced objects without a namespace get the default one, as kubectl gives manifests.
-    const inNamespace = <T extends { metadata: { namespace?: string | undefined } }>(o: T): T => (
-      (o.metadata.namespace ||= defaultNamespace),
-      o
-    );
-    switch (resource) {
-      case 'Elasticsearch':
-        return this.store(Elasticsearch, raw, resource, (o) => this.eck.upsertElasticsearch(inNamespace(o)));
-      case 'ConfigMap':
-        return this.store(ConfigMap, raw, resource, (o) => this.eck.upsertConfigMap(inNamespace(o)));
-      case 'Secret':
-        return this.store(Secret, raw, resource, (o) => this.eck.upsertSecret(inNamespace(o)));
-      case 'IPPool':
-        return this.store(IPPool, raw, resource, (o) => this.calico.upsertIPPool(o));
-      case 'RemoteClusterConfiguration':
-        return this.store(RemoteClusterConfiguration, raw, resource, (o) => this.calico.upsertRemoteClusterConfiguration(o));
-    }
+    return this.applyAs(resource, raw, defaultNamespace);
   }
 
-  /** Decodes `raw` with `schema` and hands it to `upsert`, which returns false for an object it does not keep. */
-  private store<T>(schema: z.ZodType<T>, raw: unknown, resource: StateResource, upsert: (o: T) => boolean | void): ApplyResult {
-    const r = schema.safeParse(raw);
+  /** Decodes `raw` as `resource` and hands it to that resource's store, which may decline it. */
+  private applyAs<R extends StateResource>(resource: R, raw: unknown, defaultNamespace: string): ApplyResult {
+    // Through the table's plain mapped type, which TypeScript indexes with a type parameter (`KindStores` adds `list`).
+    const table: KindStoreTable = KIND_STORES;
+    const store = table[resource];
+    const r = store.schema.safeParse(raw);
     if (!r.success) return { status: 'invalid', resource, reason: describeIssues(r.error.issues) };
-    return upsert(r.data) === false ? { status: 'ignored' } : { status: 'stored', resource };
+    if (store.namespaced) r.data.metadata.namespace ||= defaultNamespace;
+    return store.upsert(this, r.data) === false ? { status: 'ignored' } : { status: 'stored', resource };
   }
 
   /** Removes an object by resource and key (namespace "" for cluster-scoped kinds). */
   remove(resource: StateResource, key: ObjectKey): void {
-    switch (resource) {
-      case 'Elasticsearch':
-        return this.eck.deleteElasticsearch(key);
-      case 'ConfigMap':
-        return this.eck.deleteConfigMap(key);
-      case 'Secret':
-        return this.eck.deleteSecret(key);
-      case 'IPPool':
-        return this.calico.deleteIPPool(key.name);
-      case 'RemoteClusterConfiguration':
-        return this.calico.deleteRemoteClusterConfiguration(key.name);
-    }
+    KIND_STORES[resource].remove(this, key);
   }
 
   // EckState

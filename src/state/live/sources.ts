@@ -10,14 +10,8 @@
  * Elasticsearch are fetched on demand (see configmap-fetcher.ts).
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { CALICO_API_GROUP, CALICO_CRD_GROUP } from '../../kube/calico.js';
-import {
-  ELASTICSEARCH_GROUP,
-  LICENSE_SCOPE_LABEL,
-  LICENSE_TYPE_LABEL,
-  LICENSING_CONFIGMAP,
-  TRANSPORT_CA_FOR_LABEL,
-} from '../../kube/elasticsearch.js';
+import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, LICENSING_CONFIGMAP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
+import { HANDLED_KINDS, KINDS } from '../../kube/kinds.js';
 import type { StateResource } from '../cluster-state.js';
 
 export interface Candidate {
@@ -33,6 +27,28 @@ export interface SourceSpec {
   name: string;
   resource: StateResource;
   candidates: Candidate[];
+}
+
+/**
+ * One source per admitted kind and API group, from the kind list, group by
+ * group in the order the groups first appear in it. Each group of a kind is
+ * watched when served: with the Calico API server both Calico groups show the
+ * same objects (merged by name in the state); with projectcalico.org/v3
+ * installed as CRDs (Calico 3.30+) or crd.projectcalico.org alone, each holds
+ * objects the other does not. A group's versions are its candidates, in order.
+ */
+export function admittedKindSources(crd: (group: string, version: string, plural: string) => Candidate): SourceSpec[] {
+  const groups = [...new Set(HANDLED_KINDS.flatMap((kind) => KINDS[kind].groups.map((g) => g.group)))];
+  return groups.flatMap((group) =>
+    HANDLED_KINDS.flatMap((kind) => {
+      const info = KINDS[kind];
+      const served = info.groups.find((g) => g.group === group);
+      if (!served) return [];
+      // The group in the name only where there are several, so logs tell the sources apart.
+      const name = info.groups.length > 1 ? `${kind} (${group})` : kind;
+      return [{ name, resource: kind, candidates: served.versions.map((version) => crd(group, version, info.resource)) }];
+    }),
+  );
 }
 
 /** Objects from typed client calls have Date fields; the state decodes the JSON form the watch sends. */
@@ -58,21 +74,7 @@ export function liveSources(kc: KubeConfig, operatorNamespace: string): SourceSp
       ),
   });
   return [
-    { name: 'Elasticsearch', resource: 'Elasticsearch', candidates: [crd(ELASTICSEARCH_GROUP, 'v1', 'elasticsearches')] },
-    // Both Calico groups, each watched when served: with the Calico API server they show the same
-    // objects (merged by name in the state); with projectcalico.org/v3 installed as CRDs (Calico
-    // 3.30+) or crd.projectcalico.org alone, each holds objects the other does not.
-    ...[CALICO_CRD_GROUP, CALICO_API_GROUP].flatMap((group) => {
-      const version = group === CALICO_CRD_GROUP ? 'v1' : 'v3';
-      return [
-        { name: `IPPool (${group})`, resource: 'IPPool' as const, candidates: [crd(group, version, 'ippools')] },
-        {
-          name: `RemoteClusterConfiguration (${group})`,
-          resource: 'RemoteClusterConfiguration' as const,
-          candidates: [crd(group, version, 'remoteclusterconfigurations')],
-        },
-      ];
-    }),
+    ...admittedKindSources(crd),
     {
       name: 'ConfigMap (licensing)',
       resource: 'ConfigMap',

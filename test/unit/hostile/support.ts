@@ -14,6 +14,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import fjp from 'fast-json-patch';
 import { Engine } from '../../../src/engine/engine.js';
+import { HANDLED_KINDS, KINDS, type HandledKind } from '../../../src/kube/kinds.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../src/server/admission-handler.js';
@@ -528,26 +529,21 @@ export function groupOf(object: unknown): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
-export type HandledKindName = 'Elasticsearch' | 'IPPool' | 'RemoteClusterConfiguration';
-
-const GROUPS: Record<HandledKindName, string[]> = {
-  Elasticsearch: ['elasticsearch.k8s.elastic.co'],
-  IPPool: ['projectcalico.org', 'crd.projectcalico.org'],
-  RemoteClusterConfiguration: ['projectcalico.org', 'crd.projectcalico.org'],
+/** One arbitrary per admitted kind: a kind added to src/kube/kinds.ts does not compile here until it has one. */
+const KIND_ARBS: Record<HandledKind, (wrong: number) => fc.Arbitrary<unknown>> = {
+  Elasticsearch: elasticsearchArb,
+  IPPool: ipPoolArb,
+  RemoteClusterConfiguration: (wrong) => rccArb(wrong),
 };
 
 /** An object of one of the handled kinds with its request kind. */
-export function handledObject(wrong: number): fc.Arbitrary<{ kind: HandledKindName; object: unknown }> {
-  return fc.oneof(
-    elasticsearchArb(wrong).map((object) => ({ kind: 'Elasticsearch' as const, object })),
-    ipPoolArb(wrong).map((object) => ({ kind: 'IPPool' as const, object })),
-    rccArb(wrong).map((object) => ({ kind: 'RemoteClusterConfiguration' as const, object })),
-  );
+export function handledObject(wrong: number): fc.Arbitrary<{ kind: HandledKind; object: unknown }> {
+  return fc.oneof(...HANDLED_KINDS.map((kind) => KIND_ARBS[kind](wrong).map((object) => ({ kind, object }))));
 }
 
 export interface ReviewParts {
   uid: unknown;
-  kind: HandledKindName;
+  kind: HandledKind;
   group: string;
   operation: unknown;
   namespace: unknown;
@@ -559,7 +555,7 @@ export interface ReviewParts {
 }
 
 /** An AdmissionReview for an object of a handled kind; the envelope fields are valid except with weight `wrong`. */
-export function reviewArb(objects: fc.Arbitrary<{ kind: HandledKindName; object: unknown }>, wrong: number): fc.Arbitrary<ReviewParts> {
+export function reviewArb(objects: fc.Arbitrary<{ kind: HandledKind; object: unknown }>, wrong: number): fc.Arbitrary<ReviewParts> {
   return objects.chain(({ kind, object }) =>
     fc.record({
       uid: fc.oneof(
@@ -573,7 +569,10 @@ export function reviewArb(objects: fc.Arbitrary<{ kind: HandledKindName; object:
         { weight: wrong, arbitrary: wrongValue },
       ),
       kind: fc.constant(kind),
-      group: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...GROUPS[kind]) }, { weight: 1, arbitrary: hostileString }),
+      group: fc.oneof(
+        { weight: 12, arbitrary: fc.constantFrom(...KINDS[kind].groups.map((g) => g.group)) },
+        { weight: 1, arbitrary: hostileString },
+      ),
       operation: fc.oneof(
         { weight: 16, arbitrary: fc.constantFrom('CREATE', 'UPDATE', 'CREATE', 'UPDATE', 'CREATE', 'UPDATE', 'DELETE', 'CONNECT') },
         { weight: 1, arbitrary: hostileString },
@@ -615,7 +614,7 @@ export function reviewDoc(p: ReviewParts, extra: Record<string, unknown> = {}): 
   const request = compact({
     uid: p.uid,
     kind: { group: p.group, version: 'v1', kind: p.kind },
-    resource: { group: p.group, version: 'v1', resource: `${p.kind.toLowerCase()}s` },
+    resource: { group: p.group, version: 'v1', resource: KINDS[p.kind].resource },
     operation: p.operation,
     namespace: p.namespace,
     name: p.name,

@@ -1,0 +1,132 @@
+/**
+ * deploy/base agrees with the kind list (src/kube/kinds.ts): a kind added to
+ * the list but not to the webhook configurations is never admitted, and one
+ * missing from the ClusterRole is never watched, with no compiler error.
+ *
+ * Expectations, each derived from the list and the rule registry:
+ * - ValidatingWebhookConfiguration: exactly every (group, version, resource)
+ *   of every admitted kind; every admitted kind is validated, if only against
+ *   its schema.
+ * - MutatingWebhookConfiguration: every (group, version, resource) of each
+ *   kind that has a mutating rule in ALL_RULES, and nothing that is not an
+ *   admitted kind. A kind without mutating rules may be registered or not
+ *   (IPPool is: its /mutate call only repeats the schema check).
+ * - Both: CREATE and UPDATE (the operations the engine runs rules on), the
+ *   kind's scope, and `matchPolicy: Equivalent` (kinds.ts matches by group
+ *   and kind, whatever version the kube-apiserver sends).
+ * - ClusterRole: list and watch on every admitted kind's resource in each of
+ *   its groups (the live state's watches); besides, only core ConfigMaps
+ *   (the CA ConfigMaps sources.ts watches and configmap-fetcher.ts gets).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { HANDLED_KINDS, KINDS, type HandledKind } from '../../../src/kube/kinds.js';
+import { ALL_RULES } from '../../../src/rules/index.js';
+
+const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf-8');
+const docs = (path: string) => parseAllDocuments(read(path)).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+
+interface WebhookRule {
+  apiGroups: string[];
+  apiVersions: string[];
+  resources: string[];
+  operations: string[];
+  scope?: string;
+}
+interface WebhookConfiguration {
+  kind: string;
+  webhooks: { name: string; matchPolicy?: string; rules: WebhookRule[] }[];
+}
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** `group/version/resource` of every version of every group of `kinds`, sorted. */
+function gvrsOf(kinds: readonly HandledKind[]): string[] {
+  return kinds.flatMap((k) => KINDS[k].groups.flatMap((g) => g.versions.map((v) => `${g.group}/${v}/${KINDS[k].resource}`))).sort();
+}
+
+/** The kind whose resource is `resource` in `group`. */
+function kindAt(group: string, resource: string): HandledKind | undefined {
+  return HANDLED_KINDS.find((k) => KINDS[k].resource === resource && KINDS[k].groups.some((g) => g.group === group));
+}
+
+const webhookConfigurations = docs('deploy/base/webhooks.yaml') as unknown as WebhookConfiguration[];
+
+function configuration(kind: string): WebhookConfiguration {
+  const found = webhookConfigurations.filter((d) => d.kind === kind);
+  assert.equal(found.length, 1, `one ${kind} in deploy/base/webhooks.yaml`);
+  return found[0]!;
+}
+
+/** Every `group/version/resource` the configuration's webhooks register (the union of their rules' cross products), sorted, once each. */
+function registered(config: WebhookConfiguration): string[] {
+  const gvrs = config.webhooks.flatMap((w) =>
+    w.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.apiVersions.flatMap((v) => r.resources.map((res) => `${g}/${v}/${res}`)))),
+  );
+  return [...new Set(gvrs)].sort();
+}
+
+/** Each rule registers its resources for CREATE and UPDATE, in the scope of their kinds, and every webhook matches equivalent versions. */
+function assertRulesFitKinds(config: WebhookConfiguration): void {
+  for (const w of config.webhooks) {
+    assert.equal(w.matchPolicy, 'Equivalent', `${config.kind} ${w.name}: matchPolicy`);
+    for (const r of w.rules) {
+      for (const op of ['CREATE', 'UPDATE'])
+        assert.ok(r.operations.includes(op), `${config.kind} ${w.name}: ${op} in ${JSON.stringify(r)}`);
+      for (const g of r.apiGroups) {
+        for (const res of r.resources) {
+          const kind = kindAt(g, res);
+          assert.ok(kind, `${config.kind} ${w.name} registers ${g}/${res}, which is no admitted kind in src/kube/kinds.ts`);
+          assert.equal(r.scope, KINDS[kind].clusterScoped ? 'Cluster' : 'Namespaced', `${config.kind} ${w.name}: scope of ${g}/${res}`);
+        }
+      }
+    }
+  }
+}
+
+describe('deploy/base agrees with the kind list', () => {
+  it('the ValidatingWebhookConfiguration registers exactly every admitted kind in every group and version', () => {
+    const config = configuration('ValidatingWebhookConfiguration');
+    assert.deepEqual(registered(config), gvrsOf(HANDLED_KINDS));
+    assertRulesFitKinds(config);
+  });
+
+  it('the MutatingWebhookConfiguration registers every kind with a mutating rule, and only admitted kinds', () => {
+    const config = configuration('MutatingWebhookConfiguration');
+    const mutated = HANDLED_KINDS.filter((k) => ALL_RULES.some((r) => r.kind === k && r.mutate));
+    const gvrs = registered(config);
+    for (const gvr of gvrsOf(mutated))
+      assert.ok(gvrs.includes(gvr), `${gvr} has mutating rules but is not in the MutatingWebhookConfiguration`);
+    const admitted = gvrsOf(HANDLED_KINDS);
+    for (const gvr of gvrs)
+      assert.ok(admitted.includes(gvr), `the MutatingWebhookConfiguration registers ${gvr}, which no admitted kind is`);
+    assertRulesFitKinds(config);
+  });
+
+  it('the ClusterRole grants list and watch on every admitted kind in each of its groups, and otherwise only core ConfigMaps', () => {
+    const roles = docs('deploy/base/rbac.yaml').filter((d) => d.kind === 'ClusterRole') as unknown as { rules: PolicyRule[] }[];
+    assert.equal(roles.length, 1, 'one ClusterRole in deploy/base/rbac.yaml');
+    const rules = roles[0]!.rules;
+    const grants = (group: string, resource: string) =>
+      rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs);
+    for (const kind of HANDLED_KINDS) {
+      for (const { group } of KINDS[kind].groups) {
+        const verbs = grants(group, KINDS[kind].resource);
+        for (const verb of ['list', 'watch']) assert.ok(verbs.includes(verb), `ClusterRole: ${verb} on ${group}/${KINDS[kind].resource}`);
+      }
+    }
+    for (const r of rules) {
+      for (const group of r.apiGroups) {
+        for (const resource of r.resources) {
+          const expected = group === '' ? resource === 'configmaps' : kindAt(group, resource) !== undefined;
+          assert.ok(expected, `ClusterRole grants ${r.verbs.join(',')} on ${group || 'core'}/${resource}, which no admitted kind needs`);
+        }
+      }
+    }
+  });
+});
