@@ -25,7 +25,13 @@ export function readPair(tls: TlsFiles): { cert: Buffer; key: Buffer; notAfter: 
   return { cert, key, notAfter: new Date(x509.validTo).getTime() };
 }
 
-export function watchServingCertificate(server: Server, tls: TlsFiles, current: ServingCertificate, log: Logger, intervalMs = 5000): () => void {
+export function watchServingCertificate(
+  server: Server,
+  tls: TlsFiles,
+  current: ServingCertificate,
+  log: Logger,
+  intervalMs = 5000,
+): () => void {
   let lastCert: Buffer = readFileSync(tls.certFile);
   const check = () => {
     let pair;

@@ -86,11 +86,14 @@ describe('HTTPS with the generated certificate', () => {
     const get = (host: string, extra: https.RequestOptions = {}) =>
       new Promise<string>((resolve, reject) => {
         https
-          .get({ host: '127.0.0.1', servername: host === '127.0.0.1' ? undefined : host, port, path: '/', ca: live.caCert, ...extra }, (res) => {
-            let text = '';
-            res.on('data', (c) => (text += c));
-            res.on('end', () => resolve(text));
-          })
+          .get(
+            { host: '127.0.0.1', servername: host === '127.0.0.1' ? undefined : host, port, path: '/', ca: live.caCert, ...extra },
+            (res) => {
+              let text = '';
+              res.on('data', (c) => (text += c));
+              res.on('end', () => resolve(text));
+            },
+          )
           .on('error', reject);
       });
     try {
