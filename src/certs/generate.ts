@@ -37,7 +37,7 @@ export function servingDnsNames(service: string, namespace: string): string[] {
 function serialNumber(): string {
   // 16 random bytes, high bit cleared so the DER integer stays positive.
   const bytes = forge.random.getBytesSync(16);
-  return ((bytes.charCodeAt(0) & 0x7f).toString(16).padStart(2, '0') + forge.util.bytesToHex(bytes.slice(1)));
+  return (bytes.charCodeAt(0) & 0x7f).toString(16).padStart(2, '0') + forge.util.bytesToHex(bytes.slice(1));
 }
 
 function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
@@ -53,7 +53,10 @@ export interface CertificateAuthority {
 }
 
 function caSubject(service: string): forge.pki.CertificateField[] {
-  return [{ name: 'commonName', value: `${service}-ca` }, { name: 'organizationName', value: 'remote-cluster-guard' }];
+  return [
+    { name: 'commonName', value: `${service}-ca` },
+    { name: 'organizationName', value: 'remote-cluster-guard' },
+  ];
 }
 
 /** A new self-signed CA (RSA 2048, SHA-256) for the webhook's serving certificates. */

@@ -17,7 +17,14 @@
  * Secret keys: `ca.crt`, `ca.key`, `tls.crt`, `tls.key`, `ca-bundle.crt`.
  */
 import { X509Certificate } from 'node:crypto';
-import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1MutatingWebhookConfiguration, type V1Secret, type V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1MutatingWebhookConfiguration,
+  type V1Secret,
+  type V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import { caBundleOf, generateCA, issueServingCertificate, type CertificateAuthority } from './generate.js';
 
@@ -52,13 +59,25 @@ const code = (err: unknown) => (err as { code?: number }).code;
 
 function fromSecret(secret: V1Secret): ManagedCertificates | undefined {
   const d = secret.data ?? {};
-  const certs = { caCert: unb64(d['ca.crt']), caKey: unb64(d['ca.key']), cert: unb64(d['tls.crt']), key: unb64(d['tls.key']), caBundle: unb64(d['ca-bundle.crt']) };
+  const certs = {
+    caCert: unb64(d['ca.crt']),
+    caKey: unb64(d['ca.key']),
+    cert: unb64(d['tls.crt']),
+    key: unb64(d['tls.key']),
+    caBundle: unb64(d['ca-bundle.crt']),
+  };
   if (!certs.caCert || !certs.caKey || !certs.cert || !certs.key) return undefined;
   return { ...certs, caBundle: certs.caBundle || certs.caCert };
 }
 
 function toData(c: ManagedCertificates): Record<string, string> {
-  return { 'ca.crt': b64(c.caCert), 'ca.key': b64(c.caKey), 'tls.crt': b64(c.cert), 'tls.key': b64(c.key), 'ca-bundle.crt': b64(c.caBundle) };
+  return {
+    'ca.crt': b64(c.caCert),
+    'ca.key': b64(c.caKey),
+    'tls.crt': b64(c.cert),
+    'tls.key': b64(c.key),
+    'ca-bundle.crt': b64(c.caBundle),
+  };
 }
 
 type WebhookConfiguration = V1ValidatingWebhookConfiguration | V1MutatingWebhookConfiguration;
@@ -123,7 +142,10 @@ export class CertManager {
       const next = this.renew(current);
       try {
         if (!secret) {
-          await this.core.createNamespacedSecret({ namespace, body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: toData(next) } });
+          await this.core.createNamespacedSecret({
+            namespace,
+            body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: toData(next) },
+          });
           this.log.info({ secret: `${namespace}/${name}` }, 'created the webhook CA and serving certificate');
         } else {
           // resourceVersion makes this a compare-and-swap: a concurrent writer gets 409 Conflict.
@@ -146,7 +168,8 @@ export class CertManager {
       {
         name: this.opts.validatingWebhook,
         read: (name) => this.admission.readValidatingWebhookConfiguration({ name }),
-        replace: (name, body) => this.admission.replaceValidatingWebhookConfiguration({ name, body: body as V1ValidatingWebhookConfiguration }),
+        replace: (name, body) =>
+          this.admission.replaceValidatingWebhookConfiguration({ name, body: body as V1ValidatingWebhookConfiguration }),
       },
       {
         name: this.opts.mutatingWebhook,

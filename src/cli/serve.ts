@@ -8,12 +8,11 @@
  * `--shutdown-delay` seconds while endpoints are updated, then in-flight
  * requests finish and the process exits before the grace period ends.
  */
-import { X509Certificate } from 'node:crypto';
 import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
 import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
-import { readPair, watchServingCertificate } from '../certs/reload.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
+import { ServingCertificate, type TlsFiles } from '../certs/serving-certificate.js';
 import { readConfigFile, type Config } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { DEFAULT_POLICY } from '../config/policy.js';
@@ -108,9 +107,10 @@ async function openState(
 
 /**
  * `--manage-certs`: certificates from the webhook's own Secret (created and
- * renewed there), written to `--cert-dir` for the server, and the caBundle
- * kept in both webhook configurations. Renewals reach the server through the
- * same file reload as any other rotation.
+ * renewed there) and the caBundle kept in both webhook configurations. The
+ * certificates are written to `--cert-dir`, which the server starts from. A
+ * renewal is written there too and installed at once (not at the next file
+ * poll, which then finds it already in use).
  */
 async function startCertManager(opts: ServeOptions, log: Logger) {
   const manager = new CertManager(
@@ -130,17 +130,17 @@ async function startCertManager(opts: ServeOptions, log: Logger) {
   const first = await manager.reconcile();
   const paths = write(first);
   return {
-    tls: { certFile: paths.cert, keyFile: paths.key },
-    /** Renewed certificates are written to the files and installed at once (not at the next file poll). */
-    watch: (install: (cert: string, key: string) => void) =>
+    files: { certFile: paths.cert, keyFile: paths.key },
+    /** Starts the renewal checks; returns a stop function. */
+    watch: (certificate: ServingCertificate) =>
       manager.watch(first, opts.certCheckIntervalSeconds * 1000, (c) => {
         write(c);
-        install(c.cert, c.key);
+        certificate.install(c.cert, c.key, 'managed');
       }),
   };
 }
 
-function servingFiles(opts: ServeOptions, log: Logger): { certFile: string; keyFile: string } {
+function servingFiles(opts: ServeOptions, log: Logger): TlsFiles {
   if (opts.tlsCert && opts.tlsKey) return { certFile: opts.tlsCert, keyFile: opts.tlsKey };
   const { paths, created } = ensureCertificates(opts.certDir, {
     service: DEFAULT_SERVICE,
@@ -162,12 +162,11 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const operatorNamespace = config.operatorNamespace ?? opts.operatorNamespace;
 
   const managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
-  const tls = managed?.tls ?? servingFiles(opts, log);
-  const serving = { notAfter: readPair(tls).notAfter };
+  const certificate = new ServingCertificate(managed?.files ?? servingFiles(opts, log), log);
   const source = await openState(opts, operatorNamespace, log);
   const metrics = new Metrics({
     state: () => ({ counts: source.state.counts(), synced: (r) => source.state.isSynced(r) }),
-    certificateNotAfter: () => serving.notAfter,
+    certificateNotAfter: () => certificate.notAfter,
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy: config.policy });
 
@@ -182,15 +181,10 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
     ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : (source.live?.ready() ?? { ready: true })),
   });
-  const server = createHttpsServer({ port: opts.port, host: opts.host, tls, listener });
+  const server = createHttpsServer({ port: opts.port, host: opts.host, certificate, listener });
   const port = await listen(server, opts.port, opts.host);
-  const stopCertWatch = watchServingCertificate(server, tls, serving, log, opts.certReloadIntervalMs ?? 5000);
-  const stopCertManager =
-    managed?.watch((cert, key) => {
-      server.setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
-      serving.notAfter = new Date(new X509Certificate(cert).validTo).getTime();
-      log.info({ notAfter: new Date(serving.notAfter).toISOString() }, 'managed serving certificate installed');
-    }) ?? (() => {});
+  const stopCertWatch = certificate.watchFiles(opts.certReloadIntervalMs ?? 5000);
+  const stopCertManager = managed?.watch(certificate) ?? (() => {});
   const stopConfigWatch =
     opts.config && loaded
       ? watchConfig(

@@ -1,24 +1,21 @@
 /**
- * The HTTPS server (node:https, TLS 1.2 or later). Timeouts bound slow
+ * The HTTPS server (node:https), presenting a ServingCertificate with its TLS
+ * settings (src/certs/serving-certificate.ts: TLS 1.2 or later). Timeouts bound slow
  * clients: the TLS handshake and the headers must each complete within 10 s
  * and a whole request within 30 s, the kube-apiserver's own longest webhook
  * timeout; a client past one is disconnected (answered 408 once it has sent
  * a request line), other connections unaffected.
  */
-import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-export interface TlsFiles {
-  certFile: string;
-  keyFile: string;
-}
+import type { ServingCertificate } from '../certs/serving-certificate.js';
 
 export interface HttpsOptions {
   port: number;
   host?: string;
-  tls: TlsFiles;
+  /** The certificate and TLS settings; the server is attached to it, so its later installs reach this server. */
+  certificate: ServingCertificate;
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   /** Slow-client limits; 10 s for the headers and 30 s for a whole request unless set (tests use shorter ones). */
   timeouts?: ServerTimeouts;
@@ -33,16 +30,11 @@ export interface ServerTimeouts {
 
 export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 10_000, requestMs: 30_000 };
 
-export function readTls(tls: TlsFiles): { cert: Buffer; key: Buffer } {
-  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
-}
-
 export function createHttpsServer(opts: HttpsOptions): https.Server {
   const { headersMs, requestMs } = opts.timeouts ?? DEFAULT_TIMEOUTS;
   const server = https.createServer(
     {
-      ...readTls(opts.tls),
-      minVersion: 'TLSv1.2',
+      ...opts.certificate.secureContextOptions(),
       // A client that connects and never completes the handshake is as slow as one that never sends headers.
       handshakeTimeout: headersMs,
       headersTimeout: headersMs,
@@ -55,6 +47,7 @@ export function createHttpsServer(opts: HttpsOptions): https.Server {
   );
   // Longer than the kube-apiserver's idle connection timeout so it, not we, closes idle connections.
   server.keepAliveTimeout = 95_000;
+  opts.certificate.attach(server);
   return server;
 }
 

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caBundleOf, generateCertificates, type CertBundle } from '../../../src/certs/generate.js';
 import { ensureCertificates, writeCertificates } from '../../../src/certs/files.js';
+import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
+import { createLogger } from '../../../src/log/logger.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
 import { main } from '../../../src/cli/main.js';
 
@@ -81,16 +83,20 @@ describe('HTTPS with the generated certificate', () => {
     const live = generateCertificates({ service: 'rcg', namespace: 'guard', validityDays: 1 });
     const d = mkdtempSync(join(tmpdir(), 'rcg-tls-'));
     const paths = writeCertificates(d, live);
-    const server = createHttpsServer({ port: 0, tls: { certFile: paths.cert, keyFile: paths.key }, listener: (_q, s) => s.end('hi') });
+    const certificate = new ServingCertificate({ certFile: paths.cert, keyFile: paths.key }, createLogger('silent'));
+    const server = createHttpsServer({ port: 0, certificate, listener: (_q, s) => s.end('hi') });
     const port = await listen(server, 0, '127.0.0.1');
     const get = (host: string, extra: https.RequestOptions = {}) =>
       new Promise<string>((resolve, reject) => {
         https
-          .get({ host: '127.0.0.1', servername: host === '127.0.0.1' ? undefined : host, port, path: '/', ca: live.caCert, ...extra }, (res) => {
-            let text = '';
-            res.on('data', (c) => (text += c));
-            res.on('end', () => resolve(text));
-          })
+          .get(
+            { host: '127.0.0.1', servername: host === '127.0.0.1' ? undefined : host, port, path: '/', ca: live.caCert, ...extra },
+            (res) => {
+              let text = '';
+              res.on('data', (c) => (text += c));
+              res.on('end', () => resolve(text));
+            },
+          )
           .on('error', reject);
       });
     try {

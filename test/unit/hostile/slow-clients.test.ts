@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { writeCertificates } from '../../../src/certs/files.js';
 import { generateCertificates, type CertBundle } from '../../../src/certs/generate.js';
+import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
+import { createLogger } from '../../../src/log/logger.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
 import { assertNoPollution, hostileApp, reviewBody, trapUnhandledRejections } from './support.js';
 
@@ -36,7 +38,7 @@ before(async () => {
   const paths = writeCertificates(dir, bundle);
   server = createHttpsServer({
     port: 0,
-    tls: { certFile: paths.cert, keyFile: paths.key },
+    certificate: new ServingCertificate({ certFile: paths.cert, keyFile: paths.key }, createLogger('silent')),
     listener: hostileApp().listener,
     timeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS },
   });
