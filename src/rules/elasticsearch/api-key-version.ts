@@ -14,9 +14,13 @@
  *
  * Pre-release tags are ignored (`8.10.0-SNAPSHOT` passes).
  *
- * Source: shared/notes/field-facts.md (ECK `RemoteClusterAPIKeysMinVersion`
- * = 8.10.0; 8.9.x rejected by ECK's own webhook); seed 000_80e89544eed0a4ba.txt
- * (API key security model).
+ * Source: ECK pkg/apis/elasticsearch/v1/remote_cluster.go
+ * `RemoteClusterAPIKeysMinVersion` = 8.10.0 (8.9.x is rejected by ECK's own
+ * webhook, pkg/controller/elasticsearch/validation/validations.go
+ * `supportsRemoteClusterUsingAPIKey`);
+ * ECK docs "Remote clusters", "Using the API key security model"
+ * (https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html#k8s_using_the_api_key_security_model;
+ * current: https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters).
  */
 import { deny, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';

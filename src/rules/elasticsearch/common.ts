@@ -3,9 +3,13 @@
  * references (ECK's namespace defaulting), listing the versions an
  * Elasticsearch declares, and finding the clusters that reference one.
  *
- * Source: shared/notes/field-facts.md (ECK `RemoteCluster`, an omitted
- * `elasticsearchRef.namespace` meaning the referrer's namespace) and seed
- * 000_80e89544eed0a4ba.txt.
+ * Source: ECK pkg/apis/elasticsearch/v1/elasticsearch_types.go `RemoteCluster`
+ * and pkg/controller/elasticsearch/remotecluster/elasticsearch.go
+ * `getRemoteClustersInSpec` (an omitted `elasticsearchRef.namespace` means the
+ * referrer's namespace);
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html).
  */
 import { jsonPointer } from '../../common/field-path.js';
 import type { PatchOperation } from '../../engine/rule.js';

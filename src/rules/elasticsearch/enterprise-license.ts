@@ -15,9 +15,17 @@
  * 3. Otherwise denied, naming the level and expiry found, every Secret
  *    ignored with its reason, and what was looked for when nothing was found.
  *
- * Source: shared/notes/field-facts.md ("Licence"), seed 000_80e89544eed0a4ba.txt
- * and seed 001_70d8bf588385c8d2.txt ("requires a valid Enterprise license or
- * Enterprise trial license").
+ * Source: ECK pkg/license/license.go (`LicensingCfgMapName`,
+ * `LicensingInfo.toMap`), pkg/controller/common/license (labels.go, parser.go
+ * `FetchLicenseData`), pkg/controller/elasticsearch/remotecluster/elasticsearch.go
+ * (`enterpriseFeaturesDisabledMsg`, `UpdateSettings`: the Warning event, then
+ * no change); https://www.elastic.co/docs/deploy-manage/license/manage-your-license-in-eck;
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html) and
+ * Elastic docs "Remote clusters on ECK"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters-landing#prerequisites):
+ * "requires a valid Enterprise license or Enterprise trial license".
  */
 import { deny, warn } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';

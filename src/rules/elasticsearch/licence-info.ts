@@ -19,7 +19,12 @@
  * and dates. Problems with a Secret are reported as a reason (for example
  * "its data is not valid JSON"), never with the data itself.
  *
- * Source: shared/notes/field-facts.md ("Licence"), seed 000_80e89544eed0a4ba.txt.
+ * Source: ECK pkg/license/license.go (`LicensingCfgMapName`,
+ * `LicensingInfo.toMap`), pkg/license/reporter.go (`ResourceReporterFrequency`,
+ * 2 minutes), pkg/controller/common/license (labels.go `LicenseLabelScope`,
+ * `LicenseLabelType`, `EULAAnnotation`; model.go `LicenseTypeEnterpriseTrial`,
+ * `LicenseTypeLegacyTrial`; parser.go `FetchLicenseData`);
+ * https://www.elastic.co/docs/deploy-manage/license/manage-your-license-in-eck.
  */
 import { z } from 'zod';
 import { memoizeByObject } from '../../common/memo.js';

@@ -15,10 +15,14 @@
  * Validate (warn): an `apiKey` entry of this object whose remote is in the
  * state without the server enabled (`spec.remoteClusters[i].apiKey`).
  *
- * Source: seed 000_80e89544eed0a4ba.txt ("To enable the API key security
- * model you must first enable the remote cluster server on the remote
- * Elasticsearch cluster"; "Enabling the remote cluster server triggers a
- * restart"); shared/notes/field-facts.md (minimum version 8.10.0).
+ * Source:
+ * ECK docs "Remote clusters", "Using the API key security model"
+ * (https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html#k8s_using_the_api_key_security_model;
+ * current: https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters):
+ * "To enable the API key security model you must first enable the remote
+ * cluster server on the remote Elasticsearch cluster"; "Enabling the remote
+ * cluster server triggers a restart". Minimum version 8.10.0: ECK
+ * pkg/apis/elasticsearch/v1/remote_cluster.go `RemoteClusterAPIKeysMinVersion`.
  */
 import { warn, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';

@@ -20,9 +20,15 @@
  * than 7.17, an 8.x after 8.19, a major beyond 9), and when a remote's version
  * does not parse.
  *
- * Source: seed 001_70d8bf588385c8d2.txt (table, see `compat-table.ts`);
- * shared/notes/field-facts.md (ECK reads the running version from
- * `status.version`; ECK never checks version compatibility).
+ * Source:
+ * Elastic docs "Remote clusters on ECK"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters-landing#prerequisites)
+ * (the version compatibility table, see `compat-table.ts`); ECK
+ * pkg/apis/elasticsearch/v1/remote_cluster.go `SupportsRemoteClusterAPIKeys`
+ * (ECK reads the running version from `status.version`). ECK itself checks no
+ * version compatibility between clusters: its webhook's remote-cluster check
+ * (pkg/controller/elasticsearch/validation/validations.go
+ * `supportsRemoteClusterUsingAPIKey`) is the API-key minimum version only.
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
