@@ -104,7 +104,7 @@ export function admissionReview(object: Obj, r: Resource, uid: string = randomUU
   });
 }
 
-/** The seed Elasticsearch `cluster-one` (API-key model, remoteClusters to ns-two/cluster-two). */
+/** The ECK docs' Elasticsearch `cluster-one` (API-key model, remoteClusters to ns-two/cluster-two). */
 export function clusterOne(): Obj {
   return fixtureObject('eck/api-key-model.yaml', 'Elasticsearch', 'cluster-one');
 }
