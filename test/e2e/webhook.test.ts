@@ -271,7 +271,7 @@ describe('Calico federation (Calico Enterprise docs examples)', () => {
   it('accepts the Calico docs RemoteClusterConfigurations and federation pool, and stores overlayRoutingMode', async () => {
     assertOk(await apply(fixture('calico/local-pool-ipv4.yaml').replace('projectcalico.org/v3', 'crd.projectcalico.org/v1')));
     await waitForState('IPPool', 1);
-    for (const f of ['seed-004-rcc-etcd.yaml', 'seed-004-rcc-kubernetes.yaml', 'seed-004-federation-pool.yaml'])
+    for (const f of ['calico-docs-rcc-etcd.yaml', 'calico-docs-rcc-kubernetes.yaml', 'calico-docs-federation-pool.yaml'])
       assertOk(await apply(fixture(`calico/${f}`)));
     const rcc = await getJson(['remoteclusterconfigurations.projectcalico.org', 'cluster-n']);
     assert.equal(rcc.spec.syncOptions.overlayRoutingMode, 'Enabled', 'a VXLAN pool exists, so Calico would default Enabled');

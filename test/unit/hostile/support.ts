@@ -660,7 +660,7 @@ export function realisticState(): MemoryClusterState {
     ...parseManifests(fixtureText('eck/api-key-model.yaml'), 'api-key-model.yaml'),
     ...parseManifests(fixtureText('eck/external-ca.yaml'), 'external-ca.yaml'),
     ...parseManifests(fixtureText('calico/federation-example.yaml'), 'federation-example.yaml'),
-    ...parseManifests(fixtureText('calico/seed-004-rcc-etcd.yaml'), 'seed-004-rcc-etcd.yaml'),
+    ...parseManifests(fixtureText('calico/calico-docs-rcc-etcd.yaml'), 'calico-docs-rcc-etcd.yaml'),
   ];
   const { state, problems } = addToState(docs);
   assert.deepEqual(problems, []);

@@ -7,9 +7,9 @@ import { describe, it } from 'node:test';
 import { stateOf } from '../../../helpers/engine.js';
 import { assertAllowed, fixture, GROUPS, inGroup, run } from './_helpers.js';
 
-const [rccEtcd] = fixture('seed-004-rcc-etcd.yaml');
-const [rccK8s] = fixture('seed-004-rcc-kubernetes.yaml');
-const [federationPool] = fixture('seed-004-federation-pool.yaml');
+const [rccEtcd] = fixture('calico-docs-rcc-etcd.yaml');
+const [rccK8s] = fixture('calico-docs-rcc-kubernetes.yaml');
+const [federationPool] = fixture('calico-docs-federation-pool.yaml');
 const [local4] = fixture('local-pool-ipv4.yaml');
 const [local6] = fixture('local-pool-ipv6.yaml');
 const example = fixture('federation-example.yaml');
