@@ -24,7 +24,7 @@ import { formatMajorMinor, type MajorMinor } from './version.js';
 type RangeText = readonly [from: string, to: string];
 
 /** Per local minor, the remote ranges it can connect to (Elastic's compatibility table, every ✅ cell). */
-const SEED_ROWS: ReadonlyArray<readonly [local: string, remotes: readonly RangeText[]]> = [
+const TABLE_ROWS: ReadonlyArray<readonly [local: string, remotes: readonly RangeText[]]> = [
   ['7.17', [['7.17', '8.19']]],
   ['8.0', [['7.17', '8.19']]],
   ['8.1', [['8.0', '8.19']]],
@@ -82,7 +82,7 @@ function parseBound(text: string): MajorMinor {
 }
 
 const ROWS: ReadonlyMap<string, readonly Range[]> = new Map(
-  SEED_ROWS.map(([local, ranges]) => [local, ranges.map(([from, to]) => ({ from: parseBound(from), to: parseBound(to) }))]),
+  TABLE_ROWS.map(([local, ranges]) => [local, ranges.map(([from, to]) => ({ from: parseBound(from), to: parseBound(to) }))]),
 );
 
 function compare(a: MajorMinor, b: MajorMinor): number {
