@@ -25,7 +25,8 @@
 import { deny, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
-import { declaredVersions, describeDeclared, remoteEntries, sameKey, show, usesApiKey } from './common.js';
+import { formatKey } from '../../kube/meta.js';
+import { declaredVersions, describeDeclared, remoteEntries, sameKey, usesApiKey } from './common.js';
 import { API_KEY_MIN_VERSION, parseEsVersion, supportsApiKeys } from './version.js';
 
 export const API_KEY_VERSION_RULE = 'es-api-key-version';
@@ -86,7 +87,7 @@ export const apiKeyVersionRule: Rule<'Elasticsearch'> = {
           deny(
             API_KEY_VERSION_RULE,
             field,
-            `remote ${show(e.target)} is at ${describeDeclared(old)} and cannot serve API-key connections before Elasticsearch ${MIN}; upgrade ${show(e.target)} to ${MIN} or later first, or remove apiKey to use the certificate security model`,
+            `remote ${formatKey(e.target)} is at ${describeDeclared(old)} and cannot serve API-key connections before Elasticsearch ${MIN}; upgrade ${formatKey(e.target)} to ${MIN} or later first, or remove apiKey to use the certificate security model`,
           ),
         );
       }

@@ -44,11 +44,6 @@ export function keyOf(es: Elasticsearch): ObjectKey {
   return { namespace: es.metadata.namespace ?? '', name: es.metadata.name ?? '' };
 }
 
-/** `ns-two/cluster-two`. */
-export function show(key: ObjectKey): string {
-  return formatKey(key);
-}
-
 /** Whether an entry uses the API-key security model (`apiKey` set, even empty). */
 export function usesApiKey(entry: RemoteCluster): boolean {
   return entry.apiKey !== undefined;
@@ -100,7 +95,7 @@ export function referrersOf(state: { elasticsearchesReferencing(key: ObjectKey):
     const entries = remoteEntries(es, rk.namespace).filter((e) => e.target && sameKey(e.target, key));
     if (entries.length > 0) out.push({ es, key: rk, entries });
   }
-  return out.sort((a, b) => show(a.key).localeCompare(show(b.key)));
+  return out.sort((a, b) => formatKey(a.key).localeCompare(formatKey(b.key)));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -28,7 +28,8 @@ import { warn, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Mutation, Rule } from '../../engine/rule.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
-import { addWithParents, referrersOf, remoteEntries, sameKey, show, usesApiKey } from './common.js';
+import { formatKey } from '../../kube/meta.js';
+import { addWithParents, referrersOf, remoteEntries, sameKey, usesApiKey } from './common.js';
 import { API_KEY_MIN_VERSION, parseEsVersion, supportsApiKeys } from './version.js';
 
 export const REMOTE_CLUSTER_SERVER_RULE = 'es-remote-cluster-server';
@@ -39,7 +40,7 @@ function mutate(object: Elasticsearch, namespace: string, name: string, state: P
   if (object.spec?.remoteClusterServer?.enabled === true) return { patch: [], findings: [] };
   const referrers = referrersOf(state, { namespace, name }).filter((r) => r.entries.some((e) => usesApiKey(e.entry)));
   if (referrers.length === 0) return { patch: [], findings: [] };
-  const who = referrers.map((r) => show(r.key)).join(', ');
+  const who = referrers.map((r) => formatKey(r.key)).join(', ');
   const raw = object.spec?.version;
   const version = parseEsVersion(raw);
   if (!version || !supportsApiKeys(version)) {
@@ -82,7 +83,7 @@ export const remoteClusterServerRule: Rule<'Elasticsearch'> = {
       if (!usesApiKey(e.entry) || !e.target || sameKey(e.target, { namespace, name })) continue;
       const remote = ctx.state.getElasticsearch(e.target);
       if (!remote || remote.spec?.remoteClusterServer?.enabled === true) continue;
-      const r = show(e.target);
+      const r = formatKey(e.target);
       out.push(
         warn(
           REMOTE_CLUSTER_SERVER_RULE,

@@ -38,7 +38,8 @@
 import { deny, warn, type Finding } from '../../engine/finding.js';
 import { fieldPath, type PathSegment } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
-import { remoteEntries, sameKey, show, type RemoteEntry } from './common.js';
+import { formatKey } from '../../kube/meta.js';
+import { remoteEntries, sameKey, type RemoteEntry } from './common.js';
 
 export const REMOTE_REF_RULE = 'es-remote-ref';
 
@@ -128,7 +129,7 @@ function checkRef(
       deny(
         REMOTE_REF_RULE,
         at(e.index, 'elasticsearchRef'),
-        `this entry references ${show(self)} itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry`,
+        `this entry references ${formatKey(self)} itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry`,
       ),
     );
   } else if (stateChecks && !exists(e)) {
@@ -136,7 +137,7 @@ function checkRef(
       warn(
         REMOTE_REF_RULE,
         at(e.index, 'elasticsearchRef'),
-        `Elasticsearch ${show(e.target)} was not found, so ECK waits until it exists; create it or fix the name and namespace`,
+        `Elasticsearch ${formatKey(e.target)} was not found, so ECK waits until it exists; create it or fix the name and namespace`,
       ),
     );
   }
