@@ -124,7 +124,7 @@ export const federationPoolDisabledRule: Rule<'IPPool'> = {
   validate: validatePool,
 };
 
-export const remoteCidrsAnnotationRule: Rule<'RemoteClusterConfiguration'> = {
+export const federationPoolDisabledRccRule: Rule<'RemoteClusterConfiguration'> = {
   id: FEDERATION_POOL_DISABLED_RULE,
   kind: 'RemoteClusterConfiguration',
   summary: 'The remote-cluster-guard.io/remote-cidrs annotation of a RemoteClusterConfiguration is a list of masked CIDRs',
