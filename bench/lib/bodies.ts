@@ -138,7 +138,7 @@ export function benchBodies(): Body[] {
  */
 export function baseStateObjects(): Obj[] {
   return [
-    ...fixtureDocs('eck/licence-enterprise.yaml'),
+    ...fixtureDocs('eck/license-enterprise.yaml'),
     fixtureObject('eck/api-key-model.yaml', 'Elasticsearch', 'cluster-two'),
     ...fixtureDocs('calico/federation-example.yaml').filter((o) => !(o.kind === 'IPPool' && o.metadata.name === 'cluster1-main-pool')),
   ];

@@ -141,7 +141,7 @@ describe('Elasticsearch (ECK docs examples)', () => {
   });
 
   it('accepts the ECK docs API-key model once the licence ConfigMap is in the live state', async () => {
-    assertOk(await apply(fixture('eck/licence-enterprise.yaml')));
+    assertOk(await apply(fixture('eck/license-enterprise.yaml')));
     await hook.waitForMetrics((t) => stateCount(t, 'ConfigMap') >= 1, 'the licensing ConfigMap in the state');
     const r = await apply(fixture('eck/api-key-model.yaml'));
     assertOk(r);

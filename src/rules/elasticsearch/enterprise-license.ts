@@ -5,7 +5,7 @@
  * feature. Enterprise features are disabled") and silently connects nothing;
  * this rule turns that into an admission error.
  *
- * Decision, on field `spec.remoteClusters` (see `licence-info.ts` for what is read):
+ * Decision, on field `spec.remoteClusters` (see `license-info.ts` for what is read):
  * 1. ConfigMap `<operator ns>/elastic-licensing` reports an enterprise level
  *    with an expiry after now: allowed, no finding.
  * 2. Otherwise a licence Secret (or accepted trial Secret) whose type is
@@ -32,7 +32,7 @@ import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import { formatKey } from '../../kube/meta.js';
 import { LICENSE_SCOPE_LABEL, LICENSING_CONFIGMAP } from '../../kube/elasticsearch.js';
-import { readLicence, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './licence-info.js';
+import { readLicence, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './license-info.js';
 
 export const ENTERPRISE_LICENSE_RULE = 'es-enterprise-license';
 

@@ -11,8 +11,8 @@ import { evaluate, stateOf, summary } from '../../../helpers/engine.js';
 import { applied, edit, fixture, fixtureObject, type Json } from './helpers.js';
 
 const rules = elasticsearchRules;
-const ENTERPRISE = fixture('licence-enterprise.yaml');
-const BASIC = fixture('licence-basic.yaml');
+const ENTERPRISE = fixture('license-enterprise.yaml');
+const BASIC = fixture('license-basic.yaml');
 const ES = 'Elasticsearch';
 
 type Spec = Record<string, unknown>;
