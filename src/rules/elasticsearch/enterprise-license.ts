@@ -32,7 +32,7 @@ import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import { formatKey } from '../../kube/meta.js';
 import { LICENSE_SCOPE_LABEL, LICENSING_CONFIGMAP } from '../../kube/elasticsearch.js';
-import { readLicence, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './license-info.js';
+import { readLicense, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './license-info.js';
 
 export const ENTERPRISE_LICENSE_RULE = 'es-enterprise-license';
 
@@ -73,7 +73,7 @@ export const enterpriseLicenseRule: Rule<'Elasticsearch'> = {
   validate({ object, ctx }) {
     if ((object.spec?.remoteClusters ?? []).length === 0) return [];
     const ns = ctx.operatorNamespace;
-    const report = readLicence(ctx.state, ns, ctx.now);
+    const report = readLicense(ctx.state, ns, ctx.now);
     if (report.configMap?.inForce) return [];
 
     const best = report.accepted[0];
