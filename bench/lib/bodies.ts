@@ -104,7 +104,7 @@ export function admissionReview(object: Obj, r: Resource, uid: string = randomUU
   });
 }
 
-/** The seed Elasticsearch `cluster-one` (API-key model, remoteClusters to ns-two/cluster-two). */
+/** The ECK docs' Elasticsearch `cluster-one` (API-key model, remoteClusters to ns-two/cluster-two). */
 export function clusterOne(): Obj {
   return fixtureObject('eck/api-key-model.yaml', 'Elasticsearch', 'cluster-one');
 }
@@ -138,7 +138,7 @@ export function benchBodies(): Body[] {
  */
 export function baseStateObjects(): Obj[] {
   return [
-    ...fixtureDocs('eck/licence-enterprise.yaml'),
+    ...fixtureDocs('eck/license-enterprise.yaml'),
     fixtureObject('eck/api-key-model.yaml', 'Elasticsearch', 'cluster-two'),
     ...fixtureDocs('calico/federation-example.yaml').filter((o) => !(o.kind === 'IPPool' && o.metadata.name === 'cluster1-main-pool')),
   ];

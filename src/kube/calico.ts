@@ -5,9 +5,11 @@
  * `projectcalico.org/v3` (Calico API server). The same object has the same
  * name in both groups, so the state keys them by name alone.
  *
- * Source: projectcalico/api `pkg/apis/projectcalico/v3` (IPPoolSpec,
- * RemoteClusterConfigurationSpec) as summarised in
- * shared/notes/field-facts.md; seed 004_7ab86b61c4db0647.txt.
+ * Source: projectcalico/calico `api/pkg/apis/projectcalico/v3/ippool.go`
+ * (IPPoolSpec) and tigera/api `pkg/apis/projectcalico/v3/remoteclusterconfig.go`
+ * (RemoteClusterConfigurationSpec: a Calico Enterprise type, absent from
+ * projectcalico/calico and projectcalico/api);
+ * https://docs.tigera.io/calico-enterprise/latest/reference/resources/remoteclusterconfiguration.
  *
  * Enumerated fields (`ipipMode`, `datastoreType`, ...) are plain strings here:
  * crd/v1 objects may carry any string, and the rules reject unknown values
@@ -15,7 +17,7 @@
  *
  * The inline credential fields of RemoteClusterConfigurationSpec (`etcdKey`,
  * `etcdCert`, `etcdCACert` in `EtcdConfig`, `kubeconfigInline` in `KubeConfig`)
- * come from Tigera's v3 API, `api/pkg/apis/projectcalico/v3/remoteclusterconfig.go`
+ * come from Tigera's v3 API, tigera/api `pkg/apis/projectcalico/v3/remoteclusterconfig.go`
  * (inlined `EtcdConfig` and `KubeConfig` structs): inline key, certificate and CA as
  * alternatives to the `etcd*File` paths, and `kubeconfigInline`, the content
  * of a kubeconfig, overriding `kubeconfig` when set.
@@ -98,8 +100,10 @@ export const RCC_SECRET_FIELDS = ['etcdPassword', 'k8sAPIToken', 'kubeconfigInli
 
 /**
  * Label marking an IPPool as a federation pool (a disabled pool covering a
- * remote cluster's range, seed 004); its value is the name of the
- * RemoteClusterConfiguration of that remote cluster.
+ * remote cluster's range, per Calico Enterprise docs "Configuring remote
+ * clusters", https://docs.tigera.io/calico-enterprise/latest/multicluster/federation/kubeconfig);
+ * its value is the name of the RemoteClusterConfiguration of that remote
+ * cluster.
  */
 export const FEDERATION_POOL_LABEL = 'remote-cluster-guard.io/remote-cluster';
 

@@ -2,9 +2,13 @@
  * ECK's `Elasticsearch` resource (`elasticsearch.k8s.elastic.co/v1`), the
  * fields the remote-cluster rules read.
  *
- * Source: ECK `pkg/apis/elasticsearch/v1` (types `RemoteCluster`,
- * `RemoteClusterServer`, `TransportTLSOptions`) as summarised in
- * shared/notes/field-facts.md; seed 000_80e89544eed0a4ba.txt for examples.
+ * Source: ECK `pkg/apis/elasticsearch/v1` (elasticsearch_types.go: types
+ * `RemoteCluster`, `RemoteClusterServer`, `TransportTLSOptions`;
+ * remote_cluster.go: `RemoteClusterAPIKey`, `RemoteClusterAccess`);
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html)
+ * for examples.
  */
 import { z } from 'zod';
 import { ObjectMeta } from './meta.js';

@@ -128,7 +128,7 @@ describe('install manifests', () => {
   });
 });
 
-describe('Elasticsearch (seeds 000 and 002)', () => {
+describe('Elasticsearch (ECK docs examples)', () => {
   it('denies remote clusters while no Enterprise licence is in force, saying what was looked for', async () => {
     assertOk(await apply(es('ns-two', 'cluster-two', '8.16.1')));
     const r = await apply(fixture('eck/certificate-model.yaml'));
@@ -140,8 +140,8 @@ describe('Elasticsearch (seeds 000 and 002)', () => {
     assert.equal(await exists(['es', 'cluster-one', '-n', 'ns-one']), false);
   });
 
-  it('accepts the seed API-key model once the licence ConfigMap is in the live state', async () => {
-    assertOk(await apply(fixture('eck/licence-enterprise.yaml')));
+  it('accepts the ECK docs API-key model once the licence ConfigMap is in the live state', async () => {
+    assertOk(await apply(fixture('eck/license-enterprise.yaml')));
     await hook.waitForMetrics((t) => stateCount(t, 'ConfigMap') >= 1, 'the licensing ConfigMap in the state');
     const r = await apply(fixture('eck/api-key-model.yaml'));
     assertOk(r);
@@ -171,7 +171,7 @@ describe('Elasticsearch (seeds 000 and 002)', () => {
     assert.deepEqual(stored.spec.remoteClusters[0].elasticsearchRef, { name: 'cluster-two', namespace: 'ns-two' });
   });
 
-  it('accepts the external-cluster CA ConfigMap of seed 000 (fetched on demand) and defaults a labelled one', async () => {
+  it('accepts the external-cluster CA ConfigMap of the ECK docs (fetched on demand) and defaults a labelled one', async () => {
     const r = await kubectl(['apply', '-n', 'ns-two', '-f', '-'], fixture('eck/external-ca.yaml'));
     assertOk(r);
     const ca = (
@@ -267,11 +267,11 @@ describe('Elasticsearch (seeds 000 and 002)', () => {
   });
 });
 
-describe('Calico federation (seed 004)', () => {
-  it('accepts the seed RemoteClusterConfigurations and federation pool, and stores overlayRoutingMode', async () => {
+describe('Calico federation (Calico Enterprise docs examples)', () => {
+  it('accepts the Calico docs RemoteClusterConfigurations and federation pool, and stores overlayRoutingMode', async () => {
     assertOk(await apply(fixture('calico/local-pool-ipv4.yaml').replace('projectcalico.org/v3', 'crd.projectcalico.org/v1')));
     await waitForState('IPPool', 1);
-    for (const f of ['seed-004-rcc-etcd.yaml', 'seed-004-rcc-kubernetes.yaml', 'seed-004-federation-pool.yaml'])
+    for (const f of ['calico-docs-rcc-etcd.yaml', 'calico-docs-rcc-kubernetes.yaml', 'calico-docs-federation-pool.yaml'])
       assertOk(await apply(fixture(`calico/${f}`)));
     const rcc = await getJson(['remoteclusterconfigurations.projectcalico.org', 'cluster-n']);
     assert.equal(rcc.spec.syncOptions.overlayRoutingMode, 'Enabled', 'a VXLAN pool exists, so Calico would default Enabled');

@@ -33,7 +33,11 @@ export interface FederationStatus {
 
 /**
  * A federation pool is labelled `remote-cluster-guard.io/remote-cluster=<RCC>`
- * or lies within (or equals) a remote CIDR declared on an RCC (seed 004:
+ * or lies within (or equals) a remote CIDR declared on an RCC (Calico
+ * Enterprise docs "Configuring remote clusters", section "Configuring IP Pool
+ * resources for federated endpoint identity" (Tigera Secure EE
+ * usage/federation/configure-rcc; current:
+ * https://docs.tigera.io/calico-enterprise/latest/multicluster/federation/kubeconfig):
  * pools "covering the IP ranges of your remote clusters").
  */
 export function federationStatus(pool: IPPool, cidr: Cidr | undefined, state: CalicoState): FederationStatus {

@@ -3,10 +3,14 @@
  * cluster's range (a federation pool) exists only so that traffic to that
  * cluster is not NATed; it must never be used for local allocation.
  *
- * Source: seed 004 ("configure IP Pools covering the IP ranges of your remote
- * clusters ... These additional IP Pools should have disabled set to true")
- * and field-facts.md (NAT-outgoing off; with `overlayRoutingMode: Enabled`
- * such pools are no longer needed, per Calico's docs).
+ * Source: Calico Enterprise docs "Configuring remote clusters" (Tigera Secure
+ * EE usage/federation/configure-rcc; current:
+ * https://docs.tigera.io/calico-enterprise/latest/multicluster/federation/kubeconfig):
+ * "configure IP Pools covering the IP ranges of your remote clusters ... These
+ * additional IP Pools should have disabled set to true". NAT-outgoing off, and
+ * with `overlayRoutingMode: Enabled` such pools no longer needed, as
+ * documented in the IP pool section of
+ * https://docs.tigera.io/calico-enterprise/latest/multicluster/federation/kubeconfig.
  *
  * A federation pool is an IPPool labelled `remote-cluster-guard.io/remote-cluster=<RCC name>`
  * (`FEDERATION_POOL_LABEL`) or whose CIDR lies within (or equals) a remote CIDR
@@ -120,7 +124,7 @@ export const federationPoolDisabledRule: Rule<'IPPool'> = {
   validate: validatePool,
 };
 
-export const remoteCidrsAnnotationRule: Rule<'RemoteClusterConfiguration'> = {
+export const federationPoolDisabledRccRule: Rule<'RemoteClusterConfiguration'> = {
   id: FEDERATION_POOL_DISABLED_RULE,
   kind: 'RemoteClusterConfiguration',
   summary: 'The remote-cluster-guard.io/remote-cidrs annotation of a RemoteClusterConfiguration is a list of masked CIDRs',

@@ -5,7 +5,7 @@
  * bound to one kind as the engine requires; they share the id.
  */
 import type { AnyRule } from '../../engine/rule.js';
-import { federationPoolDisabledRule, remoteCidrsAnnotationRule } from './federation-pool-disabled.js';
+import { federationPoolDisabledRule, federationPoolDisabledRccRule } from './federation-pool-disabled.js';
 import { poolOverlapRule, rccOverlapRule } from './pool-overlap.js';
 import { poolSpecRule } from './pool-spec.js';
 import { rccDatastoreRule } from './rcc-datastore.js';
@@ -15,7 +15,7 @@ export const calicoRules: AnyRule[] = [
   // RemoteClusterConfiguration: the mutation first, so validation sees the defaulted object.
   rccOverlayDefaultRule,
   rccDatastoreRule,
-  remoteCidrsAnnotationRule,
+  federationPoolDisabledRccRule,
   rccOverlapRule,
   // IPPool
   poolSpecRule,

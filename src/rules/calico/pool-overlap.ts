@@ -2,11 +2,17 @@
  * `calico-pool-overlap` (deny): pod address ranges of federated clusters do
  * not overlap, locally or across clusters.
  *
- * Source: seed 004 ("The IP Pool CIDR used for pod IP allocation should not
- * overlap with any of the IP ranges used by the pods and nodes of any other
- * federated cluster") and field-facts.md: Calico checks overlap between pools
- * only on create through its own client, never on update or through
- * crd.projectcalico.org/v1, and nothing rejects local/remote overlap.
+ * Source: Calico Enterprise docs "Configuring remote clusters" (Tigera Secure
+ * EE usage/federation/configure-rcc; current:
+ * https://docs.tigera.io/calico-enterprise/latest/multicluster/federation/kubeconfig,
+ * "Pod CIDRs between clusters must not overlap"): "The IP Pool CIDR used for
+ * pod IP allocation should not overlap with any of the IP ranges used by the
+ * pods and nodes of any other federated cluster". Calico checks overlap
+ * between pools only on create through its own client, never on update or
+ * through crd.projectcalico.org/v1 (projectcalico/calico v3.31.0
+ * libcalico-go/lib/clientv3/ippool.go `(ipPools).validateAndSetDefaults`,
+ * branch `old == nil && !skipCIDROverlap`; `Update` passes the old pool), and
+ * no Calico component is known to reject local/remote overlap.
  *
  * Roles (src/state/calico-state.ts `CidrRole`): an enabled pool is any pool
  * whose `disabled` is not true; a federation pool is a disabled pool labelled

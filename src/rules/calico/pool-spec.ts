@@ -1,10 +1,14 @@
 /**
  * `calico-pool-spec` (deny): the IPPool checks Calico's validator and client
  * make on `projectcalico.org/v3`, which objects applied through
- * `crd.projectcalico.org/v1` never get (field-facts.md, Calico section).
+ * `crd.projectcalico.org/v1` did not get before Calico v3.32 (from v3.32.0
+ * most of them are also CEL rules, `+kubebuilder:validation:XValidation`, on
+ * `IPPoolSpec` in projectcalico/calico api/pkg/apis/projectcalico/v3/ippool.go,
+ * so CRDs of that version enforce them too).
  *
- * Mirrors projectcalico/calico `libcalico-go/lib/validator/v3/validator.go`
- * (`validateIPPoolSpec`) and the IPPool client's defaulting:
+ * Mirrors projectcalico/calico v3.31.0 `libcalico-go/lib/validator/v3/validator.go`
+ * (`validateIPPoolSpec`) and the IPPool client's defaulting
+ * (`libcalico-go/lib/clientv3/ippool.go` `(ipPools).validateAndSetDefaults`):
  * - `spec.cidr` is required and must parse (IPv4 or IPv6; a bare address is a
  *   host prefix, as `cnet.ParseCIDROrIP` accepts it);
  * - the CIDR is strictly masked (`10.0.0.5/24` is rejected; the message gives

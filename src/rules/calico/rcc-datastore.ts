@@ -2,9 +2,14 @@
  * `calico-rcc-datastore` (deny, warn): a RemoteClusterConfiguration says how
  * to reach the remote cluster's datastore completely and consistently.
  *
- * Source: seed 004 (etcdv3 needs `etcdEndpoints` and also `kubeconfig` or the
- * `k8s*` fields; kubernetes needs `kubeconfig` or the `k8s*` fields) and
- * Calico's validator for RemoteClusterConfigurationSpec, mirrored:
+ * Source: Calico Enterprise docs "Configuring remote clusters" (Tigera Secure
+ * EE usage/federation/configure-rcc; current:
+ * https://docs.tigera.io/calico-enterprise/latest/multicluster/federation/kubeconfig):
+ * etcdv3 needs `etcdEndpoints` and also `kubeconfig` or the `k8s*` fields;
+ * kubernetes needs `kubeconfig` or the `k8s*` fields (the docs say so, the
+ * validator does not check it). And Calico Enterprise's validator
+ * (libcalico-go/lib/validator/v3/validator.go `validateRemoteClusterConfigSpec`,
+ * `validateEtcdEndpoints`, `validateK8sEndpoint`), mirrored:
  * - with `clusterAccessSecret`, every other connection field is empty
  *   (`syncOptions` aside): Calico clears them and reads the Secret instead.
  *   The reference needs `name` and `namespace` (the RCC is cluster-scoped, so
@@ -17,11 +22,13 @@
  *   literals in brackets are rejected as Calico rejects them);
  * - file fields (`etcdKeyFile`, `etcdCertFile`, `etcdCACertFile`, `kubeconfig`,
  *   `k8sKeyFile`, `k8sCertFile`, `k8sCAFile`) are absolute paths (they are read
- *   inside the Calico pods, seed 004: `/etc/tigera-federation-remotecluster/...`).
+ *   inside the Calico pods; Calico Enterprise docs use
+ *   `/etc/tigera-federation-remotecluster/...`,
+ *   https://docs.tigera.io/calico-enterprise/latest/reference/resources/remoteclusterconfiguration).
  *
- * "The k8s* fields" (decision, seeds are silent): Kubernetes API access is
- * `kubeconfig` or `kubeconfigInline`, or else `k8sAPIEndpoint` plus a
- * credential: `k8sAPIToken`, or `k8sKeyFile` and `k8sCertFile` together
+ * "The k8s* fields" (decision; Calico's docs and validator are silent):
+ * Kubernetes API access is `kubeconfig` or `kubeconfigInline`, or else
+ * `k8sAPIEndpoint` plus a credential: `k8sAPIToken`, or `k8sKeyFile` and `k8sCertFile` together
  * (`k8sCAFile` optional). A client key without its certificate (or the
  * reverse) is denied for both Kubernetes and etcd (file or inline forms).
  *
@@ -103,7 +110,7 @@ const INLINE_ALTERNATIVE: Partial<Record<(typeof FILE_FIELDS)[number], string>> 
   etcdCACertFile: 'etcdCACert',
 };
 
-/** Example file names for messages (the directory is the one seed 004 uses). */
+/** Example file names for messages (the directory Calico Enterprise's RemoteClusterConfiguration docs use). */
 const EXAMPLE_FILE: Record<(typeof FILE_FIELDS)[number], string> = {
   etcdKeyFile: 'etcd-key.pem',
   etcdCertFile: 'etcd-cert.pem',

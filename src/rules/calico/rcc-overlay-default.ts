@@ -3,11 +3,18 @@
  * `spec.syncOptions.overlayRoutingMode` of a RemoteClusterConfiguration the
  * way Calico's own client does.
  *
- * Source: the doc comment of RemoteClusterSyncOptions in Calico's v3 API (when
- * unset on create or update, the field defaults from the local cluster's
- * encapsulation: Enabled with VXLAN, Disabled otherwise) and field-facts.md: `Enabled`
+ * Source: tigera/api pkg/apis/projectcalico/v3/remoteclusterconfig.go, the
+ * doc comment of `RemoteClusterSyncOptions.OverlayRoutingMode` (when unset on
+ * create or update, the field defaults from the local cluster's
+ * encapsulation: Enabled with VXLAN, Disabled otherwise), and Calico
+ * Enterprise libcalico-go/lib/clientv3/remoteclusterconfig.go
+ * `defaultOverlayRoutingMode` (called from `Create` and `Update`): `Enabled`
  * when any IPPool in the state has a `vxlanMode` other than `Never` (unset
- * counts, disabled pools too), else `Disabled`. The validator's
+ * counts, disabled pools too), else `Disabled`. That is the client's rule up
+ * to early 2025; since then it first answers `Enabled` when FelixConfiguration
+ * `default` has `wireguardEnabled` or `wireguardEnabledV6` true. This rule
+ * reads no FelixConfiguration: with WireGuard on and no VXLAN pool it sets
+ * `Disabled` where Calico Enterprise sets `Enabled`. The validator's
  * `oneof=Enabled Disabled` is mirrored in `calico-rcc-datastore`, not here:
  * this rule reads IPPools (`needs`), and a plain value check must not wait
  * for the IPPool informer to sync.
@@ -17,9 +24,12 @@
  * unset (Go's omitempty) and is replaced. Missing `spec` / `syncOptions`
  * objects are added with the value inside them.
  *
- * Note: recent `crd.projectcalico.org/v1` CRDs carry a schema default
- * (`overlayRoutingMode: Disabled`) that the kube-apiserver applies before any
- * mutating webhook; with those CRDs this rule never sees the field unset.
+ * Note: tigera/api declares a schema default for the field
+ * (`+kubebuilder:default=Disabled` on `OverlayRoutingMode`, and
+ * `{overlayRoutingMode: "Disabled"}` on `SyncOptions`). A
+ * `crd.projectcalico.org/v1` CRD generated with it has the kube-apiserver
+ * apply `Disabled` before any mutating webhook; with such a CRD this rule
+ * never sees the field unset.
  */
 import { jsonPointer } from '../../common/field-path.js';
 import { noMutation, type Mutation, type PatchOperation, type Rule, type RuleInput } from '../../engine/rule.js';

@@ -14,14 +14,19 @@
  *
  * Pre-release tags are ignored (`8.10.0-SNAPSHOT` passes).
  *
- * Source: shared/notes/field-facts.md (ECK `RemoteClusterAPIKeysMinVersion`
- * = 8.10.0; 8.9.x rejected by ECK's own webhook); seed 000_80e89544eed0a4ba.txt
- * (API key security model).
+ * Source: ECK pkg/apis/elasticsearch/v1/remote_cluster.go
+ * `RemoteClusterAPIKeysMinVersion` = 8.10.0 (8.9.x is rejected by ECK's own
+ * webhook, pkg/controller/elasticsearch/validation/validations.go
+ * `supportsRemoteClusterUsingAPIKey`);
+ * ECK docs "Remote clusters", "Using the API key security model"
+ * (https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html#k8s_using_the_api_key_security_model;
+ * current: https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters).
  */
 import { deny, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
-import { declaredVersions, describeDeclared, remoteEntries, sameKey, show, usesApiKey } from './common.js';
+import { formatKey } from '../../kube/meta.js';
+import { declaredVersions, describeDeclared, remoteEntries, sameKey, usesApiKey } from './common.js';
 import { API_KEY_MIN_VERSION, parseEsVersion, supportsApiKeys } from './version.js';
 
 export const API_KEY_VERSION_RULE = 'es-api-key-version';
@@ -82,7 +87,7 @@ export const apiKeyVersionRule: Rule<'Elasticsearch'> = {
           deny(
             API_KEY_VERSION_RULE,
             field,
-            `remote ${show(e.target)} is at ${describeDeclared(old)} and cannot serve API-key connections before Elasticsearch ${MIN}; upgrade ${show(e.target)} to ${MIN} or later first, or remove apiKey to use the certificate security model`,
+            `remote ${formatKey(e.target)} is at ${describeDeclared(old)} and cannot serve API-key connections before Elasticsearch ${MIN}; upgrade ${formatKey(e.target)} to ${MIN} or later first, or remove apiKey to use the certificate security model`,
           ),
         );
       }

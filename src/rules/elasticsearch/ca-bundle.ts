@@ -8,9 +8,17 @@
  * not hide the others; certificates are parsed with `node:crypto`
  * `X509Certificate` (which, unlike node-forge, handles EC keys).
  *
- * Source: shared/notes/field-facts.md (`transport.tls.certificateAuthorities`,
- * ECK's "must contain ca.crt file"), seeds 000_80e89544eed0a4ba.txt and
- * 002_699303ad73bd9941.txt (a copied CA from `<cluster>-es-transport-certs-public`).
+ * Source: ECK pkg/apis/elasticsearch/v1/elasticsearch_types.go
+ * `TransportTLSOptions.CertificateAuthorities` and
+ * pkg/controller/elasticsearch/certificates/transport/trust.go
+ * `ReconcileAdditionalCAs` ("must contain ca.crt file");
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html) and
+ * ECK 1.2 docs "Remote clusters"
+ * (https://www.elastic.co/guide/en/cloud-on-k8s/1.2/k8s-remote-clusters.html):
+ * a copied CA from `<cluster>-es-transport-certs-public` (ECK
+ * pkg/controller/common/certificates/secret.go `PublicTransportCertsSecretName`).
  */
 import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';

@@ -3,9 +3,13 @@
  * references (ECK's namespace defaulting), listing the versions an
  * Elasticsearch declares, and finding the clusters that reference one.
  *
- * Source: shared/notes/field-facts.md (ECK `RemoteCluster`, an omitted
- * `elasticsearchRef.namespace` meaning the referrer's namespace) and seed
- * 000_80e89544eed0a4ba.txt.
+ * Source: ECK pkg/apis/elasticsearch/v1/elasticsearch_types.go `RemoteCluster`
+ * and pkg/controller/elasticsearch/remotecluster/elasticsearch.go
+ * `getRemoteClustersInSpec` (an omitted `elasticsearchRef.namespace` means the
+ * referrer's namespace);
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html).
  */
 import { jsonPointer } from '../../common/field-path.js';
 import type { PatchOperation } from '../../engine/rule.js';
@@ -38,11 +42,6 @@ export function sameKey(a: ObjectKey, b: ObjectKey): boolean {
 /** The key of a stored Elasticsearch (namespace "" when the state has none, which it always fills). */
 export function keyOf(es: Elasticsearch): ObjectKey {
   return { namespace: es.metadata.namespace ?? '', name: es.metadata.name ?? '' };
-}
-
-/** `ns-two/cluster-two`. */
-export function show(key: ObjectKey): string {
-  return formatKey(key);
 }
 
 /** Whether an entry uses the API-key security model (`apiKey` set, even empty). */
@@ -96,7 +95,7 @@ export function referrersOf(state: { elasticsearchesReferencing(key: ObjectKey):
     const entries = remoteEntries(es, rk.namespace).filter((e) => e.target && sameKey(e.target, key));
     if (entries.length > 0) out.push({ es, key: rk, entries });
   }
-  return out.sort((a, b) => show(a.key).localeCompare(show(b.key)));
+  return out.sort((a, b) => formatKey(a.key).localeCompare(formatKey(b.key)));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -2,8 +2,12 @@
  * Elastic's remote-cluster version compatibility table, local cluster version
  * against remote cluster version, compared on `major.minor` only.
  *
- * Source: seed 001_70d8bf588385c8d2.txt ("Version compatibility table", local
- * 7.17 to 9.3 against remote 7.17 to 9.3), transcribed row by row below as the
+ * Source:
+ * Elastic docs "Remote clusters on ECK"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters-landing#prerequisites),
+ * "Version compatibility table" (table source: elastic/docs-content
+ * deploy-manage/remote-clusters/_snippets/remote-cluster-certificate-compatibility.md),
+ * local 7.17 to 9.3 against remote 7.17 to 9.3, transcribed row by row below as the
  * remote ranges each local minor reaches. The table is not symmetric despite
  * its preamble: 8.19 → 9.0 is compatible while 9.0 → 8.19 is not; 8.0 → 7.17
  * is while 8.1 → 7.17 is not; 9.0 → 8.18 is.
@@ -12,15 +16,15 @@
  * 9.(N-1) and every later 9.x, and every row that reaches 9.x reaches all
  * later 9.x minors. Versions the table cannot speak for are `uncovered`:
  * anything before 7.17, a 7.x after 7.17 or an 8.x after 8.19 (8.19 is the
- * final 8.x minor, seed 001), and a major beyond 9.
+ * final 8.x minor, per the table's note), and a major beyond 9.
  */
 import { formatMajorMinor, type MajorMinor } from './version.js';
 
 /** An inclusive range of remote versions; `*` as minor means "and every later minor of that major". */
 type RangeText = readonly [from: string, to: string];
 
-/** Per local minor, the remote ranges it can connect to (seed 001, every ✅ cell). */
-const SEED_ROWS: ReadonlyArray<readonly [local: string, remotes: readonly RangeText[]]> = [
+/** Per local minor, the remote ranges it can connect to (Elastic's compatibility table, every ✅ cell). */
+const TABLE_ROWS: ReadonlyArray<readonly [local: string, remotes: readonly RangeText[]]> = [
   ['7.17', [['7.17', '8.19']]],
   ['8.0', [['7.17', '8.19']]],
   ['8.1', [['8.0', '8.19']]],
@@ -78,7 +82,7 @@ function parseBound(text: string): MajorMinor {
 }
 
 const ROWS: ReadonlyMap<string, readonly Range[]> = new Map(
-  SEED_ROWS.map(([local, ranges]) => [local, ranges.map(([from, to]) => ({ from: parseBound(from), to: parseBound(to) }))]),
+  TABLE_ROWS.map(([local, ranges]) => [local, ranges.map(([from, to]) => ({ from: parseBound(from), to: parseBound(to) }))]),
 );
 
 function compare(a: MajorMinor, b: MajorMinor): number {

@@ -8,10 +8,15 @@
  * object's namespace, only for entries with `elasticsearchRef.name`;
  * idempotent (an entry with a namespace is left alone). No findings.
  *
- * Source: shared/notes/field-facts.md ("An omitted `namespace` means the
- * namespace of the referencing Elasticsearch"), seed 000_80e89544eed0a4ba.txt
- * ("The namespace declaration can be omitted if both clusters reside in the
- * same namespace").
+ * Source: ECK pkg/controller/elasticsearch/remotecluster/elasticsearch.go
+ * `getRemoteClustersInSpec` (`WithDefaultNamespace(es.Namespace)`, from
+ * pkg/apis/common/v1/common.go `LocalObjectSelector.WithDefaultNamespace`: an
+ * omitted `namespace` means the namespace of the referencing Elasticsearch);
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html):
+ * "The namespace declaration can be omitted if both clusters reside in the
+ * same namespace".
  */
 import { jsonPointer } from '../../common/field-path.js';
 import type { PatchOperation, Rule } from '../../engine/rule.js';

@@ -5,7 +5,7 @@
  * feature. Enterprise features are disabled") and silently connects nothing;
  * this rule turns that into an admission error.
  *
- * Decision, on field `spec.remoteClusters` (see `licence-info.ts` for what is read):
+ * Decision, on field `spec.remoteClusters` (see `license-info.ts` for what is read):
  * 1. ConfigMap `<operator ns>/elastic-licensing` reports an enterprise level
  *    with an expiry after now: allowed, no finding.
  * 2. Otherwise a licence Secret (or accepted trial Secret) whose type is
@@ -15,16 +15,24 @@
  * 3. Otherwise denied, naming the level and expiry found, every Secret
  *    ignored with its reason, and what was looked for when nothing was found.
  *
- * Source: shared/notes/field-facts.md ("Licence"), seed 000_80e89544eed0a4ba.txt
- * and seed 001_70d8bf588385c8d2.txt ("requires a valid Enterprise license or
- * Enterprise trial license").
+ * Source: ECK pkg/license/license.go (`LicensingCfgMapName`,
+ * `LicensingInfo.toMap`), pkg/controller/common/license (labels.go, parser.go
+ * `FetchLicenseData`), pkg/controller/elasticsearch/remotecluster/elasticsearch.go
+ * (`enterpriseFeaturesDisabledMsg`, `UpdateSettings`: the Warning event, then
+ * no change); https://www.elastic.co/docs/deploy-manage/license/manage-your-license-in-eck;
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html) and
+ * Elastic docs "Remote clusters on ECK"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters-landing#prerequisites):
+ * "requires a valid Enterprise license or Enterprise trial license".
  */
 import { deny, warn } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import { formatKey } from '../../kube/meta.js';
 import { LICENSE_SCOPE_LABEL, LICENSING_CONFIGMAP } from '../../kube/elasticsearch.js';
-import { readLicence, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './licence-info.js';
+import { readLicense, TRIAL_DAYS, type AcceptedSecret, type ConfigMapReport, type RejectedSecret } from './license-info.js';
 
 export const ENTERPRISE_LICENSE_RULE = 'es-enterprise-license';
 
@@ -65,7 +73,7 @@ export const enterpriseLicenseRule: Rule<'Elasticsearch'> = {
   validate({ object, ctx }) {
     if ((object.spec?.remoteClusters ?? []).length === 0) return [];
     const ns = ctx.operatorNamespace;
-    const report = readLicence(ctx.state, ns, ctx.now);
+    const report = readLicense(ctx.state, ns, ctx.now);
     if (report.configMap?.inForce) return [];
 
     const best = report.accepted[0];

@@ -15,16 +15,21 @@
  * Validate (warn): an `apiKey` entry of this object whose remote is in the
  * state without the server enabled (`spec.remoteClusters[i].apiKey`).
  *
- * Source: seed 000_80e89544eed0a4ba.txt ("To enable the API key security
- * model you must first enable the remote cluster server on the remote
- * Elasticsearch cluster"; "Enabling the remote cluster server triggers a
- * restart"); shared/notes/field-facts.md (minimum version 8.10.0).
+ * Source:
+ * ECK docs "Remote clusters", "Using the API key security model"
+ * (https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html#k8s_using_the_api_key_security_model;
+ * current: https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters):
+ * "To enable the API key security model you must first enable the remote
+ * cluster server on the remote Elasticsearch cluster"; "Enabling the remote
+ * cluster server triggers a restart". Minimum version 8.10.0: ECK
+ * pkg/apis/elasticsearch/v1/remote_cluster.go `RemoteClusterAPIKeysMinVersion`.
  */
 import { warn, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Mutation, Rule } from '../../engine/rule.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
-import { addWithParents, referrersOf, remoteEntries, sameKey, show, usesApiKey } from './common.js';
+import { formatKey } from '../../kube/meta.js';
+import { addWithParents, referrersOf, remoteEntries, sameKey, usesApiKey } from './common.js';
 import { API_KEY_MIN_VERSION, parseEsVersion, supportsApiKeys } from './version.js';
 
 export const REMOTE_CLUSTER_SERVER_RULE = 'es-remote-cluster-server';
@@ -35,7 +40,7 @@ function mutate(object: Elasticsearch, namespace: string, name: string, state: P
   if (object.spec?.remoteClusterServer?.enabled === true) return { patch: [], findings: [] };
   const referrers = referrersOf(state, { namespace, name }).filter((r) => r.entries.some((e) => usesApiKey(e.entry)));
   if (referrers.length === 0) return { patch: [], findings: [] };
-  const who = referrers.map((r) => show(r.key)).join(', ');
+  const who = referrers.map((r) => formatKey(r.key)).join(', ');
   const raw = object.spec?.version;
   const version = parseEsVersion(raw);
   if (!version || !supportsApiKeys(version)) {
@@ -78,7 +83,7 @@ export const remoteClusterServerRule: Rule<'Elasticsearch'> = {
       if (!usesApiKey(e.entry) || !e.target || sameKey(e.target, { namespace, name })) continue;
       const remote = ctx.state.getElasticsearch(e.target);
       if (!remote || remote.spec?.remoteClusterServer?.enabled === true) continue;
-      const r = show(e.target);
+      const r = formatKey(e.target);
       out.push(
         warn(
           REMOTE_CLUSTER_SERVER_RULE,

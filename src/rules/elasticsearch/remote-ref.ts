@@ -9,8 +9,11 @@
  * - a name used again by a later entry (`[i].name` on every entry but the
  *   last): ECK silently keeps only the last entry of a duplicated name;
  * - `elasticsearchRef.namespace` or `serviceName` without `name`
- *   (`[i].elasticsearchRef.name`, ECK `LocalObjectSelector.IsValid`), and no
- *   `elasticsearchRef.name` at all, which ECK skips silently;
+ *   (`[i].elasticsearchRef.name`): ECK's rule for local refs,
+ *   pkg/apis/common/v1/common.go `LocalObjectSelector.IsValid` (ECK 3.4 and
+ *   later, used for Kibana's `packageRegistryRef`), which ECK does not apply to
+ *   `remoteClusters`: it skips such an entry silently, as it skips one with no
+ *   `elasticsearchRef.name` at all (also denied);
  * - a reference to the object itself, the ref namespace defaulting to the
  *   object's (`[i].elasticsearchRef`);
  * - `elasticsearchRef.apiKey` (`[i].elasticsearchRef.apiKey`): a mistake
@@ -22,14 +25,21 @@
  * Warns when the referenced Elasticsearch is not in the cluster state (only
  * once the state has synced its Elasticsearch list): ECK would wait for it.
  *
- * Source: shared/notes/field-facts.md (ECK `RemoteCluster`; "ECK never
- * checks: self-reference, duplicate names, that the referenced cluster
- * exists"), seed 000_80e89544eed0a4ba.txt.
+ * Source: ECK pkg/apis/elasticsearch/v1/elasticsearch_types.go `RemoteCluster`
+ * and pkg/controller/elasticsearch/remotecluster/elasticsearch.go
+ * `getRemoteClustersInSpec` (an entry without `ElasticsearchRef.IsSet()` is
+ * skipped; entries go into a map keyed by `Name`, so the last of a duplicated
+ * name wins). ECK never checks self-reference, duplicate names or that the
+ * referenced cluster exists.
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html).
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
 import { fieldPath, type PathSegment } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
-import { remoteEntries, sameKey, show, type RemoteEntry } from './common.js';
+import { formatKey } from '../../kube/meta.js';
+import { remoteEntries, sameKey, type RemoteEntry } from './common.js';
 
 export const REMOTE_REF_RULE = 'es-remote-ref';
 
@@ -119,7 +129,7 @@ function checkRef(
       deny(
         REMOTE_REF_RULE,
         at(e.index, 'elasticsearchRef'),
-        `this entry references ${show(self)} itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry`,
+        `this entry references ${formatKey(self)} itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry`,
       ),
     );
   } else if (stateChecks && !exists(e)) {
@@ -127,7 +137,7 @@ function checkRef(
       warn(
         REMOTE_REF_RULE,
         at(e.index, 'elasticsearchRef'),
-        `Elasticsearch ${show(e.target)} was not found, so ECK waits until it exists; create it or fix the name and namespace`,
+        `Elasticsearch ${formatKey(e.target)} was not found, so ECK waits until it exists; create it or fix the name and namespace`,
       ),
     );
   }

@@ -20,16 +20,22 @@
  * than 7.17, an 8.x after 8.19, a major beyond 9), and when a remote's version
  * does not parse.
  *
- * Source: seed 001_70d8bf588385c8d2.txt (table, see `compat-table.ts`);
- * shared/notes/field-facts.md (ECK reads the running version from
- * `status.version`; ECK never checks version compatibility).
+ * Source:
+ * Elastic docs "Remote clusters on ECK"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters-landing#prerequisites)
+ * (the version compatibility table, see `compat-table.ts`); ECK
+ * pkg/apis/elasticsearch/v1/remote_cluster.go `SupportsRemoteClusterAPIKeys`
+ * (ECK reads the running version from `status.version`). ECK itself checks no
+ * version compatibility between clusters: its webhook's remote-cluster check
+ * (pkg/controller/elasticsearch/validation/validations.go
+ * `supportsRemoteClusterUsingAPIKey`) is the API-key minimum version only.
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
-import type { ObjectKey } from '../../kube/meta.js';
-import { declaredVersions, describeDeclared, referrersOf, remoteEntries, sameKey, show, type DeclaredVersion } from './common.js';
+import { formatKey, type ObjectKey } from '../../kube/meta.js';
+import { declaredVersions, describeDeclared, referrersOf, remoteEntries, sameKey, type DeclaredVersion } from './common.js';
 import { compatibility, describeReach } from './compat-table.js';
 import { formatMajorMinor, parseEsVersion, type EsVersion } from './version.js';
 
@@ -94,7 +100,7 @@ function forward(
     const field = fieldPath(['spec', 'remoteClusters', e.index]);
     for (const v of declaredVersions(remote)) {
       const fix = 'change this version or the remote one to a compatible pair, or remove the entry';
-      out.push(...checkPair(local, localVersion, { label: `remote ${show(e.target)}`, version: v }, field, fix, deny));
+      out.push(...checkPair(local, localVersion, { label: `remote ${formatKey(e.target)}`, version: v }, field, fix, deny));
     }
   }
   return out;
@@ -105,10 +111,10 @@ function reverse(state: Parameters<typeof referrersOf>[0], self: ObjectKey, remo
   const out: Finding[] = [];
   for (const referrer of referrersOf(state, self)) {
     const aliases = [...new Set(referrer.entries.map((e) => e.entry.name).filter(Boolean))].join(', ');
-    const label = `Elasticsearch ${show(referrer.key)}${aliases ? ` (remote cluster alias ${aliases})` : ''}`;
+    const label = `Elasticsearch ${formatKey(referrer.key)}${aliases ? ` (remote cluster alias ${aliases})` : ''}`;
     for (const v of declaredVersions(referrer.es)) {
       if (!v.parsed) continue; // the referrer's own bad version is reported when it is applied
-      const fix = `keep a version ${show(referrer.key)} can reach, or upgrade ${show(referrer.key)} first`;
+      const fix = `keep a version ${formatKey(referrer.key)} can reach, or upgrade ${formatKey(referrer.key)} first`;
       out.push(...checkPair({ label, version: v }, v.parsed, remote, VERSION_FIELD, fix, onIncompatible));
     }
   }

@@ -17,10 +17,18 @@
  * such ConfigMaps: warn and patch nothing. A labelled ConfigMap without
  * `ca.crt` is never chosen (warned about when it is the only labelled one).
  *
- * Source: shared/notes/field-facts.md (`transport.tls.certificateAuthorities`;
- * ECK rotates its transport CA yearly, so a copied CA goes stale); seeds
- * 000_80e89544eed0a4ba.txt and 002_699303ad73bd9941.txt ("CA certificates are
- * automatically rotated after one year by default ... keep the copy up-to-date").
+ * Source: ECK pkg/apis/elasticsearch/v1/elasticsearch_types.go
+ * `TransportTLSOptions.CertificateAuthorities` and
+ * pkg/controller/elasticsearch/certificates/transport/trust.go
+ * `ReconcileAdditionalCAs`. ECK rotates its transport CA yearly, so a copied
+ * CA goes stale:
+ * ECK docs "Remote clusters"
+ * (https://www.elastic.co/docs/deploy-manage/remote-clusters/eck-remote-clusters;
+ * ECK 2.16 text: https://www.elastic.co/guide/en/cloud-on-k8s/2.16/k8s-remote-clusters.html) and
+ * ECK 1.2 docs "Remote clusters"
+ * (https://www.elastic.co/guide/en/cloud-on-k8s/1.2/k8s-remote-clusters.html):
+ * "CA certificates are automatically rotated after one year by default ...
+ * keep the copy up-to-date".
  */
 import { deny, warn, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';

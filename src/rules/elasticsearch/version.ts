@@ -2,8 +2,8 @@
  * Elasticsearch version strings as ECK accepts them in `spec.version`:
  * `8.16.1`, `8.16.1-SNAPSHOT`, and (leniently) `8.16`.
  *
- * Source: shared/notes/field-facts.md (ECK `RemoteClusterAPIKeysMinVersion`
- * = 8.10.0); parsing with `semver`.
+ * Source: ECK pkg/apis/elasticsearch/v1/remote_cluster.go
+ * (`RemoteClusterAPIKeysMinVersion` = 8.10.0); parsing with `semver`.
  */
 import semver from 'semver';
 import { memoizeText } from '../../common/memo.js';
@@ -55,8 +55,10 @@ export function atLeast(v: EsVersion, major: number, minor: number, patch: numbe
 
 /**
  * Minimum Elasticsearch version for `remoteClusters[].apiKey` and
- * `remoteClusterServer.enabled` (ECK `RemoteClusterAPIKeysMinVersion`; 8.9.x
- * is rejected by ECK's own webhook).
+ * `remoteClusterServer.enabled` (ECK pkg/apis/elasticsearch/v1/remote_cluster.go
+ * `RemoteClusterAPIKeysMinVersion`; 8.9.x is rejected by ECK's own webhook,
+ * pkg/controller/elasticsearch/validation/validations.go
+ * `supportsRemoteClusterUsingAPIKey`).
  */
 export const API_KEY_MIN_VERSION = { major: 8, minor: 10, patch: 0, text: '8.10.0' } as const;
 

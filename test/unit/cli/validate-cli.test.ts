@@ -1,7 +1,7 @@
 /**
  * `remote-cluster-guard validate` as a user runs it: exit status 0/1/2, the
  * text line format, JSON output and stdin. Rule-specific results are covered
- * with the seed examples in the rules' suites and in seed-examples.test.ts.
+ * with the docs examples in the rules' suites and in eck-docs-examples.test.ts.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -317,7 +317,7 @@ describe('hostile manifests', () => {
     const input = file('cli.yaml', objects!.map((o) => stringify(o)).join('---\n') + '---\n' + tricky);
     const state = file(
       'cli-state.yaml',
-      [fixtureText('eck/licence-enterprise.yaml'), fixtureText('calico/federation-example.yaml')].join('\n---\n'),
+      [fixtureText('eck/license-enterprise.yaml'), fixtureText('calico/federation-example.yaml')].join('\n---\n'),
     );
     const [ok, bad] = await Promise.all([
       runCli(['validate', '--state', state, input]),

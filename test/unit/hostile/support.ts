@@ -655,11 +655,11 @@ export function fixtureText(path: string): string {
 /** Fixtures (licence, Elasticsearches, a transport CA, IPPools, RCCs) plus a labelled CA ConfigMap and licence Secrets. */
 export function realisticState(): MemoryClusterState {
   const docs = [
-    ...parseManifests(fixtureText('eck/licence-enterprise.yaml'), 'licence-enterprise.yaml'),
+    ...parseManifests(fixtureText('eck/license-enterprise.yaml'), 'license-enterprise.yaml'),
     ...parseManifests(fixtureText('eck/api-key-model.yaml'), 'api-key-model.yaml'),
     ...parseManifests(fixtureText('eck/external-ca.yaml'), 'external-ca.yaml'),
     ...parseManifests(fixtureText('calico/federation-example.yaml'), 'federation-example.yaml'),
-    ...parseManifests(fixtureText('calico/seed-004-rcc-etcd.yaml'), 'seed-004-rcc-etcd.yaml'),
+    ...parseManifests(fixtureText('calico/calico-docs-rcc-etcd.yaml'), 'calico-docs-rcc-etcd.yaml'),
   ];
   const { state, problems } = addToState(docs);
   assert.deepEqual(problems, []);

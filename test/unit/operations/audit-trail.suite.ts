@@ -19,7 +19,7 @@ import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import type { RunningServer } from '../../../src/cli/serve.js';
 import { reviewOf } from '../../helpers/reviews.js';
 import { admit, serve } from './server.js';
-import { cluster, LICENCE, SELF_REF, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
+import { cluster, LICENSE, SELF_REF, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
 
 /** Kubernetes qualified name (the part after the webhook-name prefix the API server adds). */
 const QUALIFIED_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
@@ -51,7 +51,7 @@ describe('auditAnnotations', () => {
   });
 
   it('are on every response with findings (deny, warn, audit, object shape) and on no other', async () => {
-    const { state } = addToState(loadManifests([LICENCE]));
+    const { state } = addToState(loadManifests([LICENSE]));
     const listener = (modes = {}) =>
       createRequestListener({
         engine: new Engine(ALL_RULES, { operatorNamespace: 'elastic-system', policy: { ...DEFAULT_POLICY, modes } }),
@@ -97,7 +97,7 @@ describe('decision log file (runServe decisionLog)', () => {
   const lineFor = (file: string, uid: string) => waitFor(`the decision ${uid} in ${file}`, () => lines(file).find((l) => l['uid'] === uid));
 
   it('one JSON object per line with time, uid, operation, kind, namespace, name, user, dryRun and findings; never the object', async () => {
-    server = await serve({ state: [LICENCE], decisionLog: path });
+    server = await serve({ state: [LICENSE], decisionLog: path });
     await admit(server.port, cluster([SELF_REF]), { uid: 'uid-denied', dryRun: true });
     await admit(server.port, cluster(), { uid: 'uid-clean' });
     await admit(server.port, cluster([SELF_REF], 3), { uid: 'uid-ratcheted', oldObject: cluster([SELF_REF], 1) });

@@ -19,10 +19,10 @@ import { Metrics } from '../../../src/server/metrics.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { runCli } from '../../helpers/cli.js';
 import { metricsText, serve } from './server.js';
-import { cluster, FIXTURES, LICENCE, sample, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
+import { cluster, FIXTURES, LICENSE, sample, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
 
 const dir = tempDir('audit');
-const GOOD = [LICENCE, join(FIXTURES, 'eck/api-key-model.yaml'), join(FIXTURES, 'calico/federation-example.yaml')];
+const GOOD = [LICENSE, join(FIXTURES, 'eck/api-key-model.yaml'), join(FIXTURES, 'calico/federation-example.yaml')];
 /** An existing Elasticsearch that references itself: es-remote-ref denies it. */
 const BAD = join(dir, 'self-ref.yaml');
 writeFileSync(BAD, stringify(cluster([{ name: 'me', elasticsearchRef: { name: 'cluster-three' } }], 1, 'cluster-three', 'ns-three')));

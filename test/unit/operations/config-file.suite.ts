@@ -15,7 +15,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import type { RunningServer } from '../../../src/cli/serve.js';
 import { admit, metricsText, serve } from './server.js';
-import { cluster, LICENCE, logSink, sample, SELF_REF, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
+import { cluster, LICENSE, logSink, sample, SELF_REF, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
 
 const RULE_IDS = ALL_RULES.map((r) => r.id);
 const dir = tempDir('config');
@@ -168,7 +168,7 @@ describe('configuration file', () => {
     it('a valid change takes effect for the next request without a restart; an invalid one is refused and counted', async () => {
       const file = write('serve.yaml', 'rules:\n  es-remote-ref: enforce\n');
       const sink = logSink();
-      server = await serve({ config: file, state: [LICENCE], configReloadIntervalMs: 50, logLevel: 'info', logDestination: sink.stream });
+      server = await serve({ config: file, state: [LICENSE], configReloadIntervalMs: 50, logLevel: 'info', logDestination: sink.stream });
       const port = server.port;
       const denied = await admit(port, cluster([SELF_REF]));
       assert.equal(denied.allowed, false);
@@ -212,7 +212,7 @@ describe('configuration file', () => {
     it('a change made while the server starts is not lost', async () => {
       const file = write('starting.yaml', 'rules:\n  es-remote-ref: enforce\n');
       // runServe reads the configuration before its first await; the file changes before the watcher starts.
-      const starting = serve({ config: file, state: [LICENCE], configReloadIntervalMs: 50 });
+      const starting = serve({ config: file, state: [LICENSE], configReloadIntervalMs: 50 });
       writeFileSync(file, 'rules:\n  es-remote-ref: warn\n');
       const s = await starting;
       try {

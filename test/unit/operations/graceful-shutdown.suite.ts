@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { RunningServer } from '../../../src/cli/serve.js';
 import { reviewOf } from '../../helpers/reviews.js';
 import { admit, caOf, httpsRequest, serve } from './server.js';
-import { cluster, LICENCE, waitFor } from './support.js';
+import { cluster, LICENSE, waitFor } from './support.js';
 
 /** The error code of a failed connection attempt, or undefined when it connects. */
 async function connectError(port: number): Promise<string | undefined> {
@@ -57,7 +57,7 @@ describe('graceful shutdown', () => {
     'readiness turns 503 during the delay, new requests are still answered, in-flight requests finish, then the server stops',
     { timeout: 15_000 },
     async () => {
-      const server = await serve({ state: [LICENCE], shutdownDelay: 0.3 });
+      const server = await serve({ state: [LICENSE], shutdownDelay: 0.3 });
       const port = server.port;
       let slow: Awaited<ReturnType<typeof slowRequest>> | undefined;
       try {

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { RunningServer } from '../../../src/cli/serve.js';
 import { admit, httpsRequest, issue, metricsText, serve, tlsFiles } from './server.js';
-import { cluster, FIXTURES, LICENCE, parseMetrics, sample, SELF_REF, tempDir } from './support.js';
+import { cluster, FIXTURES, LICENSE, parseMetrics, sample, SELF_REF, tempDir } from './support.js';
 import { reviewOf } from '../../helpers/reviews.js';
 
-const STATE = [LICENCE, join(FIXTURES, 'eck/api-key-model.yaml'), join(FIXTURES, 'calico/federation-example.yaml')];
+const STATE = [LICENSE, join(FIXTURES, 'eck/api-key-model.yaml'), join(FIXTURES, 'calico/federation-example.yaml')];
 const VALIDITY_DAYS = 3;
 
 describe('metrics', () => {

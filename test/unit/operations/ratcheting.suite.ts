@@ -16,9 +16,9 @@ import { createRequestListener } from '../../../src/server/app.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import type { MemoryClusterState } from '../../../src/state/memory-state.js';
 import { reviewOf } from '../../helpers/reviews.js';
-import { cluster, LICENCE, SELF_REF, SELF_REF_FIELD } from './support.js';
+import { cluster, LICENSE, SELF_REF, SELF_REF_FIELD } from './support.js';
 
-const licensed = () => addToState(loadManifests([LICENCE])).state;
+const licensed = () => addToState(loadManifests([LICENSE])).state;
 
 function update(
   object: unknown,
@@ -54,9 +54,9 @@ describe('ratcheting on UPDATE', () => {
     );
     const d = update(cluster([remote], 5), cluster([remote], 1), { state: unlicensed() });
     assert.equal(d.allowed, true, JSON.stringify(d.findings));
-    const licence = d.findings.find((f) => f.rule === 'es-enterprise-license')!;
-    assert.equal(licence.action, 'warn');
-    assert.ok(licence.message.endsWith(RATCHET_NOTE));
+    const license = d.findings.find((f) => f.rule === 'es-enterprise-license')!;
+    assert.equal(license.action, 'warn');
+    assert.ok(license.message.endsWith(RATCHET_NOTE));
   });
 
   it('a new violation on UPDATE is denied', () => {

@@ -17,14 +17,14 @@ import { createRequestListener } from '../../../src/server/app.js';
 import { Metrics } from '../../../src/server/metrics.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { reviewOf } from '../../helpers/reviews.js';
-import { cluster, LICENCE, logSink, sample, SELF_REF, SELF_REF_FIELD } from './support.js';
+import { cluster, LICENSE, logSink, sample, SELF_REF, SELF_REF_FIELD } from './support.js';
 
 const RULE = 'es-remote-ref';
 const SELF_REF_MESSAGE =
   'this entry references ns-one/cluster-one itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry';
 const selfRef = () => cluster([SELF_REF]);
 
-function setup(modes: Record<string, RuleMode>, manifests = [LICENCE]) {
+function setup(modes: Record<string, RuleMode>, manifests = [LICENSE]) {
   const { state } = addToState(loadManifests(manifests));
   const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system', policy: { ...DEFAULT_POLICY, modes } });
   const metrics = new Metrics();

@@ -14,7 +14,7 @@ import { runServe, type RunningServer, type ServeOptions } from '../../../src/cl
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../src/server/admission-handler.js';
 import { reviewOf, type ReviewOptions } from '../../helpers/reviews.js';
-import { LICENCE, tempDir } from './support.js';
+import { LICENSE, tempDir } from './support.js';
 
 /** A certificate directory (CA + serving certificate) made once per test file. */
 let sharedCertDir: string | undefined;
@@ -52,7 +52,7 @@ export function serve(opts: Partial<ServeOptions> = {}): Promise<RunningServer> 
     host: '127.0.0.1',
     certDir: certDir(),
     // Never an empty list: with none, KUBECONFIG or a Pod's service account would make it watch a cluster.
-    state: [LICENCE],
+    state: [LICENSE],
     unsynced: 'deny',
     ratcheting: true,
     operatorNamespace: 'elastic-system',

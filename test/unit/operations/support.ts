@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 /** The ECK licensing report of an Enterprise licence, so that es-enterprise-license stays quiet. */
-export const LICENCE = join(FIXTURES, 'eck/licence-enterprise.yaml');
+export const LICENSE = join(FIXTURES, 'eck/license-enterprise.yaml');
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `rcg-ops-${prefix}-`));

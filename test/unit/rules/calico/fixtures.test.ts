@@ -1,5 +1,5 @@
 /**
- * The seed 004 examples and the typical local pools, as fixtures: allowed by
+ * The Calico Enterprise "Configuring remote clusters" examples and the typical local pools, as fixtures: allowed by
  * every Calico rule, in both API groups, on CREATE and on UPDATE.
  */
 import assert from 'node:assert/strict';
@@ -7,15 +7,15 @@ import { describe, it } from 'node:test';
 import { stateOf } from '../../../helpers/engine.js';
 import { assertAllowed, fixture, GROUPS, inGroup, run } from './_helpers.js';
 
-const [rccEtcd] = fixture('seed-004-rcc-etcd.yaml');
-const [rccK8s] = fixture('seed-004-rcc-kubernetes.yaml');
-const [federationPool] = fixture('seed-004-federation-pool.yaml');
+const [rccEtcd] = fixture('calico-docs-rcc-etcd.yaml');
+const [rccK8s] = fixture('calico-docs-rcc-kubernetes.yaml');
+const [federationPool] = fixture('calico-docs-federation-pool.yaml');
 const [local4] = fixture('local-pool-ipv4.yaml');
 const [local6] = fixture('local-pool-ipv6.yaml');
 const example = fixture('federation-example.yaml');
 
 describe('fixtures', () => {
-  it('transcribe the seed examples', () => {
+  it('transcribe the Calico docs examples', () => {
     assert.equal(rccEtcd?.metadata?.name, 'cluster-n');
     assert.deepEqual(rccEtcd?.spec, {
       datastoreType: 'etcdv3',
@@ -34,16 +34,16 @@ describe('fixtures', () => {
     describe(g, () => {
       const state = () => stateOf(inGroup(local4, g), inGroup(local6, g), inGroup(federationPool, g));
 
-      it('allows the seed etcdv3 RemoteClusterConfiguration', () => {
+      it('allows the docs etcdv3 RemoteClusterConfiguration', () => {
         assertAllowed(run(inGroup(rccEtcd, g), { state: state() }));
         assertAllowed(run(inGroup(rccEtcd, g)));
       });
 
-      it('allows the seed kubernetes RemoteClusterConfiguration', () => {
+      it('allows the docs kubernetes RemoteClusterConfiguration', () => {
         assertAllowed(run(inGroup(rccK8s, g), { state: state() }));
       });
 
-      it('allows the seed disabled pool cluster1-main-pool 192.168.0.0/18', () => {
+      it('allows the docs disabled pool cluster1-main-pool 192.168.0.0/18', () => {
         assertAllowed(run(inGroup(federationPool, g), { state: stateOf(inGroup(local4, g), inGroup(local6, g)) }));
       });
 

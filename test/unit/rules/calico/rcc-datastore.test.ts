@@ -29,8 +29,8 @@ for (const g of GROUPS) {
 
     describe('allows', () => {
       const allowed: [string, Record<string, unknown>][] = [
-        ['the seed etcdv3 configuration', ETCD],
-        ['the seed kubernetes configuration', K8S],
+        ['the docs etcdv3 configuration', ETCD],
+        ['the docs kubernetes configuration', K8S],
         [
           'kubernetes with k8sAPIEndpoint and a token',
           { datastoreType: 'kubernetes', k8sAPIEndpoint: 'https://10.0.0.1:6443', k8sAPIToken: 'tok' },
@@ -127,7 +127,7 @@ for (const g of GROUPS) {
         assertDenied(check(rest), R, 'spec.etcdEndpoints', 'required with datastoreType etcdv3');
       });
 
-      it('also needs kubeconfig or the k8s* fields (seed 004)', () => {
+      it('also needs kubeconfig or the k8s* fields (Calico Enterprise docs)', () => {
         const d = check({ datastoreType: 'etcdv3', etcdEndpoints: 'https://10.0.0.1:2379' });
         assertDenied(
           d,

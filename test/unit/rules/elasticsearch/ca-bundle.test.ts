@@ -67,7 +67,7 @@ describe('inspectPemBundle', () => {
     assert.deepEqual(inspectPemBundle(''), { certificates: [], problems: [] });
   });
 
-  test('reads the committed seed fixture CA (valid 2025-01-01 to 2035-01-01)', () => {
+  test('reads the committed docs-example fixture CA (valid 2025-01-01 to 2035-01-01)', () => {
     const cm = fixtureObject('external-ca.yaml', 'ConfigMap', 'remote-certs') as { data: Record<string, string> };
     const r = inspectPemBundle(cm.data['ca.crt'] ?? '');
     assert.deepEqual(r.problems, []);

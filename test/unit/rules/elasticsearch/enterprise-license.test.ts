@@ -34,7 +34,7 @@ function secret(o: SecretOpts): Json {
   return s;
 }
 
-function licenceJson(type: string, start: number, expiry: number): string {
+function licenseJson(type: string, start: number, expiry: number): string {
   return JSON.stringify({
     license: {
       uid: 'abc',
@@ -50,8 +50,8 @@ function licenceJson(type: string, start: number, expiry: number): string {
   });
 }
 
-function licenceSecret(type: string, startDays: number, expiryDays: number, o: SecretOpts = {}): Json {
-  return secret({ ...o, data: { license: Buffer.from(licenceJson(type, at(startDays), at(expiryDays))).toString('base64') } });
+function licenseSecret(type: string, startDays: number, expiryDays: number, o: SecretOpts = {}): Json {
+  return secret({ ...o, data: { license: Buffer.from(licenseJson(type, at(startDays), at(expiryDays))).toString('base64') } });
 }
 
 describe('es-enterprise-license: the ECK ConfigMap', () => {
@@ -120,7 +120,7 @@ describe('es-enterprise-license: the ECK ConfigMap', () => {
 
 describe('es-enterprise-license: licence Secrets', () => {
   test('allows with a warning on a valid enterprise Secret when ECK reports basic', () => {
-    const d = evaluate(one, { rules, state: stateOf(licensing('basic'), licenceSecret('enterprise', -10, 300)) });
+    const d = evaluate(one, { rules, state: stateOf(licensing('basic'), licenseSecret('enterprise', -10, 300)) });
     assert.equal(d.allowed, true);
     assert.deepEqual(summary(d), ['es-enterprise-license warn spec.remoteClusters']);
     const m = d.findings[0]?.message ?? '';
@@ -131,7 +131,7 @@ describe('es-enterprise-license: licence Secrets', () => {
   });
 
   test('accepts stringData, and says when the ConfigMap is missing', () => {
-    const d = evaluate(one, { rules, state: stateOf(secret({ stringData: { lic: licenceJson('enterprise_trial', at(-1), at(20)) } })) });
+    const d = evaluate(one, { rules, state: stateOf(secret({ stringData: { lic: licenseJson('enterprise_trial', at(-1), at(20)) } })) });
     assert.equal(d.allowed, true);
     assert.match(
       d.findings[0]?.message ?? '',
@@ -142,15 +142,15 @@ describe('es-enterprise-license: licence Secrets', () => {
   test('names the longest-lasting valid Secret', () => {
     const d = evaluate(one, {
       rules,
-      state: stateOf(licenceSecret('enterprise', -10, 30, { name: 'a' }), licenceSecret('enterprise', -10, 900, { name: 'b' })),
+      state: stateOf(licenseSecret('enterprise', -10, 30, { name: 'a' }), licenseSecret('enterprise', -10, 900, { name: 'b' })),
     });
     assert.match(d.findings[0]?.message ?? '', /Secret elastic-system\/b/);
   });
 
   const rejected: [string, Json, RegExp][] = [
-    ['expired', licenceSecret('enterprise', -400, -1), /its enterprise licence expired on 2026-05-31T00:00:00\.000Z/],
-    ['not started', licenceSecret('enterprise', 3, 300), /only starts on 2026-06-04/],
-    ['of another type', licenceSecret('platinum', -1, 300), /licence type "platinum" is not enterprise or enterprise_trial/],
+    ['expired', licenseSecret('enterprise', -400, -1), /its enterprise licence expired on 2026-05-31T00:00:00\.000Z/],
+    ['not started', licenseSecret('enterprise', 3, 300), /only starts on 2026-06-04/],
+    ['of another type', licenseSecret('platinum', -1, 300), /licence type "platinum" is not enterprise or enterprise_trial/],
     [
       'malformed JSON',
       secret({ data: { license: Buffer.from('{"license": SIGNATURE-SECRET-CONTENT').toString('base64') } }),
@@ -163,7 +163,7 @@ describe('es-enterprise-license: licence Secrets', () => {
     ],
     ['with two keys', secret({ stringData: { a: '{}', b: '{}' } }), /has 2 data keys where ECK expects exactly one/],
     ['empty', secret({}), /it has no data/],
-    ['with dates out of range', secret({ stringData: { l: licenceJson('enterprise', -1e300, 1e300) } }), /dates are out of range/],
+    ['with dates out of range', secret({ stringData: { l: licenseJson('enterprise', -1e300, 1e300) } }), /dates are out of range/],
   ];
   for (const [what, s, reason] of rejected) {
     test(`denies with a licence Secret ${what}, giving the reason but no content`, () => {
@@ -178,7 +178,7 @@ describe('es-enterprise-license: licence Secrets', () => {
   }
 
   test('ignores licence Secrets outside the operator namespace', () => {
-    const d = evaluate(one, { rules, state: stateOf(licenceSecret('enterprise', -1, 300, { namespace: 'ns-one' })) });
+    const d = evaluate(one, { rules, state: stateOf(licenseSecret('enterprise', -1, 300, { namespace: 'ns-one' })) });
     assert.equal(d.allowed, false);
   });
 });
@@ -209,7 +209,7 @@ describe('es-enterprise-license: trial Secrets', () => {
   test('uses the licence the operator wrote into the trial Secret', () => {
     const s = trial({
       creationTimestamp: new Date(at(-100)).toISOString(),
-      stringData: { license: licenceJson('enterprise_trial', at(-2), at(28)) },
+      stringData: { license: licenseJson('enterprise_trial', at(-2), at(28)) },
     });
     const d = evaluate(one, { rules, state: stateOf(s) });
     assert.equal(d.allowed, true);

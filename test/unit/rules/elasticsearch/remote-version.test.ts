@@ -48,7 +48,7 @@ describe('es-remote-version: this cluster as the local side', () => {
     assert.deepEqual(d.findings, []);
   });
 
-  test('warns for a pair outside the table (seed 002: 7.8.1 → 7.8.1)', () => {
+  test('warns for a pair outside the table (ECK 1.2 docs: 7.8.1 → 7.8.1)', () => {
     const d = evaluate(one('7.8.1'), { rules, state: stateOf(two('7.8.1')) });
     assert.equal(d.allowed, true);
     assert.deepEqual(summary(d), ['es-remote-version warn spec.remoteClusters[0]']);

@@ -1,5 +1,5 @@
 /**
- * The compatibility table of seed 001 against the implementation, cell by
+ * Elastic's remote-cluster compatibility table against the implementation, cell by
  * cell, from an independent transcription (test/fixtures/eck/version-table.ts),
  * both through `compatibility()` and through the `es-remote-version` rule.
  */
@@ -43,7 +43,7 @@ test('the fixture holds 25 rows of 25 cells', () => {
 });
 
 for (const [local, cells] of TABLE_ROWS) {
-  describe(`seed 001 row local ${local}`, () => {
+  describe(`compatibility table row local ${local}`, () => {
     cells.split(' ').forEach((cell, i) => {
       const remote = REMOTE_VERSIONS[i] ?? '';
       const expected = cell === '✅' ? 'compatible' : 'incompatible';

@@ -19,7 +19,12 @@
  * and dates. Problems with a Secret are reported as a reason (for example
  * "its data is not valid JSON"), never with the data itself.
  *
- * Source: shared/notes/field-facts.md ("Licence"), seed 000_80e89544eed0a4ba.txt.
+ * Source: ECK pkg/license/license.go (`LicensingCfgMapName`,
+ * `LicensingInfo.toMap`), pkg/license/reporter.go (`ResourceReporterFrequency`,
+ * 2 minutes), pkg/controller/common/license (labels.go `LicenseLabelScope`,
+ * `LicenseLabelType`, `EULAAnnotation`; model.go `LicenseTypeEnterpriseTrial`,
+ * `LicenseTypeLegacyTrial`; parser.go `FetchLicenseData`);
+ * https://www.elastic.co/docs/deploy-manage/license/manage-your-license-in-eck.
  */
 import { z } from 'zod';
 import { memoizeByObject } from '../../common/memo.js';
@@ -67,7 +72,7 @@ export interface RejectedSecret {
   reason: string;
 }
 
-export interface LicenceReport {
+export interface LicenseReport {
   configMap: ConfigMapReport | undefined;
   accepted: AcceptedSecret[];
   rejected: RejectedSecret[];
@@ -109,7 +114,7 @@ function readConfigMap(cm: ConfigMap, now: Date): ConfigMapReport {
   return { ...facts, inForce };
 }
 
-const LicenceJson = z.object({
+const LicenseJson = z.object({
   license: z.object({
     type: z.string(),
     start_date_in_millis: z.number(),
@@ -127,10 +132,10 @@ function payloadOf(secret: Secret): { text: string } | { reason: string } {
   return { text: [...entries.values()][0] ?? '' };
 }
 
-type Licence = z.infer<typeof LicenceJson>['license'];
+type License = z.infer<typeof LicenseJson>['license'];
 
 /** The licence document of a Secret (base64, JSON and schema), decoded once per stored object. */
-const licenceOf = memoizeByObject((secret: Secret): { licence: Licence } | { reason: string } => {
+const licenseOf = memoizeByObject((secret: Secret): { license: License } | { reason: string } => {
   const payload = payloadOf(secret);
   if ('reason' in payload) return payload;
   let json: unknown;
@@ -140,25 +145,25 @@ const licenceOf = memoizeByObject((secret: Secret): { licence: Licence } | { rea
     // The parser's message quotes the input: never pass it on.
     return { reason: 'its data is not valid JSON' };
   }
-  const parsed = LicenceJson.safeParse(json);
+  const parsed = LicenseJson.safeParse(json);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => i.path.map(String).join('.') || 'the document'))].join(', ');
     return { reason: `its licence JSON is missing or has wrong types for ${fields}` };
   }
-  return { licence: parsed.data.license };
+  return { license: parsed.data.license };
 });
 
 /** Checks type and dates of a licence; `trial` marks trial Secrets. */
-function judge(key: ObjectKey, licence: Licence, trial: boolean, now: Date): AcceptedSecret | RejectedSecret {
-  if (!ENTERPRISE_TYPES.has(licence.type)) {
-    return { key, reason: `its licence type ${printableType(licence.type)} is not enterprise or enterprise_trial` };
+function judge(key: ObjectKey, license: License, trial: boolean, now: Date): AcceptedSecret | RejectedSecret {
+  if (!ENTERPRISE_TYPES.has(license.type)) {
+    return { key, reason: `its licence type ${printableType(license.type)} is not enterprise or enterprise_trial` };
   }
-  const start = dateOfMillis(licence.start_date_in_millis);
-  const expiry = dateOfMillis(licence.expiry_date_in_millis);
+  const start = dateOfMillis(license.start_date_in_millis);
+  const expiry = dateOfMillis(license.expiry_date_in_millis);
   if (!start || !expiry) return { key, reason: 'its licence dates are out of range' };
-  if (expiry <= now) return { key, reason: `its ${licence.type} licence expired on ${expiry.toISOString()}` };
-  if (start > now) return { key, reason: `its ${licence.type} licence only starts on ${start.toISOString()}` };
-  return { key, type: licence.type, start, expiry, trial, fromCreation: false };
+  if (expiry <= now) return { key, reason: `its ${license.type} licence expired on ${expiry.toISOString()}` };
+  if (start > now) return { key, reason: `its ${license.type} licence only starts on ${start.toISOString()}` };
+  return { key, type: license.type, start, expiry, trial, fromCreation: false };
 }
 
 function isTrialSecret(s: Secret): boolean {
@@ -171,8 +176,8 @@ function readSecret(secret: Secret, now: Date): AcceptedSecret | RejectedSecret 
   if (trial && secret.metadata.annotations?.[EULA_ANNOTATION] !== 'accepted') {
     return { key, reason: `it is a trial Secret without the annotation ${EULA_ANNOTATION}: accepted` };
   }
-  const found = licenceOf(secret);
-  if ('licence' in found) return judge(key, found.licence, trial, now);
+  const found = licenseOf(secret);
+  if ('license' in found) return judge(key, found.license, trial, now);
   if (!trial) return { key, reason: found.reason };
   // A trial the operator has not filled in yet: 30 days from its creation.
   const created = parseDate(secret.metadata.creationTimestamp) ?? now;
@@ -183,7 +188,7 @@ function readSecret(secret: Secret, now: Date): AcceptedSecret | RejectedSecret 
 }
 
 /** Everything the state says about the licence in `operatorNamespace` at `now`. */
-export function readLicence(state: EckState, operatorNamespace: string, now: Date): LicenceReport {
+export function readLicense(state: EckState, operatorNamespace: string, now: Date): LicenseReport {
   const cm = state.getConfigMap({ namespace: operatorNamespace, name: LICENSING_CONFIGMAP });
   const secrets = new Map<string, Secret>();
   for (const s of [

@@ -1,5 +1,6 @@
 /**
- * The seed examples (test/fixtures/eck/, transcribed from seeds 000 and 002)
+ * The ECK docs examples (test/fixtures/eck/, transcribed from the ECK 2.16 and
+ * 1.2 "Remote clusters" pages)
  * through every Elasticsearch rule, as the webhook would see them.
  */
 import assert from 'node:assert/strict';
@@ -10,14 +11,14 @@ import { evaluate, stateOf, summary } from '../../../helpers/engine.js';
 import { applied, edit, fixture, fixtureObject, type Json } from './helpers.js';
 
 const rules = elasticsearchRules;
-const ENTERPRISE = fixture('licence-enterprise.yaml');
-const BASIC = fixture('licence-basic.yaml');
+const ENTERPRISE = fixture('license-enterprise.yaml');
+const BASIC = fixture('license-basic.yaml');
 const ES = 'Elasticsearch';
 
 type Spec = Record<string, unknown>;
 const specOf = (o: Json) => o['spec'] as Spec;
 
-describe('seed 000, API-key security model', () => {
+describe('ECK docs "Using the API key security model"', () => {
   const two = fixtureObject('api-key-model.yaml', ES, 'cluster-two');
   const one = fixtureObject('api-key-model.yaml', ES, 'cluster-one');
 
@@ -78,7 +79,7 @@ describe('seed 000, API-key security model', () => {
   });
 });
 
-describe('seed 000, certificate security model', () => {
+describe('ECK docs "Using the certificate security model"', () => {
   const one = fixtureObject('certificate-model.yaml', ES, 'cluster-one');
   const two = fixtureObject('api-key-model.yaml', ES, 'cluster-two');
 
@@ -107,7 +108,7 @@ describe('seed 000, certificate security model', () => {
   });
 });
 
-describe('seed 000, external cluster CA in ConfigMap remote-certs', () => {
+describe('ECK docs "Connect from an Elasticsearch cluster running outside the Kubernetes cluster" (ConfigMap remote-certs)', () => {
   const docs = fixture('external-ca.yaml');
   const two = fixtureObject('external-ca.yaml', ES, 'cluster-two');
   const certs = fixtureObject('external-ca.yaml', 'ConfigMap', 'remote-certs');
@@ -143,7 +144,7 @@ describe('seed 000, external cluster CA in ConfigMap remote-certs', () => {
   });
 });
 
-describe('seed 002, cluster-one 7.8.1 → cluster-two', () => {
+describe('ECK 1.2 docs, cluster-one 7.8.1 → cluster-two', () => {
   const one = fixtureObject('legacy-7.8.yaml', ES, 'cluster-one');
   const two = fixtureObject('legacy-7.8.yaml', ES, 'cluster-two');
   const stateWith = (...extra: unknown[]) => {
