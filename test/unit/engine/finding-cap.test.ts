@@ -22,7 +22,7 @@ import { logDecision, MAX_LOGGED_FINDINGS } from '../../../src/server/decision-l
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { runCli } from '../../helpers/cli.js';
 import { reviewOf } from '../../helpers/reviews.js';
-import { LICENCE, logSink } from '../operations/support.js';
+import { LICENSE, logSink } from '../operations/support.js';
 
 const BROKEN = 25;
 
@@ -43,7 +43,7 @@ describe(`an Elasticsearch with ${BROKEN} broken remotes`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'rcg-cap-'));
     const file = join(dir, 'es.yaml');
     writeFileSync(file, stringify(es));
-    const r = await runCli(['validate', '--output', 'json', '--state', LICENCE, file]);
+    const r = await runCli(['validate', '--output', 'json', '--state', LICENSE, file]);
     assert.equal(r.code, 1, r.stderr);
     const out = JSON.parse(r.stdout) as { objects: { findings: { rule: string; field: string }[] }[] };
     const refs = out.objects[0]!.findings.filter((f) => f.rule === 'es-remote-ref');
@@ -58,7 +58,7 @@ describe(`an Elasticsearch with ${BROKEN} broken remotes`, () => {
     const decisions = logSink();
     const listener = createRequestListener({
       engine: new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' }),
-      state: addToState(loadManifests([LICENCE])).state,
+      state: addToState(loadManifests([LICENSE])).state,
       log: createLogger('silent'),
       decisionLog: createLogger('info', decisions.stream),
       maxBodyBytes: 1 << 20,
@@ -71,7 +71,7 @@ describe(`an Elasticsearch with ${BROKEN} broken remotes`, () => {
   });
 
   it(`the admission message is capped at ${MAX_FINDINGS_PER_RULE} and says how many were left out`, async () => {
-    const state = addToState(loadManifests([LICENCE])).state;
+    const state = addToState(loadManifests([LICENSE])).state;
     const listener = createRequestListener({
       engine: new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' }),
       state,
