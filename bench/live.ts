@@ -106,8 +106,8 @@ async function main(): Promise<void> {
         method:
           `A real etcd + kube-apiserver v1.35 on 127.0.0.1 (test/e2e/harness/cluster.ts) with the e2e CRDs; the generated objects of bench/lib/generate.ts ` +
           `(IPPools and RemoteClusterConfigurations in projectcalico.org/v3) created with POSTs over keep-alive HTTPS, ${CONCURRENCY} in flight, no webhook registered. ` +
-          `Then the live state (src/state/live/live-state.ts: list + watch of every source) built in a fresh compiled process (bench/tools/live-build.ts) and timed ` +
-          `from \`new LiveState\` to every source synced; then the compiled \`serve --kubeconfig\` started against the same cluster.`,
+          `Then the live state (src/state/live/cluster-watcher.ts: list + watch of every source) built in a fresh compiled process (bench/tools/live-build.ts) and timed ` +
+          `from \`new ClusterWatcher\` to every source synced; then the compiled \`serve --kubeconfig\` started against the same cluster.`,
         created: {
           elasticsearches: es.length,
           ippools: pools.length,

@@ -347,7 +347,7 @@ function liveSection(l: LiveResults): { text: string; goals: string[][] } {
           `${l.created.elasticsearches} Elasticsearch + ${l.created.ippools} IPPools (+ ${l.created.others} others) in ${fixed(l.created.ms / 1000, 1)} s (${fixed(l.created.perSecond, 0)}/s, ${l.created.concurrency} in parallel)`,
         ],
         [
-          'live state build (new LiveState → every source synced), in-process',
+          'live state build (new ClusterWatcher → every source synced), in-process',
           `${fixed(l.liveBuild.ms, 0)} ms; counts ${Object.entries(l.liveBuild.counts)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}`,

@@ -1,6 +1,6 @@
 /**
  * Times building the live state from informers against a cluster, in a fresh
- * process: `new LiveState(...)`, `start()`, then every source synced. Prints
+ * process: `new ClusterWatcher(...)`, `start()`, then every source synced. Prints
  * one JSON line with the time, the counts and the process's memory.
  *
  *   node bench/.build/bench/tools/live-build.js <kubeconfig> [operator-namespace]
@@ -8,7 +8,7 @@
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '../../src/log/logger.js';
-import { LiveState, loadKubeConfig } from '../../src/state/live/live-state.js';
+import { ClusterWatcher, loadKubeConfig } from '../../src/state/live/cluster-watcher.js';
 import { rssMiB } from '../lib/procs.js';
 
 const [kubeconfig, operatorNamespace = 'elastic-system'] = process.argv.slice(2);
@@ -18,7 +18,7 @@ if (!kubeconfig) {
 }
 const log = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
 const t0 = performance.now();
-const live = new LiveState(loadKubeConfig(kubeconfig), operatorNamespace, log);
+const live = new ClusterWatcher(loadKubeConfig(kubeconfig), operatorNamespace, log);
 await live.start();
 const startedMs = performance.now() - t0;
 const synced = await live.waitForSync(120_000);

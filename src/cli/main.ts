@@ -15,7 +15,7 @@ import { Engine } from '../engine/engine.js';
 import { HANDLED_KINDS } from '../kube/kinds.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
 import { createLogger } from '../log/logger.js';
-import { LiveState, loadKubeConfig } from '../state/live/live-state.js';
+import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { runServe } from './serve.js';
 import { formatJson, formatText, runValidate } from './validate.js';
 
@@ -33,8 +33,8 @@ function integer(min: number, max: number) {
 }
 
 /** Watches the cluster of `kubeconfig` (else KUBECONFIG or in-cluster) until synced, read-only, for `validate` and `audit`. */
-async function openLiveState(kubeconfig: string | undefined, operatorNamespace: string, timeoutSeconds: number): Promise<LiveState> {
-  const live = new LiveState(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('warn', process.stderr));
+async function watchCluster(kubeconfig: string | undefined, operatorNamespace: string, timeoutSeconds: number): Promise<ClusterWatcher> {
+  const live = new ClusterWatcher(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('warn', process.stderr));
   await live.start();
   if (!(await live.waitForSync(timeoutSeconds * 1000))) {
     await live.stop();
@@ -122,7 +122,7 @@ export function buildProgram(): Command {
     .action(async (o) => {
       const { policy, operatorNamespace } = cliConfig(o);
       const useLive = o.state.length === 0;
-      const live = useLive ? await openLiveState(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
+      const live = useLive ? await watchCluster(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
       try {
         const state = live?.state ?? addToState(loadManifests(o.state)).state;
         // Audit reports what would be denied now: no ratcheting against a previous version.
@@ -148,7 +148,7 @@ export function buildProgram(): Command {
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (files: string[], o) => {
       const { policy, operatorNamespace } = cliConfig(o);
-      const live = o.kubeconfig ? await openLiveState(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
+      const live = o.kubeconfig ? await watchCluster(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
       let result;
       try {
         result = await runValidate({

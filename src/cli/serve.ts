@@ -22,7 +22,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { createRequestListener } from '../server/app.js';
 import { createHttpsServer, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
-import { LiveState, loadKubeConfig } from '../state/live/live-state.js';
+import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
 import { startPeriodicAudit } from './audit.js';
@@ -89,9 +89,9 @@ async function openState(
   opts: ServeOptions,
   operatorNamespace: string,
   log: Logger,
-): Promise<{ state: MemoryClusterState; live?: LiveState }> {
+): Promise<{ state: MemoryClusterState; live?: ClusterWatcher }> {
   if (wantsLiveState(opts)) {
-    const live = new LiveState(loadKubeConfig(opts.kubeconfig), operatorNamespace, log);
+    const live = new ClusterWatcher(loadKubeConfig(opts.kubeconfig), operatorNamespace, log);
     await live.start();
     log.info({ unsynced: live.unsynced() }, 'live state started');
     return { state: live.state, live };

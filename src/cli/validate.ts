@@ -18,7 +18,7 @@ import type { AnyRule } from '../engine/rule.js';
 import { formatKey } from '../kube/meta.js';
 import { objectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
-import type { LiveState } from '../state/live/live-state.js';
+import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
 import { MemoryClusterState } from '../state/memory-state.js';
 
@@ -32,7 +32,7 @@ export interface ValidateOptions {
   /** Rule modes and excluded namespaces (`--config`, the file `serve` reads); default: every rule enforced. */
   policy?: Policy;
   /** The live cluster's state (`--kubeconfig`): the manifests are added to its in-memory copy, never to the cluster. */
-  live?: Pick<LiveState, 'state' | 'prepare'>;
+  live?: Pick<ClusterWatcher, 'state' | 'prepare'>;
   now?: () => Date;
 }
 

@@ -1,8 +1,9 @@
 /**
- * The live cluster state: informers (client-node `ListWatch`, list + watch)
- * feed the in-memory state, so every admission lookup is answered from
- * memory. `ready()` turns true once every source has finished its initial
- * list; a lost watch is restarted with backoff; a resource whose CRD is not
+ * The cluster watcher: it owns the live cluster state (a MemoryClusterState,
+ * `state`) and keeps it current with informers (client-node `ListWatch`, list
+ * + watch), so every admission lookup is answered from memory. It is not a
+ * ClusterState itself: the rules read `state`. `ready()` turns true once
+ * every source has finished its initial list; a lost watch is restarted with backoff; a resource whose CRD is not
  * installed counts as synced and empty (logged once, looked for again every
  * minute).
  */
@@ -36,7 +37,7 @@ export function loadKubeConfig(file?: string): KubeConfig {
   return kc;
 }
 
-export class LiveState {
+export class ClusterWatcher {
   readonly state = new MemoryClusterState();
   private readonly runs: SourceRun[];
   private readonly watch: Watch;
