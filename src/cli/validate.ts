@@ -15,7 +15,7 @@ import type { AnyRule } from '../engine/rule.js';
 import { objectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
-import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
+import { addToState, fieldPosition, loadManifests, type ManifestDocument, type Position } from '../state/manifests.js';
 import { MemoryClusterState } from '../state/memory-state.js';
 
 export interface ValidateOptions {
@@ -37,13 +37,18 @@ function createRequest(d: ManifestDocument, defaultNamespace: string) {
 }
 
 export interface ObjectResult {
+  /** "" for objects not read from a file (audit of a live cluster or of `--state`). */
   file: string;
   line: number;
+  /** The admission operation the object was checked as; CREATE when absent. */
+  operation?: 'CREATE' | 'UPDATE';
   apiVersion: string;
   kind: string;
   namespace: string;
   name: string;
   decision: Decision;
+  /** Where a field of the object (a finding's `field`) is written in `file`; absent when there is no file. */
+  locate?: (field: string) => Position;
 }
 
 export interface ValidateResult {
@@ -74,6 +79,7 @@ export function validateDocuments(
       namespace: decision.namespace,
       name: decision.name,
       decision,
+      locate: (field) => fieldPosition(d, field),
     });
   }
   return results;
