@@ -17,7 +17,8 @@ import { addToState, loadManifests, ManifestError } from '../state/manifests.js'
 import { createLogger } from '../log/logger.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { runServe } from './serve.js';
-import { formatJson, formatText, runValidate } from './validate.js';
+import { formatResult, OUTPUT_FORMATS } from './output/index.js';
+import { runValidate } from './validate.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -115,7 +116,7 @@ export function buildProgram(): Command {
     .description(`check every existing ${andList(HANDLED_KINDS)}; exit 1 on a denial`)
     .option('--kubeconfig <file>', 'the cluster to audit (default: KUBECONFIG)')
     .option('--state <file>', 'audit manifests instead of a live cluster (repeatable)', collect, [] as string[])
-    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
     .option('--config <file>', 'configuration file (rule modes)')
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
@@ -128,7 +129,7 @@ export function buildProgram(): Command {
         // Audit reports what would be denied now: no ratcheting against a previous version.
         const engine = new Engine(ALL_RULES, { operatorNamespace, policy: { ...policy, ratcheting: false } });
         const result = auditState(state, engine);
-        process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
+        process.stdout.write(formatResult(o.output, result));
         process.exitCode = result.exitCode;
       } finally {
         await live?.stop();
@@ -140,7 +141,7 @@ export function buildProgram(): Command {
     .description('run the rules on manifest files as CREATE requests; exit 1 if anything is denied')
     .argument('<files...>', 'YAML or JSON files or directories, - for stdin')
     .option('--state <file>', 'cluster state from manifests (repeatable)', collect, [] as string[])
-    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
     .option('-n, --namespace <ns>', 'namespace for objects that have none', 'default')
     .option('--kubeconfig <file>', "check against this cluster's live state (read-only), e.g. in a GitOps pipeline before a sync")
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
@@ -154,7 +155,6 @@ export function buildProgram(): Command {
         result = await runValidate({
           files,
           state: o.state,
-          output: o.output,
           namespace: o.namespace,
           operatorNamespace,
           policy,
@@ -165,7 +165,7 @@ export function buildProgram(): Command {
         await live?.stop();
       }
       for (const p of result.problems) process.stderr.write(`warning: ${p}\n`);
-      process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
+      process.stdout.write(formatResult(o.output, result));
       process.exitCode = result.exitCode;
     });
 

@@ -8,24 +8,19 @@
  * Exit status: 0 nothing denied, 1 something denied, 2 unreadable input (the
  * caller maps bad flags to 2 as well).
  */
-import { findingLine } from '../admission/response.js';
-import { pointerToField } from '../common/field-path.js';
 import type { Policy } from '../config/policy.js';
-import { oneLine } from '../common/text.js';
-import { reportedFindings, type Decision } from '../engine/decision.js';
+import type { Decision } from '../engine/decision.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
-import { formatKey } from '../kube/meta.js';
 import { objectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
-import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
+import { addToState, fieldPosition, loadManifests, type ManifestDocument, type Position } from '../state/manifests.js';
 import { MemoryClusterState } from '../state/memory-state.js';
 
 export interface ValidateOptions {
   files: string[];
   state: string[];
-  output: 'text' | 'json';
   namespace: string;
   operatorNamespace: string;
   rules: readonly AnyRule[];
@@ -42,13 +37,18 @@ function createRequest(d: ManifestDocument, defaultNamespace: string) {
 }
 
 export interface ObjectResult {
+  /** "" for objects not read from a file (audit of a live cluster or of `--state`). */
   file: string;
   line: number;
+  /** The admission operation the object was checked as; CREATE when absent. */
+  operation?: 'CREATE' | 'UPDATE';
   apiVersion: string;
   kind: string;
   namespace: string;
   name: string;
   decision: Decision;
+  /** Where a field of the object (a finding's `field`) is written in `file`; absent when there is no file. */
+  locate?: (field: string) => Position;
 }
 
 export interface ValidateResult {
@@ -79,6 +79,7 @@ export function validateDocuments(
       namespace: decision.namespace,
       name: decision.name,
       decision,
+      locate: (field) => fieldPosition(d, field),
     });
   }
   return results;
@@ -99,41 +100,4 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
   });
   const results = validateDocuments(docs, state, engine, opts.namespace);
   return { results, problems, exitCode: results.some((r) => !r.decision.allowed) ? 1 : 0 };
-}
-
-/** `<file>:<line>: <kind> <namespace>/<name>: <rule>: <field>: <message>`, warnings and patches marked at the end. */
-export function formatText(result: ValidateResult): string {
-  const lines: string[] = [];
-  for (const r of result.results) {
-    const prefix = `${r.file ? `${r.file}:${r.line}: ` : ''}${r.kind} ${formatKey(r)}`;
-    for (const f of reportedFindings(r.decision)) {
-      lines.push(`${prefix}: ${findingLine(f)}${f.action === 'deny' ? '' : f.action === 'warn' ? ' (warning)' : ' (audit)'}`);
-    }
-    for (const m of r.decision.mutations) {
-      for (const op of m.patch) {
-        const value = 'value' in op ? ` = ${JSON.stringify(op.value)}` : '';
-        lines.push(`${prefix}: ${m.rule}: ${pointerToField(op.path)}: ${op.op}${value} (patch)`);
-      }
-    }
-  }
-  const denied = result.results.filter((r) => !r.decision.allowed).length;
-  const patched = result.results.filter((r) => r.decision.patch.length > 0).length;
-  lines.push(`${result.results.length} objects checked: ${denied} denied, ${result.results.length - denied} allowed, ${patched} patched`);
-  // One line per finding whatever the file names, names and namespaces hold.
-  return lines.map(oneLine).join('\n') + '\n';
-}
-
-export function formatJson(result: ValidateResult): string {
-  const objects = result.results.map((r) => ({
-    file: r.file,
-    line: r.line,
-    apiVersion: r.apiVersion,
-    kind: r.kind,
-    namespace: r.namespace,
-    name: r.name,
-    allowed: r.decision.allowed,
-    findings: reportedFindings(r.decision).map(({ rule, action, field, message }) => ({ rule, action, field, message })),
-    patch: r.decision.patch,
-  }));
-  return JSON.stringify({ allowed: result.exitCode === 0, objects, problems: result.problems }, null, 2) + '\n';
 }

@@ -34,3 +34,34 @@ export function pointerToField(pointer: string): string {
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
   return fieldPath(segments);
 }
+
+/**
+ * The segments of a field path as `fieldPath` writes it, each as written:
+ * `spec.remoteClusters[0].name` → `spec`, `remoteClusters`, `0`, `name`;
+ * `metadata.labels[a/b]` → `metadata`, `labels`, `a/b`. A bracketed segment
+ * is a list index or a map key: only the object it is looked up in can tell
+ * (`fieldPath` brackets the key `"0"` as it does the index 0).
+ */
+export function parseFieldPath(field: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < field.length) {
+    if (field[i] === '.') i++;
+    if (field[i] === '[') {
+      // Kubernetes keys (labels, annotations, data) never hold `]`: the first one closes the segment.
+      const end = field.indexOf(']', i + 1);
+      if (end === -1) {
+        out.push(field.slice(i + 1));
+        break;
+      }
+      out.push(field.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      let end = i;
+      while (end < field.length && field[end] !== '.' && field[end] !== '[') end++;
+      out.push(field.slice(i, end));
+      i = end;
+    }
+  }
+  return out;
+}

@@ -2,12 +2,14 @@
  * Reads Kubernetes manifests: YAML or JSON files, several documents per file,
  * `kind: List` expanded, directories walked for `*.yaml`, `*.yml` and
  * `*.json`, `-` for standard input. Each document keeps its file and line so
- * the CLI can point at it.
+ * the CLI can point at it, and `fieldPosition` finds the line and column of a
+ * field of its object in the file's syntax tree.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createScanner, SyntaxKind } from 'jsonc-parser';
-import { LineCounter, parseAllDocuments, isMap, isSeq, type Node } from 'yaml';
+import { createScanner, parseTree, SyntaxKind, type Node as JsonNode } from 'jsonc-parser';
+import { LineCounter, parseAllDocuments, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { parseFieldPath } from '../common/field-path.js';
 import { MemoryClusterState } from './memory-state.js';
 
 export interface ManifestDocument {
@@ -15,6 +17,91 @@ export interface ManifestDocument {
   /** 1-based line where the object starts. */
   line: number;
   object: unknown;
+}
+
+/** 1-based line and column in a manifest file. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/**
+ * Finds the field at `segments` (see parseFieldPath) below a document's object
+ * in its file: the position of the deepest segment that exists. Kept beside
+ * the documents, not in them, so they stay plain data.
+ */
+type Locator = (segments: readonly string[]) => Position;
+const locators = new WeakMap<ManifestDocument, Locator>();
+
+/**
+ * Where `field` (`spec.remoteClusters[0].elasticsearchRef`, "" for the whole
+ * object) is written in `d`'s file: the start of its key (of the item, in a
+ * list). A field that is not written there (a default, a missing field) gives
+ * its nearest written parent; without a syntax tree, the document's line.
+ */
+export function fieldPosition(d: ManifestDocument, field: string): Position {
+  return locators.get(d)?.(field ? parseFieldPath(field) : []) ?? { line: d.line, column: 1 };
+}
+
+const INDEX = /^(0|[1-9][0-9]*)$/;
+
+/** A Locator over the yaml node tree below `root` (a document's contents, or an item of its `items`). */
+function yamlLocator(root: Node, lines: LineCounter): Locator {
+  return (segments) => {
+    let node: unknown = root;
+    let at = root.range?.[0] ?? 0;
+    for (const s of segments) {
+      let start: number | undefined;
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === s);
+        start = (pair?.key as Node | undefined)?.range?.[0];
+        next = pair?.value;
+      } else if (isSeq(node) && INDEX.test(s)) {
+        next = node.items[Number(s)];
+        start = (next as Node | undefined)?.range?.[0];
+      }
+      if (start === undefined) break;
+      at = start;
+      node = next;
+    }
+    const { line, col } = lines.linePos(at);
+    return { line, column: col };
+  };
+}
+
+/** A Locator over jsonc-parser's tree of a whole JSON text, below `base` (`['items', 3]` for a List item). */
+function jsonLocator(tree: () => { root: JsonNode | undefined; lineStarts: number[] }, base: readonly string[]): Locator {
+  return (segments) => {
+    const { root, lineStarts } = tree();
+    let node = root;
+    let at = root?.offset ?? 0;
+    for (const [i, s] of [...base, ...segments].entries()) {
+      let start: number | undefined;
+      let next: JsonNode | undefined;
+      if (node?.type === 'object') {
+        const property = node.children?.find((p) => p.children?.[0]?.value === s);
+        start = property?.offset;
+        next = property?.children?.[1];
+      } else if (node?.type === 'array' && INDEX.test(s)) {
+        next = node.children?.[Number(s)];
+        start = next?.offset;
+      }
+      if (start === undefined || next === undefined) break;
+      // The base leads to the object itself: its position is its value's, not the `items` key's.
+      at = i < base.length ? next.offset : start;
+      node = next;
+    }
+    // The last line starting at or before `at`.
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: at - lineStarts[lo]! + 1 };
+  };
 }
 
 /** Unreadable input: a missing file, a YAML syntax error. The message is one line naming the file. */
@@ -87,9 +174,16 @@ export function parseManifests(text: string, file: string): ManifestDocument[] {
     const kind = (object as { kind?: unknown }).kind;
     if (typeof kind === 'string' && kind.endsWith('List') && isSeq(items)) {
       const values = (object as { items: unknown[] }).items;
-      values.forEach((item, i) => out.push({ file, line: lineOf(items.items[i] as Node, line), object: item }));
+      values.forEach((item, i) => {
+        const node = items.items[i] as Node;
+        const d = { file, line: lineOf(node, line), object: item };
+        if (node?.range) locators.set(d, yamlLocator(node, lines));
+        out.push(d);
+      });
     } else {
-      out.push({ file, line, object });
+      const d = { file, line, object };
+      if (doc.contents?.range) locators.set(d, yamlLocator(doc.contents, lines));
+      out.push(d);
     }
   }
   return out;
@@ -156,12 +250,32 @@ export function parseJsonManifest(text: string, file: string): ManifestDocument[
         else if (inItems && depth === 2) itemLines.push(line);
     }
   }
+  // The syntax tree, for field positions: built on the first request only (most files have no finding).
+  let built: { root: JsonNode | undefined; lineStarts: number[] } | undefined;
+  const tree = () => {
+    if (!built) {
+      let root: JsonNode | undefined;
+      try {
+        root = parseTree(text);
+      } catch {
+        // A nesting too deep for the recursive parser: document lines only.
+      }
+      const lineStarts = [0];
+      for (const m of text.matchAll(/\r\n?|\n/g)) lineStarts.push(m.index + m[0].length);
+      built = { root, lineStarts };
+    }
+    return built;
+  };
+  const located = (d: ManifestDocument, base: readonly string[]) => {
+    locators.set(d, jsonLocator(tree, base));
+    return d;
+  };
   const kind = (value as { kind?: unknown }).kind;
   const items = (value as { items?: unknown }).items;
   if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items)) {
-    return items.map((object, i) => ({ file, line: itemLines[i] ?? topLine, object }));
+    return items.map((object, i) => located({ file, line: itemLines[i] ?? topLine, object }, ['items', String(i)]));
   }
-  return [{ file, line: topLine, object: value }];
+  return [located({ file, line: topLine, object: value }, [])];
 }
 
 /**

@@ -67,7 +67,14 @@ describe('validate command', () => {
     assert.equal(doc.objects.length, 1);
     const [o] = doc.objects;
     assert.deepEqual([o.kind, o.namespace, o.name, o.allowed, o.line], ['Elasticsearch', 'team-a', 'broken', false, 5]);
-    assert.deepEqual(o.findings[0], { rule: 'object-shape', action: 'deny', field: 'spec.version', message: o.findings[0].message });
+    assert.deepEqual(o.findings[0], {
+      rule: 'object-shape',
+      action: 'deny',
+      field: 'spec.version',
+      message: o.findings[0].message,
+      line: 11,
+      column: 3,
+    });
     assert.deepEqual(o.patch, []);
   });
 

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { formatJson, formatText, runValidate, type ValidateResult } from '../../../src/cli/validate.js';
+import { formatJson, formatText } from '../../../src/cli/output/index.js';
+import { runValidate, type ValidateResult } from '../../../src/cli/validate.js';
 import { INTERNAL_ERROR_RULE } from '../../../src/engine/engine.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { ManifestError, parseManifests } from '../../../src/state/manifests.js';
@@ -214,7 +215,6 @@ async function validateFiles(files: string[], state: string[]): Promise<Validate
     return await runValidate({
       files,
       state,
-      output: 'text',
       namespace: 'default',
       operatorNamespace: 'elastic-system',
       rules: ALL_RULES,

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import request from 'supertest';
 import { stringify } from 'yaml';
-import { formatJson, formatText, runValidate } from '../../../src/cli/validate.js';
+import { formatJson, formatText } from '../../../src/cli/output/index.js';
+import { runValidate } from '../../../src/cli/validate.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { TEST_NOW } from '../../helpers/engine.js';
 import { checkAnswer, fcParams, objectOf, rccArb, reviewArb, reviewBody, useHostileServer } from './support.js';
@@ -94,7 +95,6 @@ describe('secrets never leave', () => {
             const result = await runValidate({
               files: [file],
               state: [],
-              output: 'text',
               namespace: 'default',
               operatorNamespace: 'elastic-system',
               rules: ALL_RULES,
