@@ -4,7 +4,7 @@
  * `*.json`, `-` for standard input. Each document keeps its file and line so
  * the CLI can point at it.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { createScanner, SyntaxKind } from 'jsonc-parser';
 import { LineCounter, parseAllDocuments, isMap, isSeq, type Node } from 'yaml';
@@ -129,7 +129,8 @@ function pause(ms: number): void {
 
 /**
  * The bytes of a file or of standard input, at most MAX_FILE_BYTES: a regular
- * file over the limit is refused from its size, a pipe once it has sent more.
+ * file over the limit is refused from its size, a pipe once it has sent more
+ * (read in 64 KiB chunks).
  */
 function readBounded(file: string): Buffer {
   const name = file === '-' ? 'stdin' : file;
@@ -144,11 +145,14 @@ function readBounded(file: string): Buffer {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new ManifestError(`${name}: ${describeFsError({ code: 'EISDIR' })}`);
-    if (st.isFile() && st.size > MAX_FILE_BYTES) throw tooLarge(st.size, false);
+    if (st.isFile()) {
+      if (st.size > MAX_FILE_BYTES) throw tooLarge(st.size, false);
+      return readFileSync(fd);
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_FILE_BYTES + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, MAX_FILE_BYTES + 1 - total));
       let n: number;
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
