@@ -16,7 +16,7 @@ import { ROOT } from './lib/procs.js';
 import { fixed, ms, passFail, type LatencySummary } from './lib/stats.js';
 import type { BenchResults } from './run.js';
 import type { SoakResults } from './soak.js';
-import { VALIDATE_DIR_GOAL_MS, type ValidateDirResults } from './validate-dir.js';
+import type { ValidateDirResults } from './validate-dir.js';
 
 /** The goals the brief sets, in one place. */
 export const GOALS = {
@@ -24,6 +24,8 @@ export const GOALS = {
   sequentialP99Ms: 2,
   openLoopP99Ms: 5,
   scaleP99Growth: 1.2,
+  /** `validate` of the 2,000-object GitOps directory, start-up included (part 6). */
+  validateDirMs: 3000,
 };
 
 function read<T>(name: string): T | undefined {
@@ -467,11 +469,11 @@ function validateDirSection(v: ValidateDirResults): { text: string; goals: strin
     ),
   );
   const m = v.medians;
-  const ok = m.validateMs <= VALIDATE_DIR_GOAL_MS;
+  const ok = m.validateMs <= GOALS.validateDirMs;
   out.push('');
   out.push(
     table(
-      ['', 'validate', 'baseline', "node -e ''", 'ratio validate/baseline', `goal validate ≤ ${VALIDATE_DIR_GOAL_MS / 1000} s`],
+      ['', 'validate', 'baseline', "node -e ''", 'ratio validate/baseline', `goal validate ≤ ${GOALS.validateDirMs / 1000} s`],
       [
         ['median wall ms', fixed(m.validateMs, 0), fixed(m.baselineMs, 0), fixed(m.nodeMs, 0), fixed(m.ratio), passFail(ok)],
         ['median CPU ms (user + system)', fixed(m.validateCpuMs, 0), fixed(m.baselineCpuMs, 0), '', fixed(m.cpuRatio), ''],
@@ -484,7 +486,7 @@ function validateDirSection(v: ValidateDirResults): { text: string; goals: strin
     goals: [
       [
         `\`validate\` of a GitOps directory, ${o.elasticsearch} ES + ${o.ippools} IPPools (${total} findings), start-up included`,
-        `≤ ${VALIDATE_DIR_GOAL_MS / 1000} s`,
+        `≤ ${GOALS.validateDirMs / 1000} s`,
         `${fixed(m.validateMs / 1000, 2)} s wall, ${fixed(m.validateCpuMs / 1000, 2)} s CPU (baseline read + YAML parse ${fixed(m.baselineMs / 1000, 2)} s wall, ${fixed(m.baselineCpuMs / 1000, 2)} s CPU; ratio ${fixed(m.ratio)})`,
         passFail(ok),
       ],
