@@ -541,7 +541,7 @@ export function renderResults(): string {
     '| `npm run bench:apiserver` | part 3: latency the webhook adds to dry-run creates through a real kube-apiserver | about 30 s |',
     '| `npm run bench:live` | part 4: live-state build from informers with 10,000 ES + 10,000 IPPools in a real kube-apiserver (kept out of `npm run bench`: creating the 25,100 objects takes about 40 s, and with the cluster start the whole takes about 70 s, which with part 1 and 2 does not fit its 5-minute budget) | about 70 s |',
     '| `npm run soak` | part 5: 10 min at 500 req/s with a certificate change and a state change (`-- --minutes N` for a short run) | 10 min + 30 s |',
-    '| `npm run bench:validate` | part 6: `remote-cluster-guard validate` (compiled, from dist/) of a directory of 1,000 Elasticsearch + 1,000 IPPools against `node -e` reading and YAML-parsing the same files | about 1 min |',
+    '| `npm run bench:validate` | part 6: `remote-cluster-guard validate` (compiled, from dist/) of a directory of 1,000 Elasticsearch + 1,000 IPPools against `node -e` reading and YAML-parsing the same files | about 2 min (build included) |',
     '',
     "Flags are documented at the top of each script, for example `npm run bench -- --parts scale`, `--quick` (a smoke run that writes no results), `--profile` (V8 CPU profiles of the servers in bench/profiles, summarised by `npx tsx bench/tools/cpuprofile-top.ts <file>`). `node bench/.build/bench/tools/hotpath.js [iterations] [objects]` times the request listener in-process after a bench build, `alloc.js` gives the bytes it allocates per request by function, `server-cpu.js` one server's CPU per request under load, and `ab.js` compares two servers (two builds, or the bare server and one) in alternating 1 s slices.",
     '',
