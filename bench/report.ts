@@ -1,6 +1,6 @@
 /**
  * Renders bench/RESULTS.md from the JSON each benchmark writes in
- * bench/results/ (bench.json, apiserver.json, live.json, soak.json) and the
+ * bench/results/ (bench.json, apiserver.json, live.json, soak.json, validate-dir.json) and the
  * hand-kept bench/optimisations.md. Each section says which command made it
  * and when, so a partial re-run (one script) keeps the others as they were.
  *
@@ -16,6 +16,7 @@ import { ROOT } from './lib/procs.js';
 import { fixed, ms, passFail, type LatencySummary } from './lib/stats.js';
 import type { BenchResults } from './run.js';
 import type { SoakResults } from './soak.js';
+import type { ValidateDirResults } from './validate-dir.js';
 
 /** The goals the brief sets, in one place. */
 export const GOALS = {
@@ -23,6 +24,8 @@ export const GOALS = {
   sequentialP99Ms: 2,
   openLoopP99Ms: 5,
   scaleP99Growth: 1.2,
+  /** `validate` of the 2,000-object GitOps directory, start-up included (part 6). */
+  validateDirMs: 3000,
 };
 
 function read<T>(name: string): T | undefined {
@@ -429,10 +432,73 @@ function soakSection(s: SoakResults): { text: string; goals: string[][] } {
   };
 }
 
+function validateDirSection(v: ValidateDirResults): { text: string; goals: string[][] } {
+  const out: string[] = [];
+  const o = v.objects;
+  out.push(
+    `Command: \`${v.command}\` (${fixed(v.durationSeconds, 0)} s, build ${fixed(v.buildMs / 1000, 1)} s). Measured ${machineLine(v.machine)}.`,
+  );
+  out.push(`Load average (1 min): ${v.loadAverage.start} at the start, ${v.loadAverage.end} at the end.`);
+  out.push(`\n${v.method}\n`);
+  out.push(
+    `Input: ${o.elasticsearch} Elasticsearch + ${o.ippools} IPPools in ${o.files} files, ${fixed(o.mib, 2)} MiB of YAML, ${o.stateObjects} objects in \`--state\`. ` +
+      `Result: exit ${v.result.exitCode}, ${v.result.checked} objects checked, ${v.result.denied} denied, ${v.result.patched} patched; findings ` +
+      `${Object.entries(v.result.findings)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}.\n`,
+  );
+  out.push(`Measured: \`${v.validateCommand}\`; baseline: \`${v.baselineCommand}\`.\n`);
+  out.push(
+    table(
+      [
+        'round',
+        'validate ms (CPU ms)',
+        'baseline: node -e, read + YAML parse, ms (CPU ms)',
+        "node -e '' ms (CPU ms)",
+        'ratio validate/baseline',
+        'load avg',
+      ],
+      v.runs.map((r) => [
+        r.round,
+        `${fixed(r.validateMs, 0)} (${fixed(r.validateCpuMs, 0)})`,
+        `${fixed(r.baselineMs, 0)} (${fixed(r.baselineCpuMs, 0)})`,
+        `${fixed(r.nodeMs, 0)} (${fixed(r.nodeCpuMs, 0)})`,
+        fixed(r.validateMs / r.baselineMs),
+        r.loadAverage,
+      ]),
+    ),
+  );
+  const m = v.medians;
+  const ok = m.validateMs <= GOALS.validateDirMs;
+  out.push('');
+  out.push(
+    table(
+      ['', 'validate', 'baseline', "node -e ''", 'ratio validate/baseline', `goal validate ≤ ${GOALS.validateDirMs / 1000} s`],
+      [
+        ['median wall ms', fixed(m.validateMs, 0), fixed(m.baselineMs, 0), fixed(m.nodeMs, 0), fixed(m.ratio), passFail(ok)],
+        ['median CPU ms (user + system)', fixed(m.validateCpuMs, 0), fixed(m.baselineCpuMs, 0), '', fixed(m.cpuRatio), ''],
+      ],
+    ),
+  );
+  const total = Object.values(v.result.findings).reduce((a, b) => a + b, 0);
+  return {
+    text: out.join('\n'),
+    goals: [
+      [
+        `\`validate\` of a GitOps directory, ${o.elasticsearch} ES + ${o.ippools} IPPools (${total} findings), start-up included`,
+        `≤ ${GOALS.validateDirMs / 1000} s`,
+        `${fixed(m.validateMs / 1000, 2)} s wall, ${fixed(m.validateCpuMs / 1000, 2)} s CPU (baseline read + YAML parse ${fixed(m.baselineMs / 1000, 2)} s wall, ${fixed(m.baselineCpuMs / 1000, 2)} s CPU; ratio ${fixed(m.ratio)})`,
+        passFail(ok),
+      ],
+    ],
+  };
+}
+
 export function renderResults(): string {
   const bench = read<BenchResults>('bench.json');
   const apiserver = read<ApiserverResults>('apiserver.json');
   const live = read<LiveResults>('live.json');
+  const validateDir = read<ValidateDirResults>('validate-dir.json');
   const soaks = (existsSync(join(ROOT, 'bench/results')) ? readdirSync(join(ROOT, 'bench/results')) : [])
     .filter((f) => /^soak-\d+min\.json$/.test(f))
     .map((f) => read<SoakResults>(f)!)
@@ -458,6 +524,7 @@ export function renderResults(): string {
   add('4. Live state build from informers', live && liveSection(live), 'npm run bench:live');
   if (soaks.length === 0) add('5. Soak', undefined, 'npm run soak');
   for (const s of soaks) add(`5. Soak, ${s.minutes} min`, soakSection(s), 'npm run soak');
+  add('6. `validate` of a GitOps directory (CLI)', validateDir && validateDirSection(validateDir), 'npm run bench:validate');
 
   const optimisationsFile = join(ROOT, 'bench/optimisations.md');
   const optimisations = existsSync(optimisationsFile) ? readFileSync(optimisationsFile, 'utf-8').trim() : '_None recorded._';
@@ -474,6 +541,7 @@ export function renderResults(): string {
     '| `npm run bench:apiserver` | part 3: latency the webhook adds to dry-run creates through a real kube-apiserver | about 30 s |',
     '| `npm run bench:live` | part 4: live-state build from informers with 10,000 ES + 10,000 IPPools in a real kube-apiserver (kept out of `npm run bench`: creating the 25,100 objects takes about 40 s, and with the cluster start the whole takes about 70 s, which with part 1 and 2 does not fit its 5-minute budget) | about 70 s |',
     '| `npm run soak` | part 5: 10 min at 500 req/s with a certificate change and a state change (`-- --minutes N` for a short run) | 10 min + 30 s |',
+    '| `npm run bench:validate` | part 6: `remote-cluster-guard validate` (compiled, from dist/) of a directory of 1,000 Elasticsearch + 1,000 IPPools against `node -e` reading and YAML-parsing the same files | about 2 min (build included) |',
     '',
     "Flags are documented at the top of each script, for example `npm run bench -- --parts scale`, `--quick` (a smoke run that writes no results), `--profile` (V8 CPU profiles of the servers in bench/profiles, summarised by `npx tsx bench/tools/cpuprofile-top.ts <file>`). `node bench/.build/bench/tools/hotpath.js [iterations] [objects]` times the request listener in-process after a bench build, `alloc.js` gives the bytes it allocates per request by function, `server-cpu.js` one server's CPU per request under load, and `ab.js` compares two servers (two builds, or the bare server and one) in alternating 1 s slices.",
     '',

@@ -53,7 +53,7 @@ export interface ObjectResult {
 
 export interface ValidateResult {
   results: ObjectResult[];
-  /** Lines about input that could not be used (state objects with wrong types). */
+  /** Lines about input that could not be used: skipped paths and documents, state objects with wrong types. */
   problems: string[];
   exitCode: 0 | 1;
 }
@@ -86,9 +86,13 @@ export function validateDocuments(
 }
 
 export async function runValidate(opts: ValidateOptions): Promise<ValidateResult> {
-  const stateDocs = loadManifests(opts.state);
-  const docs = loadManifests(opts.files);
-  const { state, problems } = addToState([...stateDocs, ...docs], opts.live?.state ?? new MemoryClusterState(), opts.namespace);
+  // What the reading skipped (symlink loops, documents that are no Kubernetes objects) goes first in the problems.
+  const notes: string[] = [];
+  const stateDocs = loadManifests(opts.state, notes);
+  const docs = loadManifests(opts.files, notes);
+  const added = addToState([...stateDocs, ...docs], opts.live?.state ?? new MemoryClusterState(), opts.namespace);
+  const { state } = added;
+  const problems = [...notes, ...added.problems];
   if (opts.live) {
     // Fetch what no watch delivers (named CA ConfigMaps) before the pure rules run.
     for (const d of docs) await opts.live.prepare(createRequest(d, opts.namespace));

@@ -5,7 +5,7 @@
  * the CLI can point at it, and `fieldPosition` finds the line and column of a
  * field of its object in the file's syntax tree.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { createScanner, parseTree, SyntaxKind, type Node as JsonNode } from 'jsonc-parser';
 import { LineCounter, parseAllDocuments, isMap, isScalar, isSeq, type Node } from 'yaml';
@@ -111,9 +111,49 @@ export class ManifestError extends Error {
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
-/** The files a list of paths names: directories walked recursively (sorted), `-` kept as is. */
-export function expandPaths(paths: readonly string[]): string[] {
+/** The largest file (or standard input) read: beyond it, a one-line error before anything is read. */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest text parsed as YAML (anything but a `.json` file holding valid
+ * JSON): the YAML parser takes 1 to 3 s and about 60 MiB per MiB on a 2-core
+ * machine (a 50 MB file: two minutes and 1.5 GiB), where JSON.parse reads
+ * 64 MiB in about a second.
+ */
+export const MAX_YAML_BYTES = 8 * 1024 * 1024;
+/** How much of a file is searched for a NUL byte, the sign of a binary file (as git and grep decide). */
+const BINARY_PROBE_BYTES = 8192;
+
+const MiB = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** An fs error as a few words: `no such file or directory`, `permission denied (EACCES)`. */
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'ENOTDIR':
+      return 'no such file or directory (a parent is not a directory: ENOTDIR)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    case 'ELOOP':
+      return 'symlink loop (ELOOP)';
+    case 'EISDIR':
+      return 'is a directory (EISDIR)';
+    default:
+      return `cannot read (${code ?? 'error'})`;
+  }
+}
+
+/**
+ * The files a list of paths names: directories walked recursively (sorted, symlinks followed), `-` kept as is.
+ * A named path that cannot be read throws a one-line ManifestError; in a walk, a directory
+ * reached a second time through a symlink (a symlink loop, or two links to one directory) and
+ * anything but a regular file (a FIFO would block the read) are skipped with a line in `notes`.
+ */
+export function expandPaths(paths: readonly string[], notes: string[] = []): string[] {
   const out: string[] = [];
+  const seen = new Map<string, string>(); // real path of each directory walked → the path it was walked as
   for (const p of paths) {
     if (p === '-') {
       out.push(p);
@@ -122,29 +162,112 @@ export function expandPaths(paths: readonly string[]): string[] {
     let isDir: boolean;
     try {
       isDir = statSync(p).isDirectory();
-    } catch {
-      throw new ManifestError(`${p}: no such file or directory`);
+    } catch (err) {
+      throw new ManifestError(`${p}: ${describeFsError(err)}`);
     }
-    if (!isDir) {
-      out.push(p);
-      continue;
-    }
-    const entries = readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
-      const child = join(p, e.name);
-      if (e.isDirectory()) out.push(...expandPaths([child]));
-      else if (MANIFEST_FILE.test(e.name)) out.push(child);
-    }
+    if (isDir) walk(p, out, notes, seen);
+    else out.push(p);
   }
   return out;
 }
 
-function readText(file: string): string {
+function walk(dir: string, out: string[], notes: string[], seen: Map<string, string>): void {
+  let entries: Dirent[];
+  let real: string;
   try {
-    return readFileSync(file === '-' ? 0 : file, 'utf-8');
+    real = realpathSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    throw new ManifestError(`${file === '-' ? 'stdin' : file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ManifestError(`${dir}: cannot read directory: ${describeFsError(err)}`);
   }
+  const first = seen.get(real);
+  if (first !== undefined) {
+    notes.push(`${dir}: skipped: the same directory as ${first} (a symlink loop or a second link to it)`);
+    return;
+  }
+  seen.set(real, dir);
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const child = join(dir, e.name);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const target = statSync(child);
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      } catch (err) {
+        // A dangling link is skipped like any non-manifest unless it is named as one; a loop always.
+        const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
+        if (loop || MANIFEST_FILE.test(e.name)) notes.push(`${child}: skipped: ${describeFsError(err)}`);
+        continue;
+      }
+    }
+    if (isDir) walk(child, out, notes, seen);
+    else if (!MANIFEST_FILE.test(e.name)) continue;
+    else if (isFile) out.push(child);
+    else notes.push(`${child}: skipped: not a regular file`);
+  }
+}
+
+/** Waits `ms` without returning to the event loop (the reading here is synchronous). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The bytes of a file or of standard input, at most MAX_FILE_BYTES: a regular
+ * file over the limit is refused from its size, a pipe once it has sent more
+ * (read in 64 KiB chunks).
+ */
+function readBounded(file: string): Buffer {
+  const name = file === '-' ? 'stdin' : file;
+  const tooLarge = (bytes: number, more: boolean) =>
+    new ManifestError(`${name}: ${more ? 'more than ' : ''}${MiB(bytes)}, over the ${MiB(MAX_FILE_BYTES)} limit for one file; split it`);
+  let fd: number;
+  try {
+    fd = file === '-' ? 0 : openSync(file, 'r');
+  } catch (err) {
+    throw new ManifestError(`${name}: ${describeFsError(err)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ManifestError(`${name}: ${describeFsError({ code: 'EISDIR' })}`);
+    if (st.isFile()) {
+      if (st.size > MAX_FILE_BYTES) throw tooLarge(st.size, false);
+      return readFileSync(fd);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, MAX_FILE_BYTES + 1 - total));
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (err) {
+        // Standard input may be a non-blocking pipe: wait for the writer.
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          pause(5);
+          continue;
+        }
+        throw new ManifestError(`${name}: ${describeFsError(err)}`);
+      }
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+      if (total > MAX_FILE_BYTES) throw tooLarge(MAX_FILE_BYTES, true);
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
+/** The text of a file or of standard input: refused when too large or not text (a NUL byte near the start). */
+function readText(file: string): string {
+  const bytes = readBounded(file);
+  const nul = bytes.subarray(0, BINARY_PROBE_BYTES).indexOf(0);
+  if (nul >= 0) throw new ManifestError(`${file === '-' ? 'stdin' : file}: not a text file (a NUL byte at offset ${nul})`);
+  return bytes.toString('utf-8');
 }
 
 /** The objects in one YAML/JSON text. Throws ManifestError on a syntax error. */
@@ -189,12 +312,38 @@ export function parseManifests(text: string, file: string): ManifestDocument[] {
   return out;
 }
 
-/** All objects in the given files and directories, in order. */
-export function loadManifests(paths: readonly string[]): ManifestDocument[] {
-  return expandPaths(paths).flatMap((f) => {
+/** Why a parsed document is no Kubernetes object (it has no string `apiVersion` and `kind`), or undefined. */
+function notAnObject(object: unknown): string | undefined {
+  if (Array.isArray(object)) return 'a list';
+  if (typeof object !== 'object' || object === null) return `a ${typeof object}`;
+  const { apiVersion, kind } = object as { apiVersion?: unknown; kind?: unknown };
+  if (typeof apiVersion !== 'string' && typeof kind !== 'string') return 'no apiVersion and no kind';
+  if (typeof apiVersion !== 'string') return 'no apiVersion';
+  if (typeof kind !== 'string') return 'no kind';
+  return undefined;
+}
+
+/**
+ * All objects in the given files and directories, in order. Documents that are
+ * not Kubernetes objects (a scalar, a list, no `apiVersion` or `kind`) are
+ * left out with a line in `notes`, as are what expandPaths skips.
+ */
+export function loadManifests(paths: readonly string[], notes: string[] = []): ManifestDocument[] {
+  return expandPaths(paths, notes).flatMap((f) => {
     const text = readText(f);
     const name = f === '-' ? 'stdin' : f;
-    return (/\.json$/i.test(f) && parseJsonManifest(text, name)) || parseManifests(text, name);
+    const json = /\.json$/i.test(f) ? parseJsonManifest(text, name) : undefined;
+    if (!json && Buffer.byteLength(text) > MAX_YAML_BYTES) {
+      throw new ManifestError(
+        `${name}: ${MiB(Buffer.byteLength(text))} of YAML, over the ${MiB(MAX_YAML_BYTES)} limit for YAML (the parser takes seconds per MiB); split it, or give it as a .json file`,
+      );
+    }
+    const docs = json ?? parseManifests(text, name);
+    return docs.filter((d) => {
+      const why = notAnObject(d.object);
+      if (why) notes.push(`${d.file}:${d.line}: skipped: not a Kubernetes object (${why})`);
+      return !why;
+    });
   });
 }
 
