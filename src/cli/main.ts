@@ -137,7 +137,9 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('run the rules on manifest files as CREATE requests; exit 1 if anything is denied')
+    .description(
+      'run the rules on manifest files as the API server would: UPDATE of an object already in the state, else CREATE; exit 1 if anything is denied',
+    )
     .argument('<files...>', 'YAML or JSON files or directories, - for stdin')
     .option('--state <file>', 'cluster state from manifests (repeatable)', collect, [] as string[])
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))

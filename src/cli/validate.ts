@@ -1,12 +1,15 @@
 /**
  * `remote-cluster-guard validate`: runs the rules (mutation, then validation of
  * the mutated object, as the kube-apiserver would) on the objects in manifest
- * files, each as a CREATE request. The state holds the `--state` manifests and
- * the validated objects themselves (replacing any of the same kind, namespace
- * and name), so a directory of GitOps manifests is checked as a whole.
+ * files. An object whose identity is already in the state (`--state`, or the
+ * live cluster) is checked as an UPDATE of the stored object, as
+ * `kubectl apply --dry-run=server` would send it (ratcheting included); the
+ * others as a CREATE. The state then holds the stored objects and the
+ * validated ones (replacing any of the same identity), so a directory of
+ * GitOps manifests is checked as a whole.
  *
- * Exit status: 0 nothing denied, 1 something denied, 2 unreadable input (the
- * caller maps bad flags to 2 as well).
+ * Exit status: 0 nothing denied, 1 something denied, 2 unreadable input or
+ * two inputs of one identity (the caller maps bad flags to 2 as well).
  */
 import { findingLine } from '../admission/response.js';
 import { pointerToField } from '../common/field-path.js';
@@ -15,11 +18,13 @@ import { oneLine } from '../common/text.js';
 import { reportedFindings, type Decision } from '../engine/decision.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
-import { formatKey } from '../kube/meta.js';
-import { objectRequest } from '../kube/object-request.js';
+import { CALICO_API_GROUP, CALICO_CRD_GROUP } from '../kube/calico.js';
+import { handledKind, type HandledKind, type HandledObjects } from '../kube/kinds.js';
+import { formatKey, parseApiVersion, type ObjectKey } from '../kube/meta.js';
+import { objectRequest, type ObjectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
-import { addToState, loadManifests, type ManifestDocument } from '../state/manifests.js';
+import { addToState, loadManifests, ManifestError, type ManifestDocument } from '../state/manifests.js';
 import { MemoryClusterState } from '../state/memory-state.js';
 
 export interface ValidateOptions {
@@ -36,9 +41,85 @@ export interface ValidateOptions {
   now?: () => Date;
 }
 
-/** A manifest object as the engine request of the CREATE the kube-apiserver would be sent. */
-function createRequest(d: ManifestDocument, defaultNamespace: string) {
-  return objectRequest(d.object, { operation: 'CREATE', namespace: defaultNamespace });
+/** The admission operation an input object is checked as. */
+export type CheckedOperation = 'CREATE' | 'UPDATE';
+
+/** Two input objects of one identity: `kubectl apply` would apply one over the other, so the result would depend on file order. */
+export class DuplicateIdentityError extends ManifestError {
+  override name = 'DuplicateIdentityError';
+}
+
+/**
+ * The identity of a manifest object, as the API server keys it: group, kind,
+ * effective namespace ("" for the cluster-scoped kinds handled here; `-n` for
+ * an object without one) and name. The two Calico groups are one identity:
+ * the Calico API server serves the objects stored as crd.projectcalico.org/v1
+ * as projectcalico.org/v3, so an IPPool applied in one group updates the one
+ * stored in the other (the state merges them by name as well). Undefined for
+ * an object without apiVersion, kind or name (generateName: always a CREATE).
+ */
+export function identityOf(
+  object: unknown,
+  defaultNamespace: string,
+): { key: string; kind: string; namespace: string; name: string } | undefined {
+  if (typeof object !== 'object' || object === null) return undefined;
+  const o = object as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } | null };
+  const name = typeof o.metadata === 'object' && o.metadata !== null ? o.metadata.name : undefined;
+  if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string' || typeof name !== 'string' || name === '') return undefined;
+  const group = parseApiVersion(o.apiVersion).group;
+  const info = handledKind(group, o.kind);
+  const own = o.metadata?.namespace;
+  const namespace = info?.clusterScoped ? '' : typeof own === 'string' && own !== '' ? own : defaultNamespace;
+  const groupKey = group === CALICO_API_GROUP ? CALICO_CRD_GROUP : group;
+  return { key: JSON.stringify([groupKey, o.kind, namespace, name]), kind: o.kind, namespace, name };
+}
+
+/** The stored object of each handled kind by key, typed by the kind list so a new kind does not compile without its lookup. */
+const STORED: { readonly [K in HandledKind]: (state: ClusterState, key: ObjectKey) => HandledObjects[K] | undefined } = {
+  Elasticsearch: (state, key) => state.getElasticsearch(key),
+  IPPool: (state, key) => state.getIPPool(key.name),
+  RemoteClusterConfiguration: (state, key) => state.getRemoteClusterConfiguration(key.name),
+};
+
+/**
+ * The object `state` holds under the identity of `object`, for the UPDATE the
+ * API server would be sent; undefined for a kind not handled or not stored.
+ * (The state keeps decoded objects: the fields the rules read, all ratcheting needs.)
+ */
+export function storedObject(object: unknown, state: ClusterState, defaultNamespace: string): unknown {
+  const id = identityOf(object, defaultNamespace);
+  if (!id) return undefined;
+  const info = handledKind(parseApiVersion((object as { apiVersion: string }).apiVersion).group, id.kind);
+  return info ? STORED[info.kind](state, { namespace: id.namespace, name: id.name }) : undefined;
+}
+
+/** Throws DuplicateIdentityError naming both places when two of `docs` have one identity. */
+export function checkDuplicates(docs: readonly ManifestDocument[], defaultNamespace: string): void {
+  const seen = new Map<string, ManifestDocument>();
+  for (const d of docs) {
+    const id = identityOf(d.object, defaultNamespace);
+    if (!id) continue;
+    const first = seen.get(id.key);
+    if (first) {
+      throw new DuplicateIdentityError(`${id.kind} ${formatKey(id)} is defined twice: ${first.file}:${first.line} and ${d.file}:${d.line}`);
+    }
+    seen.set(id.key, d);
+  }
+}
+
+/** A manifest document and the operation it is checked as (`oldObject`: the stored object, on UPDATE). */
+export interface CheckedDocument extends ManifestDocument {
+  operation: CheckedOperation;
+  oldObject?: unknown;
+}
+
+/** The engine request the kube-apiserver would be sent for a checked document. */
+function requestOf(d: CheckedDocument, defaultNamespace: string): ObjectRequest {
+  return objectRequest(d.object, {
+    operation: d.operation,
+    namespace: defaultNamespace,
+    ...(d.oldObject !== undefined ? { oldObject: d.oldObject } : {}),
+  });
 }
 
 export interface ObjectResult {
@@ -48,6 +129,8 @@ export interface ObjectResult {
   kind: string;
   namespace: string;
   name: string;
+  /** UPDATE when the object's identity was in the state before the inputs were added, else CREATE (audit: always CREATE). */
+  operation: CheckedOperation;
   decision: Decision;
 }
 
@@ -60,7 +143,7 @@ export interface ValidateResult {
 
 /** Evaluates every handled object in `docs` against `state`. */
 export function validateDocuments(
-  docs: readonly ManifestDocument[],
+  docs: readonly CheckedDocument[],
   state: ClusterState,
   engine: Engine,
   defaultNamespace: string,
@@ -69,7 +152,7 @@ export function validateDocuments(
   for (const d of docs) {
     const o = d.object as { apiVersion?: unknown; kind?: unknown };
     if (typeof o !== 'object' || o === null || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') continue;
-    const decision = engine.evaluate(createRequest(d, defaultNamespace), 'both', state);
+    const decision = engine.evaluate(requestOf(d, defaultNamespace), 'both', state);
     if (!decision.handled) continue;
     results.push({
       file: d.file,
@@ -78,6 +161,7 @@ export function validateDocuments(
       kind: o.kind,
       namespace: decision.namespace,
       name: decision.name,
+      operation: d.operation,
       decision,
     });
   }
@@ -86,11 +170,20 @@ export function validateDocuments(
 
 export async function runValidate(opts: ValidateOptions): Promise<ValidateResult> {
   const stateDocs = loadManifests(opts.state);
-  const docs = loadManifests(opts.files);
-  const { state, problems } = addToState([...stateDocs, ...docs], opts.live?.state ?? new MemoryClusterState(), opts.namespace);
+  const inputs = loadManifests(opts.files);
+  checkDuplicates(inputs, opts.namespace);
+  const stored = addToState(stateDocs, opts.live?.state ?? new MemoryClusterState(), opts.namespace);
+  // The stored version of each input is looked up before the inputs replace it in the state.
+  const docs = inputs.map((d): CheckedDocument => {
+    const oldObject = storedObject(d.object, stored.state, opts.namespace);
+    return oldObject === undefined ? { ...d, operation: 'CREATE' } : { ...d, operation: 'UPDATE', oldObject };
+  });
+  const added = addToState(inputs, stored.state, opts.namespace);
+  const state = added.state;
+  const problems = [...stored.problems, ...added.problems];
   if (opts.live) {
     // Fetch what no watch delivers (named CA ConfigMaps) before the pure rules run.
-    for (const d of docs) await opts.live.prepare(createRequest(d, opts.namespace));
+    for (const d of docs) await opts.live.prepare(requestOf(d, opts.namespace));
   }
   const engine = new Engine(opts.rules, {
     operatorNamespace: opts.operatorNamespace,
@@ -105,7 +198,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
 export function formatText(result: ValidateResult): string {
   const lines: string[] = [];
   for (const r of result.results) {
-    const prefix = `${r.file ? `${r.file}:${r.line}: ` : ''}${r.kind} ${formatKey(r)}`;
+    const prefix = `${r.file ? `${r.file}:${r.line}: ` : ''}${r.kind} ${formatKey(r)}${r.operation === 'UPDATE' ? ' (update)' : ''}`;
     for (const f of reportedFindings(r.decision)) {
       lines.push(`${prefix}: ${findingLine(f)}${f.action === 'deny' ? '' : f.action === 'warn' ? ' (warning)' : ' (audit)'}`);
     }
@@ -118,7 +211,11 @@ export function formatText(result: ValidateResult): string {
   }
   const denied = result.results.filter((r) => !r.decision.allowed).length;
   const patched = result.results.filter((r) => r.decision.patch.length > 0).length;
-  lines.push(`${result.results.length} objects checked: ${denied} denied, ${result.results.length - denied} allowed, ${patched} patched`);
+  const updates = result.results.filter((r) => r.operation === 'UPDATE').length;
+  lines.push(
+    `${result.results.length} objects checked: ${denied} denied, ${result.results.length - denied} allowed, ${patched} patched` +
+      (updates > 0 ? `, ${updates} checked as UPDATE of the stored object` : ''),
+  );
   // One line per finding whatever the file names, names and namespaces hold.
   return lines.map(oneLine).join('\n') + '\n';
 }
@@ -131,6 +228,7 @@ export function formatJson(result: ValidateResult): string {
     kind: r.kind,
     namespace: r.namespace,
     name: r.name,
+    operation: r.operation,
     allowed: r.decision.allowed,
     findings: reportedFindings(r.decision).map(({ rule, action, field, message }) => ({ rule, action, field, message })),
     patch: r.decision.patch,
