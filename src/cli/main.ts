@@ -15,7 +15,7 @@ import { Engine } from '../engine/engine.js';
 import { HANDLED_KINDS } from '../kube/kinds.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
 import { createLogger } from '../log/logger.js';
-import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
+import { ClusterWatcher, hasDefaultKubeConfig, KubeConfigError, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { runServe } from './serve.js';
 import { formatJson, formatText, runValidate } from './validate.js';
 
@@ -32,13 +32,37 @@ function integer(min: number, max: number) {
   };
 }
 
-/** Watches the cluster of `kubeconfig` (else KUBECONFIG or in-cluster) until synced, read-only, for `validate` and `audit`. */
+/** An error of a command's action (not of its flags, which commander reports): one line on stderr, exit 2. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** Default of `--sync-timeout`, in seconds. */
+const DEFAULT_SYNC_TIMEOUT = 30;
+
+/**
+ * Watches the cluster of `kubeconfig` (else KUBECONFIG, ~/.kube/config or
+ * in-cluster) until synced, read-only, for `validate` and `audit`. Fails at
+ * once (KubeConfigError, CliError) when there is no usable kubeconfig, and
+ * with a CliError naming the pending sources and the last list error after
+ * `timeoutSeconds`. The watcher's own retry logs stay quiet (level error):
+ * the one line of the error says what went wrong.
+ */
 async function watchCluster(kubeconfig: string | undefined, operatorNamespace: string, timeoutSeconds: number): Promise<ClusterWatcher> {
-  const live = new ClusterWatcher(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('warn', process.stderr));
-  await live.start();
-  if (!(await live.waitForSync(timeoutSeconds * 1000))) {
+  if (!kubeconfig && !hasDefaultKubeConfig()) {
+    throw new CliError('no cluster configured: pass --kubeconfig FILE or --state FILE, or set KUBECONFIG');
+  }
+  const live = new ClusterWatcher(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('error', process.stderr));
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  // start() waits for each source's first attempt, which an unresponsive server can hold up: bounded by the same deadline.
+  await Promise.race([live.start(), new Promise((r) => setTimeout(r, timeoutSeconds * 1000).unref())]);
+  if (!(await live.waitForSync(Math.max(0, deadline - Date.now())))) {
+    const pending = live.unsynced().join(', ');
+    const last = live.lastError();
     await live.stop();
-    throw new InvalidArgumentError(`the cluster's state did not sync within ${timeoutSeconds} s (pending: ${live.unsynced().join(', ')})`);
+    throw new CliError(
+      `the cluster's state did not sync within ${timeoutSeconds} s (pending: ${pending}${last ? `; last error: ${last}` : ''})`,
+    );
   }
   return live;
 }
@@ -100,8 +124,8 @@ export function buildProgram(): Command {
     .option('--cert-renew-before-days <days>', 'renew managed certificates this many days before expiry', integer(0, 3650), 30)
     .option('--cert-check-interval <seconds>', 'how often managed certificates are checked', integer(1, 86_400), 3600)
     .action(async (o) => {
-      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
-      if (o.manageCerts && o.tlsCert) throw new InvalidArgumentError('--manage-certs and --tls-cert exclude each other');
+      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new CliError('--tls-cert and --tls-key go together');
+      if (o.manageCerts && o.tlsCert) throw new CliError('--manage-certs and --tls-cert exclude each other');
       o.certCheckIntervalSeconds = o.certCheckInterval;
       const server = await runServe({ ...o, rules: ALL_RULES });
       const stop = () => void server.close().then(() => process.exit(0));
@@ -117,7 +141,7 @@ export function buildProgram(): Command {
     .option('--state <file>', 'audit manifests instead of a live cluster (repeatable)', collect, [] as string[])
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--config <file>', 'configuration file (rule modes)')
-    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
+    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), DEFAULT_SYNC_TIMEOUT)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (o) => {
       const { policy, operatorNamespace } = cliConfig(o);
@@ -145,7 +169,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-n, --namespace <ns>', 'namespace for objects that have none', 'default')
     .option('--kubeconfig <file>', "check against this cluster's live state (read-only), e.g. in a GitOps pipeline before a sync")
-    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
+    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), DEFAULT_SYNC_TIMEOUT)
     .option('--config <file>', 'configuration file of serve (rule modes, excluded namespaces, operator namespace)')
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (files: string[], o) => {
@@ -206,15 +230,25 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version exit 0; every usage error exits 2.
+    // An InvalidArgumentError is a CommanderError too, but commander has only printed it when it
+    // came from parsing a flag (then it arrives here as a plain CommanderError): one thrown by an
+    // action is printed here.
+    if (err instanceof CommanderError && !(err instanceof InvalidArgumentError)) {
+      // Commander has printed the usage error; --help and --version exit 0, every usage error 2.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ManifestError || err instanceof InvalidArgumentError || err instanceof ConfigError) {
+    if (
+      err instanceof ManifestError ||
+      err instanceof InvalidArgumentError ||
+      err instanceof ConfigError ||
+      err instanceof KubeConfigError ||
+      err instanceof CliError
+    ) {
       process.stderr.write(`error: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Anything else is unexpected; still one line, never a stack trace.
+    process.stderr.write(`error: ${(err instanceof Error ? err.message : String(err)).split('\n', 1)[0]}\n`);
     return 2;
   }
 }
