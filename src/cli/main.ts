@@ -2,6 +2,7 @@
  * The `remote-cluster-guard` command: `serve`, `validate`, `audit`, `certs`, `rules`.
  * Bad flags and unreadable input exit with status 2.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CERT_DIR } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
@@ -82,9 +83,21 @@ function cliConfig(o: { config?: string; operatorNamespace: string }): { policy:
   return { policy: config?.policy ?? DEFAULT_POLICY, operatorNamespace: config?.operatorNamespace ?? o.operatorNamespace };
 }
 
+/**
+ * The `version` of package.json, read at run time: `../../package.json` from
+ * this module is the package root both from src/cli (tsx) and from dist/cli
+ * (after `npm run build`).
+ */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf-8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 export function buildProgram(): Command {
+  const version = packageVersion();
   const program = new Command('remote-cluster-guard')
     .description('Admission webhook for ECK Elasticsearch remote clusters and Calico federation')
+    .version(version, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
 
@@ -222,6 +235,8 @@ export function buildProgram(): Command {
       for (const [id, e] of byId) process.stdout.write(`${id}\t${e.kinds.join(',')}\t${e.summary}\n`);
     });
 
+  // `remote-cluster-guard validate --version` as well: commander only gives the program the flag.
+  for (const command of program.commands) command.version(version, '-V, --version', 'print the version');
   return program;
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuplicateIdentityError, formatJson, runValidate } from '../../../src/cli/validate.js';
@@ -209,5 +209,16 @@ describe('validate checks an object the state already holds as an UPDATE of it',
     const implicit = file('implicit-ns.yaml', plainEs + '---\n' + plainEs.replace('  namespace: team-a\n', ''));
     await assert.rejects(validate([implicit], [], { namespace: 'team-a' }), DuplicateIdentityError);
     await validate([implicit], [], { namespace: 'team-b' });
+  });
+});
+
+describe('--version', () => {
+  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf-8')) as { version: string };
+
+  it('prints the package.json version on the program and on every command', async () => {
+    for (const args of [['--version'], ['validate', '--version'], ['audit', '-V'], ['serve', '--version'], ['rules', '--version']]) {
+      const r = await runCli(args);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, `${version}\n`, ''], args.join(' '));
+    }
   });
 });
