@@ -11,9 +11,10 @@ import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
 import { loadConfig, ConfigError } from '../config/config-file.js';
-import { DEFAULT_POLICY, type Policy } from '../config/policy.js';
+import { DEFAULT_POLICY, modeOf, type Policy, type RuleMode } from '../config/policy.js';
+import type { AnyRule } from '../engine/rule.js';
 import { Engine } from '../engine/engine.js';
-import { HANDLED_KINDS } from '../kube/kinds.js';
+import { HANDLED_KINDS, type HandledKind } from '../kube/kinds.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
 import { createLogger } from '../log/logger.js';
 import { ClusterWatcher, hasDefaultKubeConfig, KubeConfigError, loadKubeConfig } from '../state/live/cluster-watcher.js';
@@ -81,6 +82,50 @@ function cliConfig(o: { config?: string; operatorNamespace: string }): { policy:
       )
     : undefined;
   return { policy: config?.policy ?? DEFAULT_POLICY, operatorNamespace: config?.operatorNamespace ?? o.operatorNamespace };
+}
+
+/**
+ * The README section holding each kind's rule table, as GitHub's heading
+ * anchor (the heading lower-cased, punctuation other than `-` dropped, spaces
+ * as `-`): `### Elasticsearch (\`elasticsearch.k8s.elastic.co/v1\`, CREATE and
+ * UPDATE)` and `### Calico federation (...)`. test/unit/kinds/rule-docs.test.ts
+ * checks that each rule's row is in the section its anchor names.
+ */
+export const README_RULE_SECTIONS: { readonly [K in HandledKind]: string } = {
+  Elasticsearch: 'elasticsearch-elasticsearchk8selasticcov1-create-and-update',
+  IPPool: 'calico-federation-crdprojectcalicoorgv1-and-projectcalicoorgv3-cluster-scoped',
+  RemoteClusterConfiguration: 'calico-federation-crdprojectcalicoorgv1-and-projectcalicoorgv3-cluster-scoped',
+};
+
+/** One rule id as `rules --output json` lists it. */
+export interface RuleDescription {
+  id: string;
+  /** The kinds it checks, in registry order. */
+  kinds: HandledKind[];
+  /** Its summary for each kind (a rule id covering several kinds has one rule object, and summary, per kind). */
+  summaries: Partial<Record<HandledKind, string>>;
+  /** Its mode when no configuration file names it. */
+  defaultMode: RuleMode;
+  /** `README.md#<anchor>` of the section with its table row. */
+  readme: string;
+}
+
+/** The rules by id, in registry order. */
+export function describeRules(rules: readonly AnyRule[]): RuleDescription[] {
+  const byId = new Map<string, RuleDescription>();
+  for (const r of rules) {
+    const e = byId.get(r.id) ?? {
+      id: r.id,
+      kinds: [],
+      summaries: {},
+      defaultMode: modeOf(DEFAULT_POLICY, r.id),
+      readme: `README.md#${README_RULE_SECTIONS[r.kind]}`,
+    };
+    e.kinds.push(r.kind);
+    e.summaries[r.kind] = r.summary;
+    byId.set(r.id, e);
+  }
+  return [...byId.values()];
 }
 
 /**
@@ -224,15 +269,15 @@ export function buildProgram(): Command {
   program
     .command('rules')
     .description('list the rules')
-    .action(() => {
-      // A rule id may cover several kinds (one rule object per kind): one line per id.
-      const byId = new Map<string, { kinds: string[]; summary: string }>();
-      for (const r of ALL_RULES) {
-        const e = byId.get(r.id) ?? { kinds: [], summary: r.summary };
-        e.kinds.push(r.kind);
-        byId.set(r.id, e);
+    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((o: { output: 'text' | 'json' }) => {
+      const rules = describeRules(ALL_RULES);
+      if (o.output === 'json') {
+        process.stdout.write(JSON.stringify(rules, null, 2) + '\n');
+        return;
       }
-      for (const [id, e] of byId) process.stdout.write(`${id}\t${e.kinds.join(',')}\t${e.summary}\n`);
+      // One line per id: the first kind's summary, as before there was a JSON output.
+      for (const r of rules) process.stdout.write(`${r.id}\t${r.kinds.join(',')}\t${r.summaries[r.kinds[0]!]}\n`);
     });
 
   // `remote-cluster-guard validate --version` as well: commander only gives the program the flag.
