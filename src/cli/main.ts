@@ -19,9 +19,15 @@ import { addToState, loadManifests, ManifestError } from '../state/manifests.js'
 import { createLogger } from '../log/logger.js';
 import { ClusterWatcher, hasDefaultKubeConfig, KubeConfigError, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { runServe } from './serve.js';
-import { formatJson, formatText, runValidate } from './validate.js';
+import { exitStatus, formatJson, formatText, runValidate, type FailOn } from './validate.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `--fail-on`, the same for `validate` and `audit`. */
+const failOnOption = () =>
+  new Option('--fail-on <level>', 'exit 1 on a denial (deny), or on a denial or a warning (warn)')
+    .choices(['deny', 'warn'])
+    .default('deny');
 
 /** `a, b and c`: the admitted kinds in help text, from the kind list. */
 const andList = (items: readonly string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
@@ -199,6 +205,7 @@ export function buildProgram(): Command {
     .option('--state <file>', 'audit manifests instead of a live cluster (repeatable)', collect, [] as string[])
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--config <file>', 'configuration file (rule modes)')
+    .addOption(failOnOption())
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), DEFAULT_SYNC_TIMEOUT)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (o) => {
@@ -211,7 +218,7 @@ export function buildProgram(): Command {
         const engine = new Engine(ALL_RULES, { operatorNamespace, policy: { ...policy, ratcheting: false } });
         const result = auditState(state, engine);
         process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
-        process.exitCode = result.exitCode;
+        process.exitCode = exitStatus(result, o.failOn as FailOn);
       } finally {
         await live?.stop();
       }
@@ -229,6 +236,8 @@ export function buildProgram(): Command {
     .option('--kubeconfig <file>', "check against this cluster's live state (read-only), e.g. in a GitOps pipeline before a sync")
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), DEFAULT_SYNC_TIMEOUT)
     .option('--config <file>', 'configuration file of serve (rule modes, excluded namespaces, operator namespace)')
+    .addOption(failOnOption())
+    .option('--require-objects', `exit 2 when the files hold no ${andList(HANDLED_KINDS)} that is checked (a mistyped path)`)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (files: string[], o) => {
       const { policy, operatorNamespace } = cliConfig(o);
@@ -248,9 +257,12 @@ export function buildProgram(): Command {
       } finally {
         await live?.stop();
       }
+      if (o.requireObjects && result.results.length === 0) {
+        throw new CliError(`no ${andList(HANDLED_KINDS)} to check in ${files.join(', ')} (--require-objects)`);
+      }
       for (const p of result.problems) process.stderr.write(`warning: ${p}\n`);
       process.stdout.write(o.output === 'json' ? formatJson(result) : formatText(result));
-      process.exitCode = result.exitCode;
+      process.exitCode = exitStatus(result, o.failOn as FailOn);
     });
 
   program

@@ -194,6 +194,20 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
   return { results, problems, exitCode: results.some((r) => !r.decision.allowed) ? 1 : 0 };
 }
 
+/** What fails a run: a denial (the default), or also a warning (`--fail-on warn`; findings of rules in audit mode never do). */
+export type FailOn = 'deny' | 'warn';
+
+/**
+ * The exit status of a run under `--fail-on`: 1 when an object is denied, or
+ * with `warn` has a warning finding; else 0. (`exitCode` of the result is the
+ * `deny` answer, which JSON output reports as `allowed`.)
+ */
+export function exitStatus(result: ValidateResult, failOn: FailOn): 0 | 1 {
+  if (result.exitCode === 1) return 1;
+  if (failOn === 'warn' && result.results.some((r) => r.decision.findings.some((f) => f.action === 'warn'))) return 1;
+  return 0;
+}
+
 /** `<file>:<line>: <kind> <namespace>/<name>: <rule>: <field>: <message>`, warnings and patches marked at the end. */
 export function formatText(result: ValidateResult): string {
   const lines: string[] = [];

@@ -222,3 +222,30 @@ describe('--version', () => {
     }
   });
 });
+
+describe('exit policy', () => {
+  it('--fail-on warn exits 1 on a warning that the default (deny) lets pass', async () => {
+    // A self-reference with both rules that see it turned into warnings by the configuration.
+    const selfRef = plainEs.replace('  nodeSets:', '  remoteClusters: [{name: me, elasticsearchRef: {name: plain}}]\n  nodeSets:');
+    const input = file('warn-only.yaml', selfRef);
+    const config = file('warn-config.yaml', 'rules: {es-remote-ref: warn, es-enterprise-license: warn}\n');
+    const byDefault = await runCli(['validate', '--config', config, input]);
+    assert.equal(byDefault.code, 0, byDefault.stdout + byDefault.stderr);
+    assert.match(byDefault.stdout, /\(warning\)$/m);
+    const strict = await runCli(['validate', '--config', config, '--fail-on', 'warn', input]);
+    assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+    assert.equal(strict.stdout, byDefault.stdout, 'the same report');
+  });
+
+  it('--require-objects exits 2 with one line when no handled object was found; without it that passes', async () => {
+    const nothing = file('only-configmap.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    assert.equal((await runCli(['validate', nothing])).code, 0);
+    const r = await runCli(['validate', '--require-objects', nothing]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: no Elasticsearch, IPPool and RemoteClusterConfiguration to check in .*only-configmap\.yaml \(--require-objects\)\n$/,
+    );
+    assert.equal(r.stdout, '');
+  });
+});
