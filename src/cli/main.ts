@@ -10,8 +10,8 @@ import { ALL_RULES } from '../rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
-import { loadConfig, ConfigError } from '../config/config-file.js';
-import { DEFAULT_POLICY, modeOf, type Policy, type RuleMode } from '../config/policy.js';
+import { loadConfig, ConfigError, settingsOf, type Settings } from '../config/config-file.js';
+import { DEFAULT_POLICY, modeOf, type RuleMode } from '../config/policy.js';
 import type { AnyRule } from '../engine/rule.js';
 import { Engine } from '../engine/engine.js';
 import { HANDLED_KINDS, type HandledKind } from '../kube/kinds.js';
@@ -76,18 +76,19 @@ async function watchCluster(kubeconfig: string | undefined, operatorNamespace: s
 }
 
 /**
- * The policy and operator namespace of `--config` (the file `serve` reads), so
- * `validate` and `audit` judge as the webhook does; `--operator-namespace`
- * when the file sets none. Throws ConfigError for an invalid file.
+ * The policy and operator namespace of `--config` (the file `serve` reads),
+ * through the function `serve` uses, so `validate` and `audit` judge as the
+ * webhook does; `--operator-namespace` when the file sets none. Throws
+ * ConfigError for an invalid file.
  */
-function cliConfig(o: { config?: string; operatorNamespace: string }): { policy: Policy; operatorNamespace: string } {
+function cliConfig(o: { config?: string; operatorNamespace: string }): Settings {
   const config = o.config
     ? loadConfig(
         o.config,
         ALL_RULES.map((r) => r.id),
       )
     : undefined;
-  return { policy: config?.policy ?? DEFAULT_POLICY, operatorNamespace: config?.operatorNamespace ?? o.operatorNamespace };
+  return settingsOf(config, o);
 }
 
 /**
