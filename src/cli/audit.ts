@@ -29,6 +29,7 @@ export function auditState(state: MemoryClusterState, engine: Engine): ValidateR
       kind: object.kind,
       namespace: decision.namespace,
       name: decision.name,
+      operation: 'CREATE',
       decision,
     });
   }

@@ -2,6 +2,7 @@
  * The `remote-cluster-guard` command: `serve`, `validate`, `audit`, `certs`, `rules`.
  * Bad flags and unreadable input exit with status 2.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CERT_DIR } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
@@ -9,18 +10,25 @@ import { ALL_RULES } from '../rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
-import { loadConfig, ConfigError } from '../config/config-file.js';
-import { DEFAULT_POLICY, type Policy } from '../config/policy.js';
+import { loadConfig, ConfigError, settingsOf, type Settings } from '../config/config-file.js';
+import { DEFAULT_POLICY, modeOf, type RuleMode } from '../config/policy.js';
+import type { AnyRule } from '../engine/rule.js';
 import { Engine } from '../engine/engine.js';
-import { HANDLED_KINDS } from '../kube/kinds.js';
+import { HANDLED_KINDS, type HandledKind } from '../kube/kinds.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
 // `serve` and the live state (express, prom-client, @kubernetes/client-node: about 1.3 s of module loading
 // on the 2-core machine) are imported when used, so `validate` of files starts in a fraction of that.
 import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
 import { formatResult, OUTPUT_FORMATS } from './output/index.js';
-import { runValidate } from './validate.js';
+import { exitStatus, runValidate, type FailOn } from './validate.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `--fail-on`, the same for `validate` and `audit`. */
+const failOnOption = () =>
+  new Option('--fail-on <level>', 'exit 1 on a denial (deny), or on a denial or a warning (warn)')
+    .choices(['deny', 'warn'])
+    .default('deny');
 
 /** `a, b and c`: the admitted kinds in help text, from the kind list. */
 const andList = (items: readonly string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
@@ -33,39 +41,126 @@ function integer(min: number, max: number) {
   };
 }
 
-/** Watches the cluster of `kubeconfig` (else KUBECONFIG or in-cluster) until synced, read-only, for `validate` and `audit`. */
+/** An error of a command's action (not of its flags, which commander reports): one line on stderr, exit 2. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** Default of `--sync-timeout`, in seconds. */
+const DEFAULT_SYNC_TIMEOUT = 30;
+
+/**
+ * Watches the cluster of `kubeconfig` (else KUBECONFIG, ~/.kube/config or
+ * in-cluster) until synced, read-only, for `validate` and `audit`. Fails at
+ * once (CliError) when there is no usable kubeconfig, and
+ * with a CliError naming the pending sources and the last list error after
+ * `timeoutSeconds`. The watcher's own retry logs stay quiet (level error):
+ * the one line of the error says what went wrong.
+ */
 async function watchCluster(kubeconfig: string | undefined, operatorNamespace: string, timeoutSeconds: number): Promise<ClusterWatcher> {
-  const [{ ClusterWatcher, loadKubeConfig }, { createLogger }] = await Promise.all([
+  const [{ ClusterWatcher, hasDefaultKubeConfig, KubeConfigError, loadKubeConfig }, { createLogger }] = await Promise.all([
     import('../state/live/cluster-watcher.js'),
     import('../log/logger.js'),
   ]);
-  const live = new ClusterWatcher(loadKubeConfig(kubeconfig), operatorNamespace, createLogger('warn', process.stderr));
-  await live.start();
-  if (!(await live.waitForSync(timeoutSeconds * 1000))) {
+  if (!kubeconfig && !hasDefaultKubeConfig()) {
+    throw new CliError('no cluster configured: pass --kubeconfig FILE or --state FILE, or set KUBECONFIG');
+  }
+  let kc;
+  try {
+    kc = loadKubeConfig(kubeconfig);
+  } catch (err) {
+    throw err instanceof KubeConfigError ? new CliError(err.message) : err;
+  }
+  const live = new ClusterWatcher(kc, operatorNamespace, createLogger('error', process.stderr));
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  // start() waits for each source's first attempt, which an unresponsive server can hold up: bounded by the same deadline.
+  await Promise.race([live.start(), new Promise((r) => setTimeout(r, timeoutSeconds * 1000).unref())]);
+  if (!(await live.waitForSync(Math.max(0, deadline - Date.now())))) {
+    const pending = live.unsynced().join(', ');
+    const last = live.lastError();
     await live.stop();
-    throw new InvalidArgumentError(`the cluster's state did not sync within ${timeoutSeconds} s (pending: ${live.unsynced().join(', ')})`);
+    throw new CliError(
+      `the cluster's state did not sync within ${timeoutSeconds} s (pending: ${pending}${last ? `; last error: ${last}` : ''})`,
+    );
   }
   return live;
 }
 
 /**
- * The policy and operator namespace of `--config` (the file `serve` reads), so
- * `validate` and `audit` judge as the webhook does; `--operator-namespace`
- * when the file sets none. Throws ConfigError for an invalid file.
+ * The policy and operator namespace of `--config` (the file `serve` reads),
+ * through the function `serve` uses, so `validate` and `audit` judge as the
+ * webhook does; `--operator-namespace` when the file sets none. Throws
+ * ConfigError for an invalid file.
  */
-function cliConfig(o: { config?: string; operatorNamespace: string }): { policy: Policy; operatorNamespace: string } {
+function cliConfig(o: { config?: string; operatorNamespace: string }): Settings {
   const config = o.config
     ? loadConfig(
         o.config,
         ALL_RULES.map((r) => r.id),
       )
     : undefined;
-  return { policy: config?.policy ?? DEFAULT_POLICY, operatorNamespace: config?.operatorNamespace ?? o.operatorNamespace };
+  return settingsOf(config, o);
+}
+
+/**
+ * The README section holding each kind's rule table, as GitHub's heading
+ * anchor (the heading lower-cased, punctuation other than `-` dropped, spaces
+ * as `-`): `### Elasticsearch (\`elasticsearch.k8s.elastic.co/v1\`, CREATE and
+ * UPDATE)` and `### Calico federation (...)`. test/unit/kinds/rule-docs.test.ts
+ * checks that each rule's row is in the section its anchor names.
+ */
+export const README_RULE_SECTIONS: { readonly [K in HandledKind]: string } = {
+  Elasticsearch: 'elasticsearch-elasticsearchk8selasticcov1-create-and-update',
+  IPPool: 'calico-federation-crdprojectcalicoorgv1-and-projectcalicoorgv3-cluster-scoped',
+  RemoteClusterConfiguration: 'calico-federation-crdprojectcalicoorgv1-and-projectcalicoorgv3-cluster-scoped',
+};
+
+/** One rule id as `rules --output json` lists it. */
+export interface RuleDescription {
+  id: string;
+  /** The kinds it checks, in registry order. */
+  kinds: HandledKind[];
+  /** Its summary for each kind (a rule id covering several kinds has one rule object, and summary, per kind). */
+  summaries: Partial<Record<HandledKind, string>>;
+  /** Its mode when no configuration file names it. */
+  defaultMode: RuleMode;
+  /** `README.md#<anchor>` of the section with its table row. */
+  readme: string;
+}
+
+/** The rules by id, in registry order. */
+export function describeRules(rules: readonly AnyRule[]): RuleDescription[] {
+  const byId = new Map<string, RuleDescription>();
+  for (const r of rules) {
+    const e = byId.get(r.id) ?? {
+      id: r.id,
+      kinds: [],
+      summaries: {},
+      defaultMode: modeOf(DEFAULT_POLICY, r.id),
+      readme: `README.md#${README_RULE_SECTIONS[r.kind]}`,
+    };
+    e.kinds.push(r.kind);
+    e.summaries[r.kind] = r.summary;
+    byId.set(r.id, e);
+  }
+  return [...byId.values()];
+}
+
+/**
+ * The `version` of package.json, read at run time: `../../package.json` from
+ * this module is the package root both from src/cli (tsx) and from dist/cli
+ * (after `npm run build`).
+ */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf-8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 export function buildProgram(): Command {
+  const version = packageVersion();
   const program = new Command('remote-cluster-guard')
     .description('Admission webhook for ECK Elasticsearch remote clusters and Calico federation')
+    .version(version, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
 
@@ -105,8 +200,8 @@ export function buildProgram(): Command {
     .option('--cert-renew-before-days <days>', 'renew managed certificates this many days before expiry', integer(0, 3650), 30)
     .option('--cert-check-interval <seconds>', 'how often managed certificates are checked', integer(1, 86_400), 3600)
     .action(async (o) => {
-      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
-      if (o.manageCerts && o.tlsCert) throw new InvalidArgumentError('--manage-certs and --tls-cert exclude each other');
+      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new CliError('--tls-cert and --tls-key go together');
+      if (o.manageCerts && o.tlsCert) throw new CliError('--manage-certs and --tls-cert exclude each other');
       o.certCheckIntervalSeconds = o.certCheckInterval;
       const { runServe } = await import('./serve.js');
       const server = await runServe({ ...o, rules: ALL_RULES });
@@ -123,7 +218,8 @@ export function buildProgram(): Command {
     .option('--state <file>', 'audit manifests instead of a live cluster (repeatable)', collect, [] as string[])
     .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
     .option('--config <file>', 'configuration file (rule modes)')
-    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
+    .addOption(failOnOption())
+    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), DEFAULT_SYNC_TIMEOUT)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (o) => {
       const { policy, operatorNamespace } = cliConfig(o);
@@ -135,7 +231,7 @@ export function buildProgram(): Command {
         const engine = new Engine(ALL_RULES, { operatorNamespace, policy: { ...policy, ratcheting: false } });
         const result = auditState(state, engine);
         process.stdout.write(formatResult(o.output, result));
-        process.exitCode = result.exitCode;
+        process.exitCode = exitStatus(result, o.failOn as FailOn);
       } finally {
         await live?.stop();
       }
@@ -143,14 +239,18 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('run the rules on manifest files as CREATE requests; exit 1 if anything is denied')
+    .description(
+      'run the rules on manifest files as the API server would: UPDATE of an object already in the state, else CREATE; exit 1 if anything is denied',
+    )
     .argument('<files...>', 'YAML or JSON files or directories, - for stdin')
     .option('--state <file>', 'cluster state from manifests (repeatable)', collect, [] as string[])
     .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
     .option('-n, --namespace <ns>', 'namespace for objects that have none', 'default')
     .option('--kubeconfig <file>', "check against this cluster's live state (read-only), e.g. in a GitOps pipeline before a sync")
-    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), 60)
+    .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), DEFAULT_SYNC_TIMEOUT)
     .option('--config <file>', 'configuration file of serve (rule modes, excluded namespaces, operator namespace)')
+    .addOption(failOnOption())
+    .option('--require-objects', `exit 2 when the files hold no ${andList(HANDLED_KINDS)} that is checked (a mistyped path)`)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
     .action(async (files: string[], o) => {
       const { policy, operatorNamespace } = cliConfig(o);
@@ -169,9 +269,12 @@ export function buildProgram(): Command {
       } finally {
         await live?.stop();
       }
+      if (o.requireObjects && result.results.length === 0) {
+        throw new CliError(`no ${andList(HANDLED_KINDS)} to check in ${files.join(', ')} (--require-objects)`);
+      }
       for (const p of result.problems) process.stderr.write(`warning: ${p}\n`);
       process.stdout.write(formatResult(o.output, result));
-      process.exitCode = result.exitCode;
+      process.exitCode = exitStatus(result, o.failOn as FailOn);
     });
 
   program
@@ -190,17 +293,19 @@ export function buildProgram(): Command {
   program
     .command('rules')
     .description('list the rules')
-    .action(() => {
-      // A rule id may cover several kinds (one rule object per kind): one line per id.
-      const byId = new Map<string, { kinds: string[]; summary: string }>();
-      for (const r of ALL_RULES) {
-        const e = byId.get(r.id) ?? { kinds: [], summary: r.summary };
-        e.kinds.push(r.kind);
-        byId.set(r.id, e);
+    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((o: { output: 'text' | 'json' }) => {
+      const rules = describeRules(ALL_RULES);
+      if (o.output === 'json') {
+        process.stdout.write(JSON.stringify(rules, null, 2) + '\n');
+        return;
       }
-      for (const [id, e] of byId) process.stdout.write(`${id}\t${e.kinds.join(',')}\t${e.summary}\n`);
+      // One line per id: the first kind's summary, as before there was a JSON output.
+      for (const r of rules) process.stdout.write(`${r.id}\t${r.kinds.join(',')}\t${r.summaries[r.kinds[0]!]}\n`);
     });
 
+  // `remote-cluster-guard validate --version` as well: commander only gives the program the flag.
+  for (const command of program.commands) command.version(version, '-V, --version', 'print the version');
   return program;
 }
 
@@ -209,15 +314,19 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version exit 0; every usage error exits 2.
+    // An InvalidArgumentError is a CommanderError too, but commander has only printed it when it
+    // came from parsing a flag (then it arrives here as a plain CommanderError): one thrown by an
+    // action is printed here.
+    if (err instanceof CommanderError && !(err instanceof InvalidArgumentError)) {
+      // Commander has printed the usage error; --help and --version exit 0, every usage error 2.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ManifestError || err instanceof InvalidArgumentError || err instanceof ConfigError) {
+    if (err instanceof ManifestError || err instanceof InvalidArgumentError || err instanceof ConfigError || err instanceof CliError) {
       process.stderr.write(`error: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Anything else is unexpected; still one line, never a stack trace.
+    process.stderr.write(`error: ${(err instanceof Error ? err.message : String(err)).split('\n', 1)[0]}\n`);
     return 2;
   }
 }

@@ -13,9 +13,8 @@ import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
 import { ServingCertificate, type TlsFiles } from '../certs/serving-certificate.js';
-import { readConfigFile, type Config } from '../config/config-file.js';
+import { readConfigFile, settingsOf } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
-import { DEFAULT_POLICY } from '../config/policy.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -158,8 +157,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const ruleIds = opts.rules.map((r) => r.id);
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
-  const config: Config = loaded ? loaded.config : { policy: { ...DEFAULT_POLICY, unsynced: opts.unsynced, ratcheting: opts.ratcheting } };
-  const operatorNamespace = config.operatorNamespace ?? opts.operatorNamespace;
+  const { policy, operatorNamespace } = settingsOf(loaded?.config, opts);
 
   const managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
   const certificate = new ServingCertificate(managed?.files ?? servingFiles(opts, log), log);
@@ -168,7 +166,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     state: () => ({ counts: source.state.counts(), synced: (r) => source.state.isSynced(r) }),
     certificateNotAfter: () => certificate.notAfter,
   });
-  const engine = new Engine(opts.rules, { operatorNamespace, policy: config.policy });
+  const engine = new Engine(opts.rules, { operatorNamespace, policy });
 
   let shuttingDown = false;
   const listener = createRequestListener({
@@ -207,7 +205,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     opts.auditInterval > 0
       ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval })
       : () => {};
-  log.info({ port, host: opts.host, rules: ruleIds, policy: config.policy }, 'serving admission webhook');
+  log.info({ port, host: opts.host, rules: ruleIds, policy }, 'serving admission webhook');
 
   let closing: Promise<void> | undefined;
   // A second call (SIGINT after SIGTERM) waits for the same shutdown instead of returning at once.

@@ -79,3 +79,27 @@ export function readConfigFile(file: string, knownRules: readonly string[]): { c
 export function loadConfig(file: string, knownRules: readonly string[]): Config {
   return readConfigFile(file, knownRules).config;
 }
+
+/** The policy and operator namespace a command runs with. */
+export interface Settings {
+  policy: Policy;
+  operatorNamespace: string;
+}
+
+/**
+ * What `serve`, `validate` and `audit` all judge by, so their answers agree
+ * by construction: the configuration file's policy and operator namespace
+ * when there is a file (its `unsynced` and `ratcheting` win over the flags),
+ * else the flags' (`unsynced` and `ratcheting` defaulting as DEFAULT_POLICY).
+ */
+export function settingsOf(
+  config: Config | undefined,
+  flags: { operatorNamespace: string; unsynced?: Policy['unsynced']; ratcheting?: boolean },
+): Settings {
+  const policy: Policy = config?.policy ?? {
+    ...DEFAULT_POLICY,
+    unsynced: flags.unsynced ?? DEFAULT_POLICY.unsynced,
+    ratcheting: flags.ratcheting ?? DEFAULT_POLICY.ratcheting,
+  };
+  return { policy, operatorNamespace: config?.operatorNamespace ?? flags.operatorNamespace };
+}

@@ -5,7 +5,7 @@
  */
 import { reportedFindings } from '../../engine/decision.js';
 import type { ValidateResult } from '../validate.js';
-import { findingPosition, operationOf, summarize, TOOL } from './shared.js';
+import { findingPosition, summarize, TOOL } from './shared.js';
 
 export const JSON_SCHEMA_VERSION = 1;
 
@@ -13,7 +13,7 @@ export function formatJson(result: ValidateResult): string {
   const objects = result.results.map((r) => ({
     file: r.file,
     line: r.line,
-    operation: operationOf(r),
+    operation: r.operation,
     apiVersion: r.apiVersion,
     kind: r.kind,
     namespace: r.namespace,

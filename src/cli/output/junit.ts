@@ -12,7 +12,7 @@ import { pointerToField } from '../../common/field-path.js';
 import { reportedFindings } from '../../engine/decision.js';
 import { formatKey } from '../../kube/meta.js';
 import type { ValidateResult } from '../validate.js';
-import { findingPosition, operationOf } from './shared.js';
+import { findingPosition } from './shared.js';
 
 export const JUNIT_SUITE = 'remote-cluster-guard validate';
 
@@ -36,7 +36,7 @@ export function formatJunit(result: ValidateResult): string {
     const findings = reportedFindings(r.decision);
     const denials = findings.filter((f) => f.action === 'deny');
     if (denials.length > 0) {
-      test.failure(`${r.kind} ${formatKey(r)} denied on ${operationOf(r)}: ${denials.map(findingLine).join('; ')}`, 'denied');
+      test.failure(`${r.kind} ${formatKey(r)} denied on ${r.operation}: ${denials.map(findingLine).join('; ')}`, 'denied');
       test.stacktrace(denials.map(line).join('\n'));
     }
     const out = [

@@ -21,9 +21,6 @@ export function findingPosition(r: ObjectResult, field: string): Position | unde
   return r.locate?.(field) ?? { line: r.line, column: 1 };
 }
 
-/** The operation `r` was checked as (results of branches that do not record it are CREATEs). */
-export const operationOf = (r: ObjectResult) => r.operation ?? 'CREATE';
-
 /** Objects checked, denied, with a warning, patched (an object with warnings and a denial counts in both). */
 export function summarize(result: ValidateResult) {
   let denied = 0;

@@ -10,7 +10,7 @@ import type { ValidateResult } from '../validate.js';
 export function formatText(result: ValidateResult): string {
   const lines: string[] = [];
   for (const r of result.results) {
-    const prefix = `${r.file ? `${r.file}:${r.line}: ` : ''}${r.kind} ${formatKey(r)}`;
+    const prefix = `${r.file ? `${r.file}:${r.line}: ` : ''}${r.kind} ${formatKey(r)}${r.operation === 'UPDATE' ? ' (update)' : ''}`;
     for (const f of reportedFindings(r.decision)) {
       lines.push(`${prefix}: ${findingLine(f)}${f.action === 'deny' ? '' : f.action === 'warn' ? ' (warning)' : ' (audit)'}`);
     }
@@ -23,7 +23,11 @@ export function formatText(result: ValidateResult): string {
   }
   const denied = result.results.filter((r) => !r.decision.allowed).length;
   const patched = result.results.filter((r) => r.decision.patch.length > 0).length;
-  lines.push(`${result.results.length} objects checked: ${denied} denied, ${result.results.length - denied} allowed, ${patched} patched`);
+  const updates = result.results.filter((r) => r.operation === 'UPDATE').length;
+  lines.push(
+    `${result.results.length} objects checked: ${denied} denied, ${result.results.length - denied} allowed, ${patched} patched` +
+      (updates > 0 ? `, ${updates} checked as UPDATE of the stored object` : ''),
+  );
   // One line per finding whatever the file names, names and namespaces hold.
   return lines.map(oneLine).join('\n') + '\n';
 }

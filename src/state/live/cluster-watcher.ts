@@ -7,6 +7,9 @@
  * installed counts as synced and empty (logged once, looked for again every
  * minute).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { CoreV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectRequest } from '../../kube/object-request.js';
 import { ELASTICSEARCH_GROUP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
@@ -29,13 +32,57 @@ interface SourceRun {
   path?: string;
 }
 
-/** Builds a KubeConfig: `--kubeconfig` file, else KUBECONFIG / ~/.kube/config / in-cluster. */
+/** A kubeconfig that cannot be used (missing, unreadable, not a kubeconfig, none at all); the message is one line naming the file. */
+export class KubeConfigError extends Error {
+  override name = 'KubeConfigError';
+}
+
+/** Where the service account token of a Pod is mounted: the in-cluster configuration exists when it does. */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Whether a cluster is configured without `--kubeconfig`: KUBECONFIG,
+ * `~/.kube/config`, or a Pod's service account. Without any of them
+ * client-node's `loadFromDefault` falls back to http://localhost:8080, which
+ * a command-line user never means.
+ */
+export function hasDefaultKubeConfig(env: NodeJS.ProcessEnv = process.env, home = env['HOME'] ?? homedir()): boolean {
+  return Boolean(env['KUBECONFIG']) || existsSync(join(home, '.kube', 'config')) || existsSync(SERVICE_ACCOUNT_TOKEN);
+}
+
+/**
+ * Builds a KubeConfig: `--kubeconfig` file, else KUBECONFIG / ~/.kube/config / in-cluster.
+ * Throws KubeConfigError for a file that cannot be read or is not a kubeconfig with a current cluster.
+ */
 export function loadKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
+  const source = file ?? 'the default kubeconfig';
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf-8');
+    } catch (err) {
+      throw new KubeConfigError(`kubeconfig ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    try {
+      kc.loadFromString(text);
+      // Relative certificate and key paths are relative to the file, as kubectl reads them.
+      kc.makePathsAbsolute(dirname(file));
+    } catch (err) {
+      throw new KubeConfigError(`kubeconfig ${file}: not a valid kubeconfig (${oneLine((err as Error).message)})`);
+    }
+  } else {
+    try {
+      kc.loadFromDefault();
+    } catch (err) {
+      throw new KubeConfigError(`${source}: not a valid kubeconfig (${oneLine((err as Error).message)})`);
+    }
+  }
+  if (!kc.getCurrentCluster()) throw new KubeConfigError(`kubeconfig ${source}: no current context with a cluster`);
   return kc;
 }
+
+const oneLine = (text: string) => text.split('\n', 1)[0]!;
 
 export class ClusterWatcher {
   readonly state = new MemoryClusterState();
@@ -43,6 +90,7 @@ export class ClusterWatcher {
   private readonly watch: Watch;
   private readonly fetcher: ConfigMapFetcher;
   private stopped = false;
+  private failure: string | undefined;
 
   constructor(
     kc: KubeConfig,
@@ -73,6 +121,11 @@ export class ClusterWatcher {
   /** Names of the sources whose initial list has not completed. */
   unsynced(): string[] {
     return this.runs.filter((r) => !r.synced).map((r) => r.spec.name);
+  }
+
+  /** The last failed list or watch, `<source>: <message>`, for an error message when the state does not sync. */
+  lastError(): string | undefined {
+    return this.failure;
   }
 
   ready(): { ready: boolean; reason?: string } {
@@ -135,6 +188,7 @@ export class ClusterWatcher {
       } catch (err) {
         if ((err as { code?: number }).code === 404) continue;
         const delay = run.backoff.next();
+        this.failure = `${run.spec.name}: ${(err as Error).message}`;
         this.log.warn({ source: run.spec.name, path: candidate.path, err: (err as Error).message, retryInMs: delay }, 'list failed');
         this.retry(run, delay);
         return;
@@ -174,6 +228,7 @@ export class ClusterWatcher {
     );
     informer.on('error', (err) => {
       const delay = run.backoff.next();
+      this.failure = `${run.spec.name}: ${(err as Error | undefined)?.message ?? String(err)}`;
       this.log.warn(
         { source: run.spec.name, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay },
         'watch lost; resuming',

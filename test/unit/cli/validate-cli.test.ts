@@ -5,9 +5,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatJson } from '../../../src/cli/output/index.js';
+import { DuplicateIdentityError, runValidate } from '../../../src/cli/validate.js';
+import { DEFAULT_POLICY } from '../../../src/config/policy.js';
+import { ALL_RULES } from '../../../src/rules/index.js';
 import { runCli } from '../../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rcg-validate-'));
@@ -135,5 +139,120 @@ describe('validate command', () => {
         assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       });
     }
+  });
+});
+
+describe('validate checks an object the state already holds as an UPDATE of it', () => {
+  const pool = (apiVersion: string, cidr: string, extra = '') =>
+    `apiVersion: ${apiVersion}\nkind: IPPool\nmetadata: {name: pool-a}\nspec: {cidr: ${cidr}, vxlanMode: Never${extra}}\n`;
+  const stored = file('stored-pool.yaml', pool('crd.projectcalico.org/v1', '10.10.0.0/16'));
+  /** runValidate in-process (the CLI spawns cost seconds each): the results as JSON output gives them. */
+  const validate = async (files: string[], state: string[], o: { namespace?: string; ratcheting?: boolean } = {}) => {
+    const result = await runValidate({
+      files,
+      state,
+      namespace: o.namespace ?? 'default',
+      operatorNamespace: 'elastic-system',
+      rules: ALL_RULES,
+      policy: { ...DEFAULT_POLICY, ratcheting: o.ratcheting ?? true },
+    });
+    return JSON.parse(formatJson(result)) as {
+      allowed: boolean;
+      objects: { operation: string; allowed: boolean; findings: { rule: string; action: string; message: string }[] }[];
+    };
+  };
+
+  it('the built CLI denies a changed cidr as the webhook does on UPDATE, and says it checked an UPDATE', async () => {
+    const r = await runCli(['validate', '--state', stored, file('changed-pool.yaml', pool('projectcalico.org/v3', '10.11.0.0/16'))]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /changed-pool\.yaml:1: IPPool pool-a \(update\): calico-pool-spec: spec\.cidr: the CIDR of an existing IPPool cannot change/,
+    );
+    assert.match(r.stdout, /1 checked as UPDATE of the stored object$/m);
+  });
+
+  it('in either Calico group; without the stored pool the same manifest is an allowed CREATE', async () => {
+    for (const group of ['crd.projectcalico.org/v1', 'projectcalico.org/v3']) {
+      const changed = file('changed-pool2.yaml', pool(group, '10.11.0.0/16'));
+      const update = await validate([changed], [stored]);
+      assert.deepEqual([update.objects[0]!.operation, update.allowed], ['UPDATE', false], group);
+      const create = await validate([changed], []);
+      assert.deepEqual([create.objects[0]!.operation, create.allowed], ['CREATE', true], group);
+    }
+  });
+
+  it('an unchanged manifest is an allowed UPDATE', async () => {
+    const doc = await validate([stored], [stored]);
+    assert.deepEqual([doc.objects[0]!.operation, doc.objects[0]!.allowed], ['UPDATE', true]);
+  });
+
+  it('ratchets as the server does: a violation the stored object already had is a warning, unless ratcheting is off', async () => {
+    // The stored pool predates the webhook with host bits set; the update only adds natOutgoing.
+    const old = file('old-unmasked.yaml', pool('crd.projectcalico.org/v1', '10.20.0.5/16'));
+    const edit = file('edit-unmasked.yaml', pool('crd.projectcalico.org/v1', '10.20.0.5/16', ', natOutgoing: true'));
+    const ratcheted = await validate([edit], [old]);
+    assert.equal(ratcheted.allowed, true);
+    const findings = ratcheted.objects[0]!.findings;
+    assert.ok(findings.some((f) => f.rule === 'calico-pool-spec' && f.action === 'warn' && /predates this change/.test(f.message)));
+    assert.equal((await validate([edit], [old], { ratcheting: false })).allowed, false);
+  });
+
+  it('the built CLI exits 2 on two inputs of one identity (the two Calico groups are one), naming both places', async () => {
+    const a = file('dup-a.yaml', pool('crd.projectcalico.org/v1', '10.30.0.0/16'));
+    const b = file(
+      'dup-b.yaml',
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n${pool('projectcalico.org/v3', '10.31.0.0/16')}`,
+    );
+    const r = await runCli(['validate', a, b]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, `error: IPPool pool-a is defined twice: ${a}:1 and ${b}:5\n`);
+    assert.equal(r.stdout, '');
+  });
+
+  it('the same name in two namespaces is no duplicate; -n fills a missing namespace before comparing', async () => {
+    const two = file('two-ns.yaml', plainEs + '---\n' + plainEs.replace('namespace: team-a', 'namespace: team-b'));
+    await validate([two], []);
+    const implicit = file('implicit-ns.yaml', plainEs + '---\n' + plainEs.replace('  namespace: team-a\n', ''));
+    await assert.rejects(validate([implicit], [], { namespace: 'team-a' }), DuplicateIdentityError);
+    await validate([implicit], [], { namespace: 'team-b' });
+  });
+});
+
+describe('--version', () => {
+  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf-8')) as { version: string };
+
+  it('prints the package.json version on the program and on every command', async () => {
+    for (const args of [['--version'], ['validate', '--version'], ['audit', '-V'], ['serve', '--version'], ['rules', '--version']]) {
+      const r = await runCli(args);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, `${version}\n`, ''], args.join(' '));
+    }
+  });
+});
+
+describe('exit policy', () => {
+  it('--fail-on warn exits 1 on a warning that the default (deny) lets pass', async () => {
+    // A self-reference with both rules that see it turned into warnings by the configuration.
+    const selfRef = plainEs.replace('  nodeSets:', '  remoteClusters: [{name: me, elasticsearchRef: {name: plain}}]\n  nodeSets:');
+    const input = file('warn-only.yaml', selfRef);
+    const config = file('warn-config.yaml', 'rules: {es-remote-ref: warn, es-enterprise-license: warn}\n');
+    const byDefault = await runCli(['validate', '--config', config, input]);
+    assert.equal(byDefault.code, 0, byDefault.stdout + byDefault.stderr);
+    assert.match(byDefault.stdout, /\(warning\)$/m);
+    const strict = await runCli(['validate', '--config', config, '--fail-on', 'warn', input]);
+    assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+    assert.equal(strict.stdout, byDefault.stdout, 'the same report');
+  });
+
+  it('--require-objects exits 2 with one line when no handled object was found; without it that passes', async () => {
+    const nothing = file('only-configmap.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    assert.equal((await runCli(['validate', nothing])).code, 0);
+    const r = await runCli(['validate', '--require-objects', nothing]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: no Elasticsearch, IPPool and RemoteClusterConfiguration to check in .*only-configmap\.yaml \(--require-objects\)\n$/,
+    );
+    assert.equal(r.stdout, '');
   });
 });

@@ -31,6 +31,26 @@ function ruleTableIds(markdown: string): string[] {
   return ids;
 }
 
+/** GitHub's anchor of a heading: lower case, punctuation other than `-` and `_` dropped, each space a `-`. */
+function githubSlug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** The anchor of the `##`/`###` heading above the rule table row of `id`. */
+function sectionOfRow(markdown: string, id: string): string | undefined {
+  let section: string | undefined;
+  for (const line of markdown.split('\n')) {
+    const h = /^#{2,6} (.*)$/.exec(line);
+    if (h) section = githubSlug(h[1]!);
+    else if (line.startsWith(`| \`${id}\` |`)) return section;
+  }
+  return undefined;
+}
+
 /** Each rule id once, in registry order (a rule id may cover several kinds, one rule object per kind). */
 const registryIds = [...new Set(ALL_RULES.map((r) => r.id))];
 
@@ -53,6 +73,43 @@ describe('rule documentation agrees with the rule registry', () => {
       const expected = ALL_RULES.filter((rule) => rule.id === id).map((rule) => rule.kind);
       assert.deepEqual(kinds?.split(','), expected, `kinds of ${id}`);
     }
+  });
+
+  it('`rules --output json` gives id, kinds, summary per kind, default mode and the README section of its row', async () => {
+    const r = await runCli(['rules', '--output', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const listed = JSON.parse(r.stdout) as {
+      id: string;
+      kinds: string[];
+      summaries: Record<string, string>;
+      defaultMode: string;
+      readme: string;
+    }[];
+    assert.deepEqual(
+      listed.map((l) => l.id),
+      registryIds,
+    );
+    for (const l of listed) {
+      const rules = ALL_RULES.filter((rule) => rule.id === l.id);
+      assert.deepEqual(
+        l.kinds,
+        rules.map((rule) => rule.kind),
+        `kinds of ${l.id}`,
+      );
+      assert.deepEqual(l.summaries, Object.fromEntries(rules.map((rule) => [rule.kind, rule.summary])), `summaries of ${l.id}`);
+      assert.equal(l.defaultMode, 'enforce');
+      const section = sectionOfRow(README, l.id);
+      assert.ok(section, `README has a row for ${l.id} under a heading`);
+      assert.equal(l.readme, `README.md#${section}`, `anchor of ${l.id}`);
+    }
+  });
+
+  it('the heading anchor follows GitHub', () => {
+    assert.equal(
+      githubSlug('Calico federation (`crd.projectcalico.org/v1` and `projectcalico.org/v3`, cluster-scoped)'),
+      'calico-federation-crdprojectcalicoorgv1-and-projectcalicoorgv3-cluster-scoped',
+    );
+    assert.equal(githubSlug('Command line'), 'command-line');
   });
 
   it('the table parser reads rows and skips other tables', () => {
