@@ -2,7 +2,6 @@
  * The `remote-cluster-guard` command: `serve`, `validate`, `audit`, `certs`, `rules`.
  * Bad flags and unreadable input exit with status 2.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CERT_DIR } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
@@ -20,6 +19,7 @@ import { addToState, loadManifests, ManifestError } from '../state/manifests.js'
 // on the 2-core machine) are imported when used, so `validate` of files starts in a fraction of that.
 import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
 import { formatResult, OUTPUT_FORMATS } from './output/index.js';
+import { TOOL } from './package-info.js';
 import { exitStatus, runValidate, type FailOn } from './validate.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -146,18 +146,8 @@ export function describeRules(rules: readonly AnyRule[]): RuleDescription[] {
   return [...byId.values()];
 }
 
-/**
- * The `version` of package.json, read at run time: `../../package.json` from
- * this module is the package root both from src/cli (tsx) and from dist/cli
- * (after `npm run build`).
- */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf-8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-}
-
 export function buildProgram(): Command {
-  const version = packageVersion();
+  const { version } = TOOL;
   const program = new Command('remote-cluster-guard')
     .description('Admission webhook for ECK Elasticsearch remote clusters and Calico federation')
     .version(version, '-V, --version', 'print the version')

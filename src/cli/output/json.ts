@@ -5,7 +5,8 @@
  */
 import { reportedFindings } from '../../engine/decision.js';
 import type { ValidateResult } from '../validate.js';
-import { findingPosition, summarize, TOOL } from './shared.js';
+import { findingPosition, summarize } from './shared.js';
+import { TOOL } from '../package-info.js';
 
 export const JSON_SCHEMA_VERSION = 1;
 

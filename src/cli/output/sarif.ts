@@ -13,7 +13,8 @@ import type { ReportedAction } from '../../engine/decision.js';
 import { formatKey } from '../../kube/meta.js';
 import { ALL_RULES } from '../../rules/index.js';
 import type { ValidateResult } from '../validate.js';
-import { eachFinding, fileUri, findingPosition, TOOL } from './shared.js';
+import { eachFinding, fileUri, findingPosition } from './shared.js';
+import { TOOL } from '../package-info.js';
 
 const LEVEL: Record<ReportedAction, Result.level> = { deny: 'error', warn: 'warning', audit: 'note' };
 

@@ -1,19 +1,8 @@
-/** What several output formats share: the tool's name and version, positions, file URIs, summary counts. */
-import { readFileSync } from 'node:fs';
+/** What several output formats share: positions, file URIs, summary counts (the tool's name and version: ../package-info.ts). */
 import { relative, sep } from 'node:path';
 import { reportedFindings, type ReportedFinding } from '../../engine/decision.js';
 import type { Position } from '../../state/manifests.js';
 import type { ObjectResult, ValidateResult } from '../validate.js';
-
-/** The package's name and version (package.json sits three levels up from src/cli/output and dist/cli/output alike). */
-export const TOOL: { name: string; version: string; homepage?: string } = (() => {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf-8')) as {
-    name: string;
-    version: string;
-    homepage?: string;
-  };
-  return { name: pkg.name, version: pkg.version, ...(pkg.homepage ? { homepage: pkg.homepage } : {}) };
-})();
 
 /** Where `field` of `r`'s object is written; undefined for objects without a file (audit). */
 export function findingPosition(r: ObjectResult, field: string): Position | undefined {
