@@ -6,8 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvDraft04 from 'ajv-draft-04';
@@ -17,6 +16,7 @@ import type { Log } from 'sarif';
 import { escapeData, escapeProperty } from '../../../src/cli/output/github.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { runCli } from '../../helpers/cli.js';
+import { scratchDir } from '../../helpers/files.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = (p: string) => fileURLToPath(new URL(`../../fixtures/${p}`, import.meta.url));
@@ -26,12 +26,7 @@ const Ajv = AjvDraft04.default;
 const addFormats = ajvFormats.default;
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8')) as { name: string; version: string };
 
-const dir = mkdtempSync(join(tmpdir(), 'rcg-output-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { file } = scratchDir('output');
 
 // Three handled objects after a ConfigMap: denied (object-shape at line 11), warned at line 23 (and patched), clean.
 const multi = `apiVersion: v1

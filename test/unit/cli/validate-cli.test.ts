@@ -5,21 +5,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatJson } from '../../../src/cli/output/index.js';
 import { DuplicateIdentityError, runValidate } from '../../../src/cli/validate.js';
 import { DEFAULT_POLICY } from '../../../src/config/policy.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { runCli } from '../../helpers/cli.js';
+import { scratchDir } from '../../helpers/files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rcg-validate-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file } = scratchDir('validate');
 
 const plainEs = `apiVersion: elasticsearch.k8s.elastic.co/v1
 kind: Elasticsearch

@@ -11,24 +11,19 @@
  */
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_FILE_BYTES, MAX_YAML_BYTES } from '../../../src/state/manifests.js';
 import { runCli, type CliResult } from '../../helpers/cli.js';
+import { scratchDir } from '../../helpers/files.js';
 import { assertOneLine } from './support.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rcg-bad-input-'));
+const { dir, file: write } = scratchDir('bad-input');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const pool = (name: string, cidr: string) =>
   `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: ${name}}\nspec: {cidr: ${cidr}, blockSize: 26}\n`;
-const write = (name: string, text: string | Buffer) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
 
 /** Time of a run on a one-object file, the yardstick for every case. */
 let controlMs = 0;
