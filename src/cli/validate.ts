@@ -16,7 +16,7 @@ import type { Decision } from '../engine/decision.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { CALICO_API_GROUP, CALICO_CRD_GROUP } from '../kube/calico.js';
-import { handledKind, type HandledKind, type HandledObjects } from '../kube/kinds.js';
+import { handledKind, type HandledKind, type HandledObjects, type KindInfo } from '../kube/kinds.js';
 import { formatKey, parseApiVersion, type ObjectKey } from '../kube/meta.js';
 import { objectRequest, type ObjectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
@@ -57,7 +57,7 @@ export class DuplicateIdentityError extends ManifestError {
 export function identityOf(
   object: unknown,
   defaultNamespace: string,
-): { key: string; kind: string; namespace: string; name: string } | undefined {
+): { key: string; kind: string; namespace: string; name: string; info: KindInfo | undefined } | undefined {
   if (typeof object !== 'object' || object === null) return undefined;
   const o = object as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } | null };
   const name = typeof o.metadata === 'object' && o.metadata !== null ? o.metadata.name : undefined;
@@ -67,7 +67,7 @@ export function identityOf(
   const own = o.metadata?.namespace;
   const namespace = info?.clusterScoped ? '' : typeof own === 'string' && own !== '' ? own : defaultNamespace;
   const groupKey = group === CALICO_API_GROUP ? CALICO_CRD_GROUP : group;
-  return { key: JSON.stringify([groupKey, o.kind, namespace, name]), kind: o.kind, namespace, name };
+  return { key: JSON.stringify([groupKey, o.kind, namespace, name]), kind: o.kind, namespace, name, info };
 }
 
 /** The stored object of each handled kind by key, typed by the kind list so a new kind does not compile without its lookup. */
@@ -84,9 +84,8 @@ const STORED: { readonly [K in HandledKind]: (state: ClusterState, key: ObjectKe
  */
 export function storedObject(object: unknown, state: ClusterState, defaultNamespace: string): unknown {
   const id = identityOf(object, defaultNamespace);
-  if (!id) return undefined;
-  const info = handledKind(parseApiVersion((object as { apiVersion: string }).apiVersion).group, id.kind);
-  return info ? STORED[info.kind](state, { namespace: id.namespace, name: id.name }) : undefined;
+  if (!id?.info) return undefined;
+  return STORED[id.info.kind](state, { namespace: id.namespace, name: id.name });
 }
 
 /** Throws DuplicateIdentityError naming both places when two of `docs` have one identity. */
