@@ -161,6 +161,11 @@ export function buildProgram(): Command {
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .option('--tls-cert <file>', 'serving certificate (PEM), reloaded when it changes; default: certs/tls.crt, created on first start')
     .option('--tls-key <file>', 'serving private key (PEM)')
+    .option(
+      '--tls-ca <file>',
+      'CA bundle (PEM) the webhook configurations trust: a reloaded certificate must chain to it (default: ca.crt next to the certificate, else its issuer)',
+    )
+    .option('--cert-min-validity <hours>', 'a reloaded or renewed certificate must stay valid at least this long', integer(0, 87_600), 24)
     .option('--cert-dir <dir>', 'where to find or create the certificate when no --tls-* flag is given', DEFAULT_CERT_DIR)
     .option('--state <file>', 'cluster state from manifests (YAML/JSON, repeatable) instead of a live cluster', collect, [] as string[])
     .option('--kubeconfig <file>', 'watch this cluster for state (default: KUBECONFIG, or the in-cluster config in a Pod)')
@@ -193,6 +198,7 @@ export function buildProgram(): Command {
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new CliError('--tls-cert and --tls-key go together');
       if (o.manageCerts && o.tlsCert) throw new CliError('--manage-certs and --tls-cert exclude each other');
       o.certCheckIntervalSeconds = o.certCheckInterval;
+      o.certMinValidityHours = o.certMinValidity;
       const { runServe } = await import('./serve.js');
       const server = await runServe({ ...o, rules: ALL_RULES });
       const stop = () => void server.close().then(() => process.exit(0));

@@ -12,7 +12,13 @@ import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
 import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
-import { ServingCertificate, type TlsFiles } from '../certs/serving-certificate.js';
+import {
+  DEFAULT_MIN_VALIDITY_MS,
+  ServingCertificate,
+  defaultTrust,
+  type TlsFiles,
+  type TlsMinVersion,
+} from '../certs/serving-certificate.js';
 import { readConfigFile, settingsOf } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
@@ -31,6 +37,15 @@ export interface ServeOptions {
   host: string;
   tlsCert?: string;
   tlsKey?: string;
+  /**
+   * `--tls-ca`: the CA bundle (PEM) the webhook configurations' caBundle holds; a new serving certificate
+   * must chain to one of its CAs. Default: `ca.crt` next to the certificate, else the starting certificate's issuer.
+   */
+  tlsCa?: string;
+  /** `--cert-min-validity`: a new serving certificate must be valid at least this many hours; default 24. */
+  certMinValidityHours?: number;
+  /** `--tls-min-version`; TLSv1.2 unless set. */
+  tlsMinVersion?: TlsMinVersion;
   certDir: string;
   state: string[];
   /** Live state from this kubeconfig; without it and without `--state`, KUBECONFIG or the in-cluster config when present. */
@@ -134,7 +149,8 @@ async function startCertManager(opts: ServeOptions, log: Logger) {
     watch: (certificate: ServingCertificate) =>
       manager.watch(first, opts.certCheckIntervalSeconds * 1000, (c) => {
         write(c);
-        certificate.install(c.cert, c.key, 'managed');
+        // Checked against the bundle just published, which holds a new CA before it signs anything served.
+        certificate.install(c.cert, c.key, 'managed', { pem: c.caBundle });
       }),
   };
 }
@@ -160,7 +176,15 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const { policy, operatorNamespace } = settingsOf(loaded?.config, opts);
 
   const managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
-  const certificate = new ServingCertificate(managed?.files ?? servingFiles(opts, log), log);
+  const files = managed?.files ?? servingFiles(opts, log);
+  const trust = opts.tlsCa ? { file: opts.tlsCa } : defaultTrust(files.certFile);
+  const certificate = new ServingCertificate(files, log, {
+    ...(trust ? { trust } : {}),
+    minValidityMs: opts.certMinValidityHours === undefined ? DEFAULT_MIN_VALIDITY_MS : opts.certMinValidityHours * 3_600_000,
+    tls: { ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion } : {}) },
+    // Called only by a reload, after `metrics` is set below.
+    refused: (reason) => metrics.certificateReloadFailures.inc({ reason }),
+  });
   const source = await openState(opts, operatorNamespace, log);
   const metrics = new Metrics({
     state: () => ({ counts: source.state.counts(), synced: (r) => source.state.isSynced(r) }),

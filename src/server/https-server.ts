@@ -1,6 +1,7 @@
 /**
  * The HTTPS server (node:https), presenting a ServingCertificate with its TLS
- * settings (src/certs/serving-certificate.ts: TLS 1.2 or later). Timeouts bound slow
+ * settings (src/certs/serving-certificate.ts: TLS 1.2 or later with ECDHE AEAD suites,
+ * client certificates with `--client-ca`). Timeouts bound slow
  * clients: the TLS handshake and the headers must each complete within 10 s
  * and a whole request within 30 s, the kube-apiserver's own longest webhook
  * timeout; a client past one is disconnected (answered 408 once it has sent
@@ -34,7 +35,7 @@ export function createHttpsServer(opts: HttpsOptions): https.Server {
   const { headersMs, requestMs } = opts.timeouts ?? DEFAULT_TIMEOUTS;
   const server = https.createServer(
     {
-      ...opts.certificate.secureContextOptions(),
+      ...opts.certificate.serverOptions(),
       // A client that connects and never completes the handshake is as slow as one that never sends headers.
       handshakeTimeout: headersMs,
       headersTimeout: headersMs,

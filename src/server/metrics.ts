@@ -15,6 +15,7 @@
  * which doubled its cost and promoted them to the old generation.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { REFUSAL_REASONS } from '../certs/pair-check.js';
 import { reportedFindings, type Decision } from '../engine/decision.js';
 import { STATE_RESOURCES, type StateResource } from '../state/cluster-state.js';
 
@@ -126,6 +127,13 @@ export class Metrics {
     help: 'Configuration files that failed validation and were not applied.',
     registers: [this.registry],
   });
+  /** Every reason starts at 0, so `increase()` alerts see the first refusal. */
+  readonly certificateReloadFailures = new Counter({
+    name: `${PREFIX}certificate_reload_failures_total`,
+    help: 'New serving certificates refused (each distinct pair once); the one in use stays. By reason (src/certs/pair-check.ts).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly auditViolations = new Gauge({
     name: `${PREFIX}audit_violations`,
     help: 'Existing objects with a finding at the last periodic audit, by rule, kind and action.',
@@ -140,6 +148,7 @@ export class Metrics {
 
   constructor(sources: MetricsSources = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    for (const reason of REFUSAL_REASONS) this.certificateReloadFailures.inc({ reason }, 0);
     const resources = STATE_RESOURCES;
     new Gauge({
       name: `${PREFIX}state_synced`,

@@ -2,15 +2,21 @@
  * Serving certificate rotation without a restart (runServe with --tls-cert and
  * --tls-key, polled every 50 ms here): new handshakes get the new
  * certificate, a keep-alive connection opened before keeps working, and a
- * certificate with a key that does not belong to it is never installed.
+ * certificate with a key that does not belong to it, from a CA outside
+ * `--tls-ca` or expired is never installed: a warning and
+ * remote_cluster_guard_certificate_reload_failures_total{reason} say so.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import { join } from 'node:path';
+import { generateCA, issueServingCertificate } from '../../../src/certs/generate.js';
 import type { RunningServer } from '../../../src/cli/serve.js';
-import { admit, caOf, httpsRequest, issue, metricsText, serve, tlsFiles } from './server.js';
+import { admit, caOf, certDir, httpsRequest, issue, metricsText, serve, tlsFiles } from './server.js';
 import { cluster, logSink, sample, waitFor } from './support.js';
+
+const REFUSED = 'new serving certificate refused; the one in use stays';
 
 describe('serving certificate reload', () => {
   const first = issue(2);
@@ -21,7 +27,7 @@ describe('serving certificate reload', () => {
   let server: RunningServer;
   const keepAlive = new https.Agent({ keepAlive: true, maxSockets: 1, ca: caOf() });
   const handshake = async () => (await httpsRequest(server.port, '/healthz')).peer;
-  const notReloaded = () => sink.lines().filter((l) => l['msg'] === 'serving certificate not reloaded yet');
+  const notReloaded = () => sink.lines().filter((l) => l['msg'] === REFUSED);
 
   before(async () => {
     server = await serve({ ...files, certReloadIntervalMs: 50, logLevel: 'debug', logDestination: sink.stream });
@@ -70,3 +76,72 @@ describe('serving certificate reload', () => {
     assert.ok(sink.lines().some((l) => l['msg'] === 'serving certificate reloaded'));
   });
 });
+
+describe('serving certificate reload refuses what clients would reject', () => {
+  const first = issue(10);
+  const files = tlsFiles(first);
+  const sink = logSink();
+  let server: RunningServer;
+  const names = { service: 'remote-cluster-guard', namespace: 'remote-cluster-guard' };
+  const handshake = async () => (await httpsRequest(server.port, '/healthz')).peer;
+  const refusals = () => sink.lines().filter((l) => l['msg'] === REFUSED);
+  const failures = async (reason: string) =>
+    sample(await metricsText(server.port), 'remote_cluster_guard_certificate_reload_failures_total', { reason });
+  /** Key first: until the certificate follows, the files hold the certificate in use, which is not checked again. */
+  const rotate = (pair: { cert: string; key: string }) => {
+    writeFileSync(files.tlsKey, pair.key);
+    writeFileSync(files.tlsCert, pair.cert);
+  };
+
+  before(async () => {
+    server = await serve({
+      ...files,
+      tlsCa: join(certDir(), 'ca.crt'),
+      certReloadIntervalMs: 50,
+      logLevel: 'info',
+      logDestination: sink.stream,
+    });
+  });
+  after(() => server.close());
+
+  it('every reason is exported at 0 from the start', async () => {
+    for (const reason of ['unreadable', 'key-mismatch', 'not-yet-valid', 'expired', 'expires-soon', 'untrusted'])
+      assert.equal(await failures(reason), 0, reason);
+  });
+
+  for (const [what, reason, pair] of [
+    [
+      'a certificate from a CA outside --tls-ca',
+      'untrusted',
+      () => issueServingCertificate(generateCA({ ...names, validityDays: 30 }), { ...names, validityDays: 10 }),
+    ],
+    [
+      'an expired certificate',
+      'expired',
+      () => issueServingCertificate(authority(), { ...names, validityDays: 1, now: new Date(Date.now() - 5 * 86_400_000) }),
+    ],
+  ] as const) {
+    it(`${what}: not installed, one warning, counted as ${reason}`, async () => {
+      const before = refusals().length;
+      rotate(pair());
+      await waitFor('the refusal', () => refusals().length > before);
+      assert.equal(refusals().length, before + 1);
+      assert.equal(refusals().at(-1)!['level'], 40, 'a warning');
+      assert.equal(refusals().at(-1)!['reason'], reason);
+      assert.equal(await failures(reason), 1);
+      assert.equal((await handshake()).serialNumber, first.serialNumber, 'the certificate in use stays');
+      assert.equal((await admit(server.port, cluster())).allowed, true, 'still serving');
+    });
+  }
+
+  it('a good renewal is installed afterwards', async () => {
+    const next = issue(20);
+    rotate(next);
+    await waitFor('the renewal', async () => (await handshake()).serialNumber === next.serialNumber);
+  });
+});
+
+/** The shared CA of server.ts's certDir. */
+function authority() {
+  return { caCert: readFileSync(join(certDir(), 'ca.crt'), 'utf-8'), caKey: readFileSync(join(certDir(), 'ca.key'), 'utf-8') };
+}
