@@ -105,6 +105,34 @@ export function issueServingCertificate(authority: CertificateAuthority, opts: C
   return { ...authority, cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
+/**
+ * A client certificate (extKeyUsage clientAuth) signed by `authority`, with
+ * subject CN `commonName`: what the kube-apiserver presents to a webhook
+ * started with `--client-ca` (`--client-cn` names the CN). PEM of the
+ * certificate and its key.
+ */
+export function issueClientCertificate(
+  authority: CertificateAuthority,
+  opts: { commonName: string; validityDays: number; now?: Date },
+): { cert: string; key: string } {
+  const ca = forge.pki.certificateFromPem(authority.caCert);
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  validity(cert, opts.now ?? new Date(), opts.validityDays);
+  cert.setSubject([{ name: 'commonName', value: opts.commonName }]);
+  cert.setIssuer(ca.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(authority.caKey), forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
 /** A new CA and a serving certificate signed by it. */
 export function generateCertificates(opts: CertOptions): CertBundle {
   return issueServingCertificate(generateCA(opts), opts);

@@ -156,8 +156,10 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve the HTTPS admission webhook (POST /validate, POST /mutate, GET /healthz, /readyz, /metrics)')
-    .option('--port <port>', 'HTTPS port', integer(1, 65535), 8443)
+    .description('serve the HTTPS admission webhook (POST /validate, POST /mutate; GET /healthz, /readyz, /metrics on their own ports)')
+    .option('--port <port>', 'HTTPS port of the webhook (/validate, /mutate)', integer(1, 65535), 8443)
+    .option('--metrics-port <port>', 'plain HTTP port of /metrics (0: on the webhook port)', integer(0, 65535), 8080)
+    .option('--health-port <port>', 'plain HTTP port of /healthz and /readyz (0: on the webhook port)', integer(0, 65535), 8081)
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .option('--tls-cert <file>', 'serving certificate (PEM), reloaded when it changes; default: certs/tls.crt, created on first start')
     .option('--tls-key <file>', 'serving private key (PEM)')
@@ -165,6 +167,9 @@ export function buildProgram(): Command {
       '--tls-ca <file>',
       'CA bundle (PEM) the webhook configurations trust: a reloaded certificate must chain to it (default: ca.crt next to the certificate, else its issuer)',
     )
+    .addOption(new Option('--tls-min-version <version>', 'lowest TLS version accepted').choices(['1.2', '1.3']).default('1.2'))
+    .option('--client-ca <file>', 'require client certificates signed by this CA (PEM), e.g. the one of the kube-apiserver')
+    .option('--client-cn <name>', 'allowed subject CN of client certificates (repeatable; default kube-apiserver)', collect, [] as string[])
     .option('--cert-min-validity <hours>', 'a reloaded or renewed certificate must stay valid at least this long', integer(0, 87_600), 24)
     .option('--cert-dir <dir>', 'where to find or create the certificate when no --tls-* flag is given', DEFAULT_CERT_DIR)
     .option('--state <file>', 'cluster state from manifests (YAML/JSON, repeatable) instead of a live cluster', collect, [] as string[])
@@ -199,6 +204,14 @@ export function buildProgram(): Command {
       if (o.manageCerts && o.tlsCert) throw new CliError('--manage-certs and --tls-cert exclude each other');
       o.certCheckIntervalSeconds = o.certCheckInterval;
       o.certMinValidityHours = o.certMinValidity;
+      if (o.clientCn.length > 0 && !o.clientCa) throw new CliError('--client-cn needs --client-ca');
+      o.clientNames = o.clientCn;
+      o.tlsMinVersion = o.tlsMinVersion === '1.3' ? 'TLSv1.3' : 'TLSv1.2';
+      // 0: served on the webhook port, as before these ports existed.
+      if (o.metricsPort === 0) delete o.metricsPort;
+      if (o.healthPort === 0) delete o.healthPort;
+      if (o.metricsPort === o.port || o.healthPort === o.port)
+        throw new CliError('--metrics-port and --health-port need a port other than --port (or 0)');
       const { runServe } = await import('./serve.js');
       const server = await runServe({ ...o, rules: ALL_RULES });
       const stop = () => void server.close().then(() => process.exit(0));

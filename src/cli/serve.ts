@@ -8,6 +8,8 @@
  * `--shutdown-delay` seconds while endpoints are updated, then in-flight
  * requests finish and the process exits before the grace period ends.
  */
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
 import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
@@ -24,7 +26,8 @@ import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { createRequestListener } from '../server/app.js';
+import { createRequestListener, createSideListener, type AppDeps, type Endpoints } from '../server/app.js';
+import { createHttpServer } from '../server/http-server.js';
 import { createHttpsServer, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
@@ -46,6 +49,16 @@ export interface ServeOptions {
   certMinValidityHours?: number;
   /** `--tls-min-version`; TLSv1.2 unless set. */
   tlsMinVersion?: TlsMinVersion;
+  /** `--client-ca`: the CA (PEM file) of client certificates; without it no client certificate is asked for. */
+  clientCa?: string;
+  /** `--client-cn`: subject CNs allowed on client certificates (with `clientCa`; default `kube-apiserver`). */
+  clientNames?: string[];
+  /**
+   * Ports of their own (plain HTTP, on `host`) for `/metrics` and for `/healthz` and `/readyz`;
+   * 0 picks a free one (tests). Unset: served on the webhook port. One port for both when they are equal.
+   */
+  metricsPort?: number;
+  healthPort?: number;
   certDir: string;
   state: string[];
   /** Live state from this kubeconfig; without it and without `--state`, KUBECONFIG or the in-cluster config when present. */
@@ -83,6 +96,9 @@ export interface ServeOptions {
 
 export interface RunningServer {
   port: number;
+  /** The bound ports of `metricsPort` and `healthPort`, when set. */
+  metricsPort?: number;
+  healthPort?: number;
   log: Logger;
   metrics: Metrics;
   engine: Engine;
@@ -166,6 +182,28 @@ function servingFiles(opts: ServeOptions, log: Logger): TlsFiles {
   return { certFile: paths.cert, keyFile: paths.key };
 }
 
+/** Gatekeeper's default `--client-cn-name`: the CN of the kube-apiserver's client certificate. */
+export const DEFAULT_CLIENT_CN = 'kube-apiserver';
+
+/** The plain HTTP listeners of `metricsPort` and `healthPort` (one when they are the same port). */
+async function listenSidePorts(opts: ServeOptions, deps: AppDeps) {
+  const servers: Server[] = [];
+  const ports: { metricsPort?: number; healthPort?: number } = {};
+  const open = async (port: number, endpoints: Endpoints) => {
+    const server = createHttpServer(createSideListener(deps, endpoints));
+    servers.push(server);
+    return listen(server, port, opts.host);
+  };
+  const { metricsPort, healthPort } = opts;
+  if (metricsPort !== undefined && metricsPort === healthPort && metricsPort !== 0) {
+    ports.metricsPort = ports.healthPort = await open(metricsPort, { health: true, metrics: true });
+  } else {
+    if (metricsPort !== undefined) ports.metricsPort = await open(metricsPort, { health: false, metrics: true });
+    if (healthPort !== undefined) ports.healthPort = await open(healthPort, { health: true, metrics: false });
+  }
+  return { servers, ports };
+}
+
 export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const log = createLogger(opts.logLevel, opts.logDestination);
   const decisionDest = opts.decisionLog ? pino.destination({ dest: opts.decisionLog, sync: false, mkdir: true }) : undefined;
@@ -181,7 +219,10 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const certificate = new ServingCertificate(files, log, {
     ...(trust ? { trust } : {}),
     minValidityMs: opts.certMinValidityHours === undefined ? DEFAULT_MIN_VALIDITY_MS : opts.certMinValidityHours * 3_600_000,
-    tls: { ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion } : {}) },
+    tls: {
+      ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion } : {}),
+      ...(opts.clientCa ? { clientCa: readFileSync(opts.clientCa) } : {}),
+    },
     // Called only by a reload, after `metrics` is set below.
     refused: (reason) => metrics.certificateReloadFailures.inc({ reason }),
   });
@@ -193,7 +234,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const engine = new Engine(opts.rules, { operatorNamespace, policy });
 
   let shuttingDown = false;
-  const listener = createRequestListener({
+  const deps: AppDeps = {
     engine,
     state: source.state,
     log,
@@ -202,9 +243,14 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     maxBodyBytes: opts.maxBodyBytes,
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
     ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : (source.live?.ready() ?? { ready: true })),
+  };
+  const listener = createRequestListener(deps, {
+    endpoints: { health: opts.healthPort === undefined, metrics: opts.metricsPort === undefined },
+    ...(opts.clientCa ? { clientNames: opts.clientNames?.length ? opts.clientNames : [DEFAULT_CLIENT_CN] } : {}),
   });
   const server = createHttpsServer({ port: opts.port, host: opts.host, certificate, listener });
   const port = await listen(server, opts.port, opts.host);
+  const side = await listenSidePorts(opts, deps);
   const stopCertWatch = certificate.watchFiles(opts.certReloadIntervalMs ?? 5000);
   const stopCertManager = managed?.watch(certificate) ?? (() => {});
   const stopConfigWatch =
@@ -229,7 +275,10 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     opts.auditInterval > 0
       ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval })
       : () => {};
-  log.info({ port, host: opts.host, rules: ruleIds, policy }, 'serving admission webhook');
+  log.info(
+    { port, ...side.ports, host: opts.host, clientAuth: Boolean(opts.clientCa), rules: ruleIds, policy },
+    'serving admission webhook',
+  );
 
   let closing: Promise<void> | undefined;
   // A second call (SIGINT after SIGTERM) waits for the same shutdown instead of returning at once.
@@ -246,6 +295,8 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await closed;
+    // The probe and metrics ports last: readiness stays visible as false until the webhook port has closed.
+    await Promise.all(side.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await source.live?.stop();
     try {
       decisionDest?.flushSync();
@@ -254,5 +305,5 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     }
     log.info({}, 'stopped');
   };
-  return { port, log, metrics, engine, close, reopenLogs: () => decisionDest?.reopen() };
+  return { port, ...side.ports, log, metrics, engine, close, reopenLogs: () => decisionDest?.reopen() };
 }

@@ -9,7 +9,7 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { ServingCertificate } from '../certs/serving-certificate.js';
 
 export interface HttpsOptions {
@@ -52,8 +52,8 @@ export function createHttpsServer(opts: HttpsOptions): https.Server {
   return server;
 }
 
-/** Starts listening; resolves with the bound port (useful with port 0). */
-export function listen(server: https.Server, port: number, host?: string): Promise<number> {
+/** Starts listening (the HTTPS server or a plain one); resolves with the bound port (useful with port 0). */
+export function listen(server: Server, port: number, host?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -7,6 +7,7 @@ import { oneLine } from '../common/text.js';
 
 const REASONS: Record<number, string> = {
   400: 'BadRequest',
+  403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
   408: 'Timeout',
