@@ -10,5 +10,7 @@ import './config-file.suite.js';
 import './audit-trail.suite.js';
 import './metrics.suite.js';
 import './cert-reload.suite.js';
+import './client-auth.suite.js';
+import './side-ports.suite.js';
 import './graceful-shutdown.suite.js';
 import './audit.suite.js';

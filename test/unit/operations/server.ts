@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -90,6 +91,9 @@ export interface RequestOptions {
   agent?: https.Agent;
   /** The CA file to trust; the shared certDir's by default. */
   ca?: string | Buffer;
+  /** A client certificate and key (PEM) to present. */
+  cert?: string;
+  key?: string;
 }
 
 export function caOf(dir = certDir()): Buffer {
@@ -107,6 +111,7 @@ export function httpsRequest(port: number, path: string, o: RequestOptions = {})
         path,
         method: o.method ?? (text === undefined ? 'GET' : 'POST'),
         ca: o.ca ?? caOf(),
+        ...(o.cert ? { cert: o.cert, key: o.key } : {}),
         agent: o.agent ?? false,
         headers: text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
         timeout: 5000,
@@ -160,4 +165,18 @@ export async function metricsText(port: number): Promise<string> {
   const r = await httpsRequest(port, '/metrics');
   if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
   return r.body;
+}
+
+/** One plain HTTP GET to 127.0.0.1:`port` (the metrics and probe ports). */
+export function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf-8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
 }
