@@ -17,6 +17,13 @@
  * - ClusterRole: list and watch on every admitted kind's resource in each of
  *   its groups (the live state's watches); besides, only core ConfigMaps
  *   (the CA ConfigMaps sources.ts watches and configmap-fetcher.ts gets).
+ *
+ * And the ports agree: the Deployment's `--port`, `--metrics-port` and
+ * `--health-port` (in the base and the manage-certs component, which replaces
+ * the args) are its named container ports; the probes use the health port
+ * over plain HTTP; the Service targets the webhook port; the NetworkPolicy
+ * opens the webhook port, the metrics port only to the `monitoring`
+ * namespace, and not the health port (kubelet probes come from the node).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -128,5 +135,70 @@ describe('deploy/base agrees with the kind list', () => {
         }
       }
     }
+  });
+});
+
+interface Container {
+  args: string[];
+  ports: { name: string; containerPort: number }[];
+  readinessProbe: { httpGet: { path: string; port: string; scheme: string } };
+  livenessProbe: { httpGet: { path: string; port: string; scheme: string } };
+}
+
+/** The value of `--<flag>=N` in `args`, as a number. */
+function portFlag(args: readonly string[], flag: string): number {
+  const found = args.filter((a) => a.startsWith(`--${flag}=`));
+  assert.equal(found.length, 1, `one --${flag}= in ${JSON.stringify(args)}`);
+  return Number(found[0]!.slice(flag.length + 3));
+}
+
+describe('deploy/ ports: webhook, metrics and probes apart', () => {
+  const deployment = docs('deploy/base/deployment.yaml')[0] as unknown as { spec: { template: { spec: { containers: Container[] } } } };
+  const container = deployment.spec.template.spec.containers[0]!;
+  const named = (name: string) => container.ports.find((p) => p.name === name)?.containerPort;
+  const flags = (args: readonly string[]) => ({
+    https: portFlag(args, 'port'),
+    metrics: portFlag(args, 'metrics-port'),
+    health: portFlag(args, 'health-port'),
+  });
+
+  it("the Deployment's port flags are its named container ports, also in the manage-certs component", () => {
+    const ports = flags(container.args);
+    assert.deepEqual(ports, { https: named('https'), metrics: named('metrics'), health: named('health') });
+    assert.equal(new Set(Object.values(ports)).size, 3, 'three different ports');
+    const component = parseAllDocuments(read('deploy/components/manage-certs/kustomization.yaml'))[0]!.toJS() as {
+      patches: { patch: string }[];
+    };
+    const ops = component.patches.flatMap((p) => parseAllDocuments(p.patch)[0]!.toJS() as { path: string; value: unknown }[]);
+    const args = ops.find((o) => o.path.endsWith('/containers/0/args'))!.value as string[];
+    assert.deepEqual(flags(args), ports);
+  });
+
+  it('the probes use the health port over plain HTTP', () => {
+    assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'health', scheme: 'HTTP' });
+    assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'health', scheme: 'HTTP' });
+  });
+
+  it('the Service targets the webhook port', () => {
+    const service = docs('deploy/base/service.yaml')[0] as unknown as { spec: { ports: { targetPort: string }[] } };
+    assert.deepEqual(
+      service.spec.ports.map((p) => p.targetPort),
+      ['https'],
+    );
+  });
+
+  it('the NetworkPolicy opens the webhook port, the metrics port to the monitoring namespace only, and not the health port', () => {
+    const policy = docs('deploy/base/networkpolicy.yaml')[0] as unknown as {
+      spec: { ingress: { from?: unknown[]; ports: { port: number }[] }[] };
+    };
+    const opened = (port: number | undefined) => policy.spec.ingress.filter((r) => r.ports.some((p) => p.port === port));
+    const webhook = opened(named('https'));
+    assert.equal(webhook.length, 1);
+    assert.equal(webhook[0]!.from, undefined, 'the webhook port from anywhere: the kube-apiserver');
+    assert.deepEqual(
+      opened(named('metrics')).map((r) => r.from),
+      [[{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]],
+    );
+    assert.deepEqual(opened(named('health')), []);
   });
 });
