@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ export interface RunningWebhook {
   waitForMetrics(predicate: (text: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -62,6 +63,12 @@ export interface StartWebhookOptions {
   extraArgs?: string[];
   /** `--manage-certs`: the webhook makes its certificates in certDir itself (no --tls-* flags). */
   managed?: boolean;
+  /**
+   * Plain HTTP ports of their own for /metrics and for the probes (`get` goes there for those paths);
+   * unset: served on the webhook port (`--metrics-port 0 --health-port 0`).
+   */
+  metricsPort?: number;
+  healthPort?: number;
 }
 
 export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebhook> {
@@ -83,6 +90,10 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
     decisionLog,
     '--shutdown-delay',
     '0',
+    '--metrics-port',
+    String(o.metricsPort ?? 0),
+    '--health-port',
+    String(o.healthPort ?? 0),
     ...(o.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,11 +101,13 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  // Read at each call: with --manage-certs the CA appears, and changes, at run time.
-  const get = (path: string) =>
+  /** The plain HTTP port serving `path`, when it has one of its own. */
+  const sidePort = (path: string) =>
+    path === '/metrics' ? o.metricsPort : ['/healthz', '/readyz'].includes(path) ? o.healthPort : undefined;
+  const plainGet = (port: number, path: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      https
-        .get({ host: '127.0.0.1', port, path, ca: readFileSync(join(o.certDir, 'ca.crt')), timeout: 2000, agent: false }, (res) => {
+      http
+        .get({ host: '127.0.0.1', port, path, timeout: 2000, agent: false }, (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -104,6 +117,22 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
           this.destroy();
         });
     });
+  // Read at each call: with --manage-certs the CA appears, and changes, at run time.
+  const get = (path: string) =>
+    sidePort(path) !== undefined
+      ? plainGet(sidePort(path)!, path)
+      : new Promise<{ status: number; body: string }>((resolve, reject) => {
+          https
+            .get({ host: '127.0.0.1', port, path, ca: readFileSync(join(o.certDir, 'ca.crt')), timeout: 2000, agent: false }, (res) => {
+              let body = '';
+              res.on('data', (c) => (body += c));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            })
+            .on('error', reject)
+            .on('timeout', function (this: { destroy(): void }) {
+              this.destroy();
+            });
+        });
   const hook: RunningWebhook = {
     port,
     url: `https://127.0.0.1:${port}`,
