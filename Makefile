@@ -70,7 +70,8 @@ test: typecheck lint unit e2e
 deploy: deps
 	npx tsx src/cli/bin.ts certs --out-dir $(DEPLOY_CERTS) --service remote-cluster-guard --namespace remote-cluster-guard > $(DEPLOY_CERTS).cabundle
 	kubectl create namespace remote-cluster-guard --dry-run=client -o yaml | kubectl apply -f -
-	kubectl -n remote-cluster-guard create secret tls remote-cluster-guard-tls --cert=$(DEPLOY_CERTS)/tls.crt --key=$(DEPLOY_CERTS)/tls.key --dry-run=client -o yaml | kubectl apply -f -
+	# ca.crt next to the certificate: what a reloaded certificate must chain to (serve's default --tls-ca).
+	kubectl -n remote-cluster-guard create secret generic remote-cluster-guard-tls --type=kubernetes.io/tls --from-file=tls.crt=$(DEPLOY_CERTS)/tls.crt --from-file=tls.key=$(DEPLOY_CERTS)/tls.key --from-file=ca.crt=$(DEPLOY_CERTS)/ca.crt --dry-run=client -o yaml | kubectl apply -f -
 	kubectl kustomize deploy | sed -e "s|caBundle: \"\"|caBundle: $$(cat $(DEPLOY_CERTS).cabundle)|" -e "s|image: remote-cluster-guard:0.1.0|image: $(IMAGE)|" | kubectl apply -f -
 
 image:
