@@ -12,7 +12,7 @@
  * connection is dropped.
  */
 import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SecureContextOptions, TlsOptions, Server as TlsServer } from 'node:tls';
 import type { Logger } from '../log/logger.js';
@@ -102,13 +102,19 @@ export interface ServingCertificateOptions {
 export const DEFAULT_MIN_VALIDITY_MS = 24 * 3_600_000;
 
 /**
- * The default trust bundle of a certificate file: `ca.crt` next to it when
- * present (as `certs`, `--manage-certs` and cert-manager's Secrets write it),
+ * The default trust bundle of a certificate file: `ca.crt` next to it when it
+ * holds a certificate (as `certs`, `--manage-certs` and cert-manager's Secrets
+ * write it; cert-manager leaves it empty when the issuer's CA is unknown),
  * else none (the starting certificate's issuer).
  */
 export function defaultTrust(certFile: string): TrustSource | undefined {
   const file = join(dirname(certFile), 'ca.crt');
-  return existsSync(file) ? { file } : undefined;
+  try {
+    pemCertificates(readFileSync(file));
+    return { file };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A certificate and the private key that belongs to it (PEM bytes); `notAfter` of the certificate, ms since epoch. */
@@ -144,6 +150,13 @@ export class ServingCertificate {
     const { pair, x509 } = startingPair(files);
     this.pair = pair;
     this.issuer = x509.issuer;
+    // Served anyway (there is no other), but said: clients that verify it will fail.
+    try {
+      checkPair(pair.cert, pair.key, { trust: this.trust(), now: opts.now?.() ?? Date.now(), minValidityMs: 0 });
+    } catch (err) {
+      const reason = err instanceof CertificateRefused ? err.reason : 'untrusted';
+      this.log.warn({ reason, err: (err as Error).message }, 'the starting serving certificate would not pass a reload');
+    }
   }
 
   /** notAfter of the certificate in use, ms since epoch. */

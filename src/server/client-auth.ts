@@ -2,8 +2,9 @@
  * Caller authentication past the TLS handshake. With `--client-ca` the
  * handshake already refuses a client without a certificate that CA signed
  * (src/certs/serving-certificate.ts); this checks the certificate's subject
- * common name against `--client-cn`, as Gatekeeper's `--client-cn-name` does
- * (https://open-policy-agent.github.io/gatekeeper/website/docs/customize-startup/),
+ * common name against `--client-cn`, as Gatekeeper's `--client-ca-name` and
+ * `--client-cn-name` (default kube-apiserver) do
+ * (https://open-policy-agent.github.io/gatekeeper/website/docs/externaldata/#authenticate-the-api-server-against-webhook-self-managed-k8s-cluster-only),
  * so another client of a shared CA cannot post reviews. The kube-apiserver
  * presents its client certificate through an AdmissionConfiguration
  * (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#authenticate-apiservers).

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { generateCA, issueServingCertificate, type CertBundle } from '../../../src/certs/generate.js';
 import type { RefusalReason } from '../../../src/certs/pair-check.js';
-import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
+import { ServingCertificate, defaultTrust } from '../../../src/certs/serving-certificate.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
 import { logSink, waitFor } from '../operations/support.js';
@@ -67,7 +67,7 @@ async function serving(start: CertBundle, trust?: string) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     rmSync(dir, { recursive: true, force: true });
   };
-  return { certificate, files, presented, warnings, refusals, close };
+  return { certificate, files, presented, warnings, refusals, close, lines: sink.lines };
 }
 
 describe('a new serving certificate that clients would reject is not installed', () => {
@@ -155,6 +155,33 @@ describe('watchFiles and a pair not yet valid', () => {
       await waitFor('the install at notBefore', async () => (await s.presented()) === fingerprint(soon.cert), 6000);
     } finally {
       stop();
+      await s.close();
+    }
+  });
+});
+
+describe('the trust', () => {
+  it('defaultTrust is ca.crt next to the certificate when it holds a certificate, else none (the starting issuer)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rcg-trust-'));
+    try {
+      const certFile = join(dir, 'tls.crt');
+      assert.equal(defaultTrust(certFile), undefined, 'no ca.crt');
+      writeFileSync(join(dir, 'ca.crt'), '');
+      assert.equal(defaultTrust(certFile), undefined, 'an empty ca.crt (cert-manager with an unknown CA)');
+      writeFileSync(join(dir, 'ca.crt'), ca.caCert);
+      assert.deepEqual(defaultTrust(certFile), { file: join(dir, 'ca.crt') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a starting certificate outside the trust is served, with a warning', async () => {
+    const s = await serving(good, foreignCa.caCert);
+    try {
+      const w = s.lines().find((l) => l['msg'] === 'the starting serving certificate would not pass a reload');
+      assert.equal(w?.['reason'], 'untrusted');
+      assert.equal(await s.presented(), fingerprint(good.cert));
+    } finally {
       await s.close();
     }
   });
