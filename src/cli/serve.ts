@@ -14,6 +14,7 @@ import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
 import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
+import { pemCertificates } from '../certs/pair-check.js';
 import {
   DEFAULT_MIN_VALIDITY_MS,
   ServingCertificate,
@@ -182,6 +183,17 @@ function servingFiles(opts: ServeOptions, log: Logger): TlsFiles {
   return { certFile: paths.cert, keyFile: paths.key };
 }
 
+/** The PEM of a CA file flag; throws naming the flag when it is unreadable or holds no certificate. */
+function caFile(flag: string, file: string): Buffer {
+  try {
+    const pem = readFileSync(file);
+    pemCertificates(pem);
+    return pem;
+  } catch (err) {
+    throw new Error(`${flag} ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** Gatekeeper's default `--client-cn-name`: the CN of the kube-apiserver's client certificate. */
 export const DEFAULT_CLIENT_CN = 'kube-apiserver';
 
@@ -213,6 +225,9 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
   const { policy, operatorNamespace } = settingsOf(loaded?.config, opts);
 
+  // Before anything is created or started: a mistyped CA path is an error of the flags.
+  const clientCa = opts.clientCa === undefined ? undefined : caFile('--client-ca', opts.clientCa);
+  if (opts.tlsCa !== undefined) caFile('--tls-ca', opts.tlsCa);
   const managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
   const files = managed?.files ?? servingFiles(opts, log);
   const trust = opts.tlsCa ? { file: opts.tlsCa } : defaultTrust(files.certFile);
@@ -221,7 +236,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     minValidityMs: opts.certMinValidityHours === undefined ? DEFAULT_MIN_VALIDITY_MS : opts.certMinValidityHours * 3_600_000,
     tls: {
       ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion } : {}),
-      ...(opts.clientCa ? { clientCa: readFileSync(opts.clientCa) } : {}),
+      ...(clientCa ? { clientCa } : {}),
     },
     // Called only by a reload, after `metrics` is set below.
     refused: (reason) => metrics.certificateReloadFailures.inc({ reason }),
