@@ -10,9 +10,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../../src/log/logger.js';
+import { poolOverlapRule } from '../../../src/rules/calico/pool-overlap.js';
 import { Metrics } from '../../../src/server/metrics.js';
 import { watchTimeoutSeconds } from '../../../src/state/live/bounded-watch.js';
 import { ClusterWatcher, type WatcherOptions } from '../../../src/state/live/cluster-watcher.js';
+import { evaluate } from '../../helpers/engine.js';
 import { FakeApiServer } from './fake-apiserver.js';
 
 const IPPOOLS = '/apis/crd.projectcalico.org/v1/ippools';
@@ -107,8 +109,12 @@ describe('a hung API server', () => {
       assert.ok(detectedMs >= 800, `unsynced after ${detectedMs} ms, before the 1 s limit`);
       assert.ok(t.watcher.staleness('IPPool') > 1, `staleness ${t.watcher.staleness('IPPool')}`);
       assert.equal(t.watcher.state.isSynced('Elasticsearch'), false);
-      // Readiness is not withdrawn (see ClusterWatcher.ready).
+      // Readiness is not withdrawn (see ClusterWatcher.ready); the rules that need IPPools answer the policy's unsynced.
       assert.equal(t.watcher.ready().ready, true);
+      const pool = { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.9.0.0/16' } };
+      const decision = evaluate(pool, { rules: [poolOverlapRule], state: t.watcher.state, phase: 'validate' });
+      assert.equal(decision.allowed, false);
+      assert.match(decision.findings[0]?.message ?? '', /cannot verify yet: the webhook is still reading IPPools/);
       t.fake.resume();
       await eventually('IPPool synced again', 15_000, () => t.watcher.state.isSynced('IPPool'));
       assert.equal(t.watcher.staleness('IPPool'), 0);
