@@ -36,6 +36,8 @@ export interface WatchHooks {
   opened?(): void;
   /** The watch ended: `err` null when the server closed it (its timeout), else why it failed. */
   ended?(err: Error | null): void;
+  /** What the callback (and so ListWatch's cache) gets of each event's object but ERROR's; the object itself when unset. */
+  reduce?(object: unknown): unknown;
 }
 
 /** A watch aborted because it overran its deadline or its server stopped answering; `statusCode` 410 makes `ListWatch` relist. */
@@ -138,7 +140,9 @@ export class BoundedWatch extends Watch {
         } catch {
           return; // a partial or garbled line: client-node ignores it too
         }
-        callback(data.type, data.object, data);
+        // An ERROR event's object is a Status whose code (410 Gone) ListWatch reads: never reduced.
+        const reduce = data.type === 'ERROR' ? undefined : this.hooks.reduce;
+        callback(data.type, reduce ? reduce(data.object) : data.object, data);
       });
       // readline re-emits the response's errors (an aborted socket): handled once, through end().
       lines.on('error', (err) => end(err));

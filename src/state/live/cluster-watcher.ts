@@ -445,7 +445,12 @@ export class ClusterWatcher {
       for (const r of this.runs) if (!r.informer) this.kick(r);
       return { metadata: { resourceVersion: list.metadata?.resourceVersion ?? '' }, items: [] };
     };
-    const informer = new ListWatch<KubernetesObject>(CRD_PATH, new BoundedWatch(kc, timing), listFn, false);
+    // Only names are needed: ListWatch caches what it is given, and a CRD with its schemas can weigh a megabyte.
+    const reduce = (crd: unknown) => {
+      const m = (crd as KubernetesObject | undefined)?.metadata;
+      return { metadata: { name: m?.name, resourceVersion: m?.resourceVersion } };
+    };
+    const informer = new ListWatch<KubernetesObject>(CRD_PATH, new BoundedWatch(kc, timing, { reduce }), listFn, false);
     const changed = (crd: KubernetesObject) => {
       const name = crd.metadata?.name ?? '';
       for (const r of this.runs) if (!r.informer && r.spec.candidates.some((c) => crdNameOf(c.path) === name)) this.kick(r);

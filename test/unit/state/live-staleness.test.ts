@@ -12,7 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../../src/log/logger.js';
 import { poolOverlapRule } from '../../../src/rules/calico/pool-overlap.js';
 import { Metrics } from '../../../src/server/metrics.js';
-import { watchTimeoutSeconds } from '../../../src/state/live/bounded-watch.js';
+import { BoundedWatch, DEFAULT_WATCH_TIMING, watchTimeoutSeconds } from '../../../src/state/live/bounded-watch.js';
 import { ClusterWatcher, type WatcherOptions } from '../../../src/state/live/cluster-watcher.js';
 import { evaluate } from '../../helpers/engine.js';
 import { FakeApiServer } from './fake-apiserver.js';
@@ -77,6 +77,36 @@ describe('watch requests', () => {
       }
     } finally {
       await t.stop();
+    }
+  });
+});
+
+describe('reduced watch objects', () => {
+  it('the callback gets the reduced object of each event but ERROR, whose Status (410 Gone) ListWatch reads', async () => {
+    const fake = new FakeApiServer();
+    const kc = await fake.start();
+    const got: [string, unknown][] = [];
+    const watch = new BoundedWatch(kc, DEFAULT_WATCH_TIMING, {
+      reduce: (o) => ({ name: (o as { metadata: { name: string } }).metadata.name }),
+    });
+    const controller = await watch.watch(
+      '/apis/x/v1/things',
+      {},
+      (type, obj) => got.push([type, obj]),
+      () => {},
+    );
+    try {
+      await eventually('the watch', 3000, () => (fake.watches.get('/apis/x/v1/things')?.length ?? 0) > 0);
+      fake.send('/apis/x/v1/things', 'ADDED', { metadata: { name: 'a' }, spec: { big: 'schema' } });
+      fake.send('/apis/x/v1/things', 'ERROR', { kind: 'Status', code: 410 });
+      await eventually('two events', 3000, () => got.length === 2);
+      assert.deepEqual(got, [
+        ['ADDED', { name: 'a' }],
+        ['ERROR', { kind: 'Status', code: 410 }],
+      ]);
+    } finally {
+      controller.abort();
+      await fake.stop();
     }
   });
 });
