@@ -92,7 +92,11 @@ function openState(opts: ServeOptions, operatorNamespace: string, log: Logger): 
       maxStalenessSeconds: opts.maxStaleness ?? 60,
     });
     // Not awaited: the port opens at once whatever the API server does; /readyz stays 503 until every list is in.
-    void live.start().then(() => log.info({ unsynced: live.unsynced() }, 'live state started'));
+    void live.start().then(
+      () => log.info({ unsynced: live.unsynced() }, 'live state started'),
+      // start() handles list and watch errors itself (retries); anything else is a bug, logged rather than crashing the server.
+      (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'live state failed to start'),
+    );
     return { state: live.state, live };
   }
   const { state, problems } = addToState(loadManifests(opts.state));
