@@ -131,7 +131,13 @@ export class ClusterWatcher {
   private readonly runs: SourceRun[];
   private readonly fetcher: ConfigMapFetcher;
   private readonly apiext: ApiextensionsV1Api;
-  private readonly crds: { informer: ListWatch<KubernetesObject>; backoff: Backoff; timer?: NodeJS.Timeout; failing: boolean };
+  private readonly crds: {
+    informer: ListWatch<KubernetesObject>;
+    watch: BoundedWatch;
+    backoff: Backoff;
+    timer?: NodeJS.Timeout;
+    failing: boolean;
+  };
   private readonly maxStalenessMs: number;
   private readonly listTimeoutMs: number;
   private readonly probeIntervalMs: number;
@@ -171,7 +177,9 @@ export class ClusterWatcher {
       return run;
     });
     for (const r of this.runs) this.state.setSynced(r.spec.resource, false);
-    this.crds = { informer: this.makeCrdInformer(kc, timing), backoff: new Backoff(), failing: false };
+    // Only names are needed: ListWatch caches what it is given, and a CRD with its schemas can weigh a megabyte.
+    const crdWatch = new BoundedWatch(kc, timing, { reduce: (crd) => ({ metadata: pick((crd as KubernetesObject).metadata) }) });
+    this.crds = { informer: this.makeCrdInformer(crdWatch), watch: crdWatch, backoff: new Backoff(), failing: false };
   }
 
   /** Starts every source, the CRD watch and the probe; resolves once each source has made its first attempt (synced or not). */
@@ -307,6 +315,7 @@ export class ClusterWatcher {
           this.unhealthy(r, this.lastAnswer);
           r.watch.restart('the API server did not answer a probe');
         }
+        this.crds.watch.restart('the API server did not answer a probe');
       }
     } finally {
       this.probing = false;
@@ -438,19 +447,14 @@ export class ClusterWatcher {
    * a source whose group was not served is looked for as soon as its CRD is
    * created or becomes Established, instead of at the next minute.
    */
-  private makeCrdInformer(kc: KubeConfig, timing: WatchTiming): ListWatch<KubernetesObject> {
+  private makeCrdInformer(watch: BoundedWatch): ListWatch<KubernetesObject> {
     const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       const list = await withDeadline(this.apiext.listCustomResourceDefinition({ limit: 1 }), this.listTimeoutMs, `list ${CRD_PATH}`);
       // A relist may follow a gap in which a CRD appeared: look for every missing source.
       for (const r of this.runs) if (!r.informer) this.kick(r);
       return { metadata: { resourceVersion: list.metadata?.resourceVersion ?? '' }, items: [] };
     };
-    // Only names are needed: ListWatch caches what it is given, and a CRD with its schemas can weigh a megabyte.
-    const reduce = (crd: unknown) => {
-      const m = (crd as KubernetesObject | undefined)?.metadata;
-      return { metadata: { name: m?.name, resourceVersion: m?.resourceVersion } };
-    };
-    const informer = new ListWatch<KubernetesObject>(CRD_PATH, new BoundedWatch(kc, timing, { reduce }), listFn, false);
+    const informer = new ListWatch<KubernetesObject>(CRD_PATH, watch, listFn, false);
     const changed = (crd: KubernetesObject) => {
       const name = crd.metadata?.name ?? '';
       for (const r of this.runs) if (!r.informer && r.spec.candidates.some((c) => crdNameOf(c.path) === name)) this.kick(r);
@@ -506,4 +510,9 @@ export class ClusterWatcher {
 export function crdNameOf(path: string): string {
   const m = /^\/apis\/([^/]+)\/[^/]+\/([^/]+)$/.exec(path);
   return m ? `${m[2]}.${m[1]}` : '';
+}
+
+/** The name and resource version of an object's metadata. */
+function pick(metadata: KubernetesObject['metadata']): { name?: string; resourceVersion?: string } {
+  return { name: metadata?.name, resourceVersion: metadata?.resourceVersion };
 }
