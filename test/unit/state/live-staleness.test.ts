@@ -148,6 +148,8 @@ describe('a hung API server', () => {
       t.fake.resume();
       await eventually('IPPool synced again', 15_000, () => t.watcher.state.isSynced('IPPool'));
       assert.equal(t.watcher.staleness('IPPool'), 0);
+      // The CRD watch was pinned too: restarted with the others.
+      await eventually('a second CRD watch', 5000, () => t.fake.seen('/customresourcedefinitions', true).length >= 2);
     } finally {
       await t.stop();
     }
