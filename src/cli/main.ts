@@ -178,6 +178,12 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--unsynced <action>', 'what rules answer before the live state has synced').choices(['deny', 'warn']).default('deny'),
     )
+    .option(
+      '--max-staleness <seconds>',
+      'a live watch broken this long makes the rules that need its resource answer --unsynced',
+      integer(1, 3600),
+      60,
+    )
     .option('--no-ratcheting', 'deny violations on UPDATE even when the stored object already had them')
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))

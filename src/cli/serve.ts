@@ -64,6 +64,8 @@ export interface ServeOptions {
   state: string[];
   /** Live state from this kubeconfig; without it and without `--state`, KUBECONFIG or the in-cluster config when present. */
   kubeconfig?: string;
+  /** Seconds a live watch may be broken before the rules that need its resource answer `unsynced`; default 60. */
+  maxStaleness?: number;
   /** What rules answer while the live state is not synced (overridden by the config file). */
   unsynced: 'deny' | 'warn';
   ratcheting: boolean;
@@ -116,15 +118,17 @@ export function wantsLiveState(opts: Pick<ServeOptions, 'kubeconfig' | 'state'>,
   return Boolean(env['KUBECONFIG'] || env['KUBERNETES_SERVICE_HOST']);
 }
 
-async function openState(
-  opts: ServeOptions,
-  operatorNamespace: string,
-  log: Logger,
-): Promise<{ state: MemoryClusterState; live?: ClusterWatcher }> {
+function openState(opts: ServeOptions, operatorNamespace: string, log: Logger): { state: MemoryClusterState; live?: ClusterWatcher } {
   if (wantsLiveState(opts)) {
-    const live = new ClusterWatcher(loadKubeConfig(opts.kubeconfig), operatorNamespace, log);
-    await live.start();
-    log.info({ unsynced: live.unsynced() }, 'live state started');
+    const live = new ClusterWatcher(loadKubeConfig(opts.kubeconfig), operatorNamespace, log, {
+      maxStalenessSeconds: opts.maxStaleness ?? 60,
+    });
+    // Not awaited: the port opens at once whatever the API server does; /readyz stays 503 until every list is in.
+    void live.start().then(
+      () => log.info({ unsynced: live.unsynced() }, 'live state started'),
+      // start() handles list and watch errors itself (retries); anything else is a bug, logged rather than crashing the server.
+      (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'live state failed to start'),
+    );
     return { state: live.state, live };
   }
   const { state, problems } = addToState(loadManifests(opts.state));
@@ -241,9 +245,13 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     // Called only by a reload, after `metrics` is set below.
     refused: (reason) => metrics.certificateReloadFailures.inc({ reason }),
   });
-  const source = await openState(opts, operatorNamespace, log);
+  const source = openState(opts, operatorNamespace, log);
   const metrics = new Metrics({
-    state: () => ({ counts: source.state.counts(), synced: (r) => source.state.isSynced(r) }),
+    state: () => ({
+      counts: source.state.counts(),
+      synced: (r) => source.state.isSynced(r),
+      staleness: (r) => source.live?.staleness(r) ?? 0,
+    }),
     certificateNotAfter: () => certificate.notAfter,
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy });

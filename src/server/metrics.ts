@@ -23,7 +23,12 @@ const PREFIX = 'remote_cluster_guard_';
 
 export interface MetricsSources {
   /** Object counts and sync status of the state, read at scrape time. */
-  state?: () => { counts: Record<StateResource, number>; synced: (r: StateResource) => boolean };
+  state?: () => {
+    counts: Record<StateResource, number>;
+    synced: (r: StateResource) => boolean;
+    /** Seconds since the resource's watches were last known healthy, 0 when they are (always 0 for manifests). */
+    staleness?: (r: StateResource) => number;
+  };
   /** Expiry of the serving certificate (ms since epoch), read at scrape time. */
   certificateNotAfter?: () => number | undefined;
 }
@@ -152,12 +157,22 @@ export class Metrics {
     const resources = STATE_RESOURCES;
     new Gauge({
       name: `${PREFIX}state_synced`,
-      help: '1 when the initial list of a resource has completed, else 0.',
+      help: '1 when the initial list of a resource has completed and its watches are not stale past --max-staleness, else 0.',
       labelNames: ['resource'] as const,
       registers: [this.registry],
       collect() {
         const s = sources.state?.();
         if (s) for (const r of resources) this.set({ resource: r }, s.synced(r) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}state_staleness_seconds`,
+      help: 'Seconds since the watches of a resource were last known healthy; 0 while they are.',
+      labelNames: ['resource'] as const,
+      registers: [this.registry],
+      collect() {
+        const s = sources.state?.();
+        if (s) for (const r of resources) this.set({ resource: r }, s.staleness?.(r) ?? 0);
       },
     });
     new Gauge({

@@ -3,33 +3,75 @@
  * `state`) and keeps it current with informers (client-node `ListWatch`, list
  * + watch), so every admission lookup is answered from memory. It is not a
  * ClusterState itself: the rules read `state`. `ready()` turns true once
- * every source has finished its initial list; a lost watch is restarted with backoff; a resource whose CRD is not
- * installed counts as synced and empty (logged once, looked for again every
- * minute).
+ * every source has finished its initial list.
+ *
+ * Staleness: every watch is bounded (bounded-watch.ts), every list has a
+ * deadline, and a probe asks the API server for one CRD every few seconds;
+ * a source is stale from the moment its watch was last known healthy (a
+ * failed watch or list, or the last probe answered before one went
+ * unanswered, which also restarts the watches). A resource with a source
+ * stale for longer than `maxStalenessSeconds` counts as not synced, so the
+ * rules that need it answer the policy's `unsynced`, until its watch is
+ * established again. A lost watch is restarted with backoff (up to 8 s).
+ *
+ * A resource whose CRD is not installed counts as synced and empty (logged
+ * once); CRDs are watched, so one installed later is listed within seconds
+ * (and looked for every minute in case the CRD watch is not allowed).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CoreV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  ListWatch,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { ObjectRequest } from '../../kube/object-request.js';
 import { ELASTICSEARCH_GROUP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateResource } from '../cluster-state.js';
 import { MemoryClusterState } from '../memory-state.js';
 import { Backoff } from './backoff.js';
+import { BoundedWatch, DEFAULT_WATCH_TIMING, type WatchTiming } from './bounded-watch.js';
+import { withDeadline } from './deadline.js';
 import { ConfigMapFetcher } from './configmap-fetcher.js';
 import { liveSources, type Candidate, type SourceSpec } from './sources.js';
 
+/** How often a source none of whose groups is served is looked for again, when no CRD event says so sooner. */
 const REDISCOVER_MS = 60_000;
+const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
 interface SourceRun {
   spec: SourceSpec;
   synced: boolean;
   informer?: ListWatch<KubernetesObject>;
+  /** This source's watches, so a failed probe can restart them. */
+  watch: BoundedWatch;
   timer?: NodeJS.Timeout;
   backoff: Backoff;
   /** The candidate in use, for logs. */
   path?: string;
+  /** A list or an informer start is under way (a CRD event must not start a second one). */
+  starting: boolean;
+  /** A CRD event came while starting: look again once done. */
+  again: boolean;
+  /** When the source was last known current (ms since epoch); undefined while its watch is healthy. */
+  staleSince: number | undefined;
+}
+
+/** Timings of the live state; every field has a default. */
+export interface WatcherOptions {
+  /** A source stale for longer than this (seconds) makes its resource count as not synced. Default 60. */
+  maxStalenessSeconds?: number;
+  /** Watch timeouts (bounded-watch.ts). */
+  watch?: WatchTiming;
+  /** Deadline of each list, ms. Default 30 s. */
+  listTimeoutMs?: number;
+  /** Period of the API server probe, ms; its timeout is the same. Default min(10 s, maxStaleness / 2). */
+  probeIntervalMs?: number;
 }
 
 /** A kubeconfig that cannot be used (missing, unreadable, not a kubeconfig, none at all); the message is one line naming the file. */
@@ -87,8 +129,22 @@ const oneLine = (text: string) => text.split('\n', 1)[0]!;
 export class ClusterWatcher {
   readonly state = new MemoryClusterState();
   private readonly runs: SourceRun[];
-  private readonly watch: Watch;
   private readonly fetcher: ConfigMapFetcher;
+  private readonly apiext: ApiextensionsV1Api;
+  private readonly crds: {
+    informer: ListWatch<KubernetesObject>;
+    watch: BoundedWatch;
+    backoff: Backoff;
+    timer?: NodeJS.Timeout;
+    failing: boolean;
+  };
+  private readonly maxStalenessMs: number;
+  private readonly listTimeoutMs: number;
+  private readonly probeIntervalMs: number;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** When the API server last answered a probe (or the watcher started), ms since epoch. */
+  private lastAnswer = Date.now();
+  private probing = false;
   private stopped = false;
   private failure: string | undefined;
 
@@ -96,15 +152,47 @@ export class ClusterWatcher {
     kc: KubeConfig,
     operatorNamespace: string,
     private readonly log: Logger,
+    options: WatcherOptions = {},
   ) {
-    this.watch = new Watch(kc);
+    this.maxStalenessMs = (options.maxStalenessSeconds ?? 60) * 1000;
+    this.listTimeoutMs = options.listTimeoutMs ?? 30_000;
+    this.probeIntervalMs = options.probeIntervalMs ?? Math.min(10_000, this.maxStalenessMs / 2);
+    const timing = options.watch ?? DEFAULT_WATCH_TIMING;
     this.fetcher = new ConfigMapFetcher(kc.makeApiClient(CoreV1Api), this.state, log);
-    this.runs = liveSources(kc, operatorNamespace).map((spec) => ({ spec, synced: false, backoff: new Backoff() }));
+    this.apiext = kc.makeApiClient(ApiextensionsV1Api);
+    const started = Date.now();
+    this.runs = liveSources(kc, operatorNamespace).map((spec) => {
+      const run: SourceRun = {
+        spec,
+        synced: false,
+        backoff: new Backoff(),
+        starting: false,
+        again: false,
+        staleSince: started,
+        watch: new BoundedWatch(kc, timing, {
+          opened: () => this.healthy(run),
+          ended: (err) => err && this.unhealthy(run, Date.now()),
+        }),
+      };
+      return run;
+    });
     for (const r of this.runs) this.state.setSynced(r.spec.resource, false);
+    // Only names are needed: ListWatch caches what it is given, and a CRD with its schemas can weigh a megabyte.
+    const crdWatch = new BoundedWatch(kc, timing, { reduce: (crd) => ({ metadata: pick((crd as KubernetesObject).metadata) }) });
+    this.crds = { informer: this.makeCrdInformer(crdWatch), watch: crdWatch, backoff: new Backoff(), failing: false };
   }
 
-  /** Starts every source; resolves once each has made its first attempt (synced or not). */
+  /** Starts every source, the CRD watch and the probe; resolves once each source has made its first attempt (synced or not). */
   async start(): Promise<void> {
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.probeIntervalMs, () => void this.probe());
+    // Staleness grows with time alone: the sync status is brought up to date every second.
+    every(1000, () => this.refresh());
+    void this.startCrdWatch();
     await Promise.all(this.runs.map((r) => this.startSource(r)));
   }
 
@@ -128,9 +216,23 @@ export class ClusterWatcher {
     return this.failure;
   }
 
+  /**
+   * Readiness: every initial list has completed. Staleness does not make the
+   * webhook unready (README, Operations): every replica would turn unready
+   * together, and with `failurePolicy: Fail` a Service without endpoints
+   * rejects every write of the admitted kinds; the rules that need a stale
+   * resource answer `unsynced` instead.
+   */
   ready(): { ready: boolean; reason?: string } {
     const pending = this.unsynced();
     return pending.length === 0 ? { ready: true } : { ready: false, reason: `state not synced: ${pending.join(', ')}` };
+  }
+
+  /** Seconds since `resource`'s watches were last known healthy (the stalest of its sources); 0 when all are. */
+  staleness(resource: StateResource, now = Date.now()): number {
+    let since = now;
+    for (const r of this.runs) if (r.spec.resource === resource && r.staleSince !== undefined) since = Math.min(since, r.staleSince);
+    return (now - since) / 1000;
   }
 
   /**
@@ -153,29 +255,93 @@ export class ClusterWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.crds.timer) clearTimeout(this.crds.timer);
+    await this.crds.informer.stop();
     for (const r of this.runs) {
       if (r.timer) clearTimeout(r.timer);
       await r.informer?.stop();
     }
   }
 
-  private markSynced(run: SourceRun): void {
-    run.synced = true;
-    const resource = run.spec.resource;
-    if (this.runs.every((r) => r.spec.resource !== resource || r.synced)) {
-      this.state.setSynced(resource, true);
-      this.log.info({ resource, count: this.state.counts()[resource] }, 'state synced');
+  private healthy(run: SourceRun): void {
+    run.backoff.reset();
+    if (run.staleSince === undefined) return;
+    run.staleSince = undefined;
+    this.refresh();
+  }
+
+  /** The source is stale since `since` unless it already was. */
+  private unhealthy(run: SourceRun, since: number): void {
+    run.staleSince ??= since;
+    this.refresh();
+  }
+
+  /** Brings each resource's sync status up to date: synced when every source of it has listed and none is stale past the limit. */
+  private refresh(now = Date.now()): void {
+    const status = new Map<StateResource, boolean>();
+    for (const r of this.runs) {
+      const current = r.synced && (r.staleSince === undefined || now - r.staleSince <= this.maxStalenessMs);
+      status.set(r.spec.resource, (status.get(r.spec.resource) ?? true) && current);
+    }
+    for (const [resource, synced] of status) {
+      if (synced === this.state.isSynced(resource)) continue;
+      this.state.setSynced(resource, synced);
+      if (synced) this.log.info({ resource, count: this.state.counts()[resource] }, 'state synced');
+      else if (this.runs.some((r) => r.spec.resource === resource && r.synced))
+        this.log.warn({ resource, stalenessSeconds: this.staleness(resource, now) }, 'state stale: rules that need it answer unsynced');
+    }
+  }
+
+  /**
+   * A pinned watch on a hung server looks like a quiet one: ask the server
+   * something cheap (one CRD). Any HTTP answer, even 403, shows it is alive;
+   * none within the period marks every source stale since the last answer
+   * and restarts the watches (which list again once the server answers).
+   */
+  private async probe(): Promise<void> {
+    if (this.probing || this.stopped) return;
+    this.probing = true;
+    const asked = Date.now();
+    try {
+      await withDeadline(this.apiext.listCustomResourceDefinition({ limit: 1 }), this.probeIntervalMs, 'API server probe');
+      this.lastAnswer = asked;
+    } catch (err) {
+      if (typeof (err as { code?: unknown }).code === 'number') this.lastAnswer = asked;
+      else if (!this.stopped) {
+        this.log.warn({ err: (err as Error).message, lastAnswer: new Date(this.lastAnswer).toISOString() }, 'API server not answering');
+        for (const r of this.runs) {
+          if (!r.informer) continue;
+          this.unhealthy(r, this.lastAnswer);
+          r.watch.restart('the API server did not answer a probe');
+        }
+        this.crds.watch.restart('the API server did not answer a probe');
+      }
+    } finally {
+      this.probing = false;
     }
   }
 
   private retry(run: SourceRun, delayMs: number): void {
     if (this.stopped) return;
+    if (run.timer) clearTimeout(run.timer);
     run.timer = setTimeout(() => void this.startSource(run), delayMs);
     run.timer.unref();
   }
 
   private async startSource(run: SourceRun): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || run.starting) return;
+    run.starting = true;
+    run.again = false;
+    try {
+      await this.attach(run);
+    } finally {
+      run.starting = false;
+    }
+    if (run.again && !run.informer) this.retry(run, 0);
+  }
+
+  private async attach(run: SourceRun): Promise<void> {
     if (run.informer) {
       // A lost watch: resume from the last resource version (ListWatch relists on 410 Gone).
       await this.startInformer(run, run.informer);
@@ -184,12 +350,13 @@ export class ClusterWatcher {
     for (const candidate of run.spec.candidates) {
       let first;
       try {
-        first = await candidate.list();
+        first = await this.list(candidate);
       } catch (err) {
         if ((err as { code?: number }).code === 404) continue;
         const delay = run.backoff.next();
         this.failure = `${run.spec.name}: ${(err as Error).message}`;
         this.log.warn({ source: run.spec.name, path: candidate.path, err: (err as Error).message, retryInMs: delay }, 'list failed');
+        this.unhealthy(run, Date.now());
         this.retry(run, delay);
         return;
       }
@@ -200,18 +367,28 @@ export class ClusterWatcher {
     }
     // None of the groups is served: nothing to watch, which is a valid (empty) state.
     if (!run.synced) this.log.info({ source: run.spec.name }, 'resource not served by this cluster; rules see none');
+    run.staleSince = undefined;
     this.markSynced(run);
     this.retry(run, REDISCOVER_MS);
   }
 
-  private makeInformer(run: SourceRun, candidate: Candidate, first: Awaited<ReturnType<Candidate['list']>>): ListWatch<KubernetesObject> {
+  private list(candidate: Candidate): Promise<KubernetesListObject<KubernetesObject>> {
+    return withDeadline(candidate.list(), this.listTimeoutMs, `list ${candidate.path}`);
+  }
+
+  private markSynced(run: SourceRun): void {
+    run.synced = true;
+    this.refresh();
+  }
+
+  private makeInformer(run: SourceRun, candidate: Candidate, first: KubernetesListObject<KubernetesObject>): ListWatch<KubernetesObject> {
     let pending: typeof first | undefined = first;
     const listFn = async () => {
-      const list = pending ?? (await candidate.list());
+      const list = pending ?? (await this.list(candidate));
       pending = undefined;
       return list;
     };
-    const informer = new ListWatch(candidate.path, this.watch, listFn, false, candidate.labelSelector, candidate.fieldSelector);
+    const informer = new ListWatch(candidate.path, run.watch, listFn, false, candidate.labelSelector, candidate.fieldSelector);
     const resource: StateResource = run.spec.resource;
     const upsert = (obj: KubernetesObject) => {
       const r = this.state.apply({ apiVersion: obj.apiVersion ?? this.apiVersionOf(candidate), kind: obj.kind ?? resource, ...obj }, '');
@@ -227,12 +404,24 @@ export class ClusterWatcher {
       this.state.remove(resource, { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' }),
     );
     informer.on('error', (err) => {
+      if (
+        (err as { code?: number; statusCode?: number } | undefined)?.code === 404 ||
+        (err as { statusCode?: number } | undefined)?.statusCode === 404
+      ) {
+        // The CRD is gone (its objects went with it): look for the groups again, as at start.
+        this.log.info({ source: run.spec.name, path: candidate.path }, 'resource no longer served');
+        void informer.stop();
+        run.informer = undefined;
+        this.retry(run, 0);
+        return;
+      }
       const delay = run.backoff.next();
       this.failure = `${run.spec.name}: ${(err as Error | undefined)?.message ?? String(err)}`;
       this.log.warn(
         { source: run.spec.name, err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay },
         'watch lost; resuming',
       );
+      this.unhealthy(run, Date.now());
       this.retry(run, delay);
     });
     return informer;
@@ -250,8 +439,64 @@ export class ClusterWatcher {
       informer.off('error', onError);
     }
     if (failed) return; // the informer's own error handler has scheduled a retry
-    run.backoff.reset();
     if (!run.synced) this.markSynced(run);
+  }
+
+  /**
+   * CRDs are watched (not kept: the list gives only its resource version) so
+   * a source whose group was not served is looked for as soon as its CRD is
+   * created or becomes Established, instead of at the next minute.
+   */
+  private makeCrdInformer(watch: BoundedWatch): ListWatch<KubernetesObject> {
+    const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+      const list = await withDeadline(this.apiext.listCustomResourceDefinition({ limit: 1 }), this.listTimeoutMs, `list ${CRD_PATH}`);
+      // A relist may follow a gap in which a CRD appeared: look for every missing source.
+      for (const r of this.runs) if (!r.informer) this.kick(r);
+      return { metadata: { resourceVersion: list.metadata?.resourceVersion ?? '' }, items: [] };
+    };
+    const informer = new ListWatch<KubernetesObject>(CRD_PATH, watch, listFn, false);
+    const changed = (crd: KubernetesObject) => {
+      const name = crd.metadata?.name ?? '';
+      for (const r of this.runs) if (!r.informer && r.spec.candidates.some((c) => crdNameOf(c.path) === name)) this.kick(r);
+    };
+    informer.on('add', changed);
+    informer.on('update', changed);
+    informer.on('error', (err) => {
+      const delay = this.crds.backoff.next();
+      // Logged once per run of failures: without RBAC on CRDs (an older install) the minute's rediscovery still works.
+      if (!this.crds.failing)
+        this.log.warn({ err: (err as Error | undefined)?.message ?? String(err), retryInMs: delay }, 'CRD watch lost');
+      this.crds.failing = true;
+      if (this.stopped) return;
+      this.crds.timer = setTimeout(() => void this.startCrdWatch(), delay);
+      this.crds.timer.unref();
+    });
+    return informer;
+  }
+
+  private async startCrdWatch(): Promise<void> {
+    if (this.stopped) return;
+    let failed = false;
+    const onError = () => (failed = true);
+    this.crds.informer.on('error', onError);
+    try {
+      await this.crds.informer.start();
+    } catch {
+      failed = true;
+    } finally {
+      this.crds.informer.off('error', onError);
+    }
+    if (!failed) {
+      this.crds.failing = false;
+      this.crds.backoff.reset();
+    }
+  }
+
+  /** Looks for a source that has no watch now, or right after the attempt under way. */
+  private kick(run: SourceRun): void {
+    if (this.stopped || run.informer) return;
+    if (run.starting) run.again = true;
+    else this.retry(run, 0);
   }
 
   /** Items in a list response carry no apiVersion/kind; they are those of the watched path. */
@@ -259,4 +504,15 @@ export class ClusterWatcher {
     const m = /^\/apis\/([^/]+)\/([^/]+)\//.exec(candidate.path);
     return m ? `${m[1]}/${m[2]}` : 'v1';
   }
+}
+
+/** The CRD name (`<plural>.<group>`) of a custom resource path `/apis/<group>/<version>/<plural>`; '' for a core path. */
+export function crdNameOf(path: string): string {
+  const m = /^\/apis\/([^/]+)\/[^/]+\/([^/]+)$/.exec(path);
+  return m ? `${m[2]}.${m[1]}` : '';
+}
+
+/** The name and resource version of an object's metadata. */
+function pick(metadata: KubernetesObject['metadata']): { name?: string; resourceVersion?: string } {
+  return { name: metadata?.name, resourceVersion: metadata?.resourceVersion };
 }

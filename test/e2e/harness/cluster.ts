@@ -67,7 +67,27 @@ export interface TestCluster {
    * it is ready. Every client's watch is cut in between.
    */
   restartApiServer(): Promise<void>;
+  /** SIGSTOPs kube-apiserver: its port still accepts connections, nothing is answered (a hung server). */
+  pauseApiServer(): void;
+  /** SIGCONTs it after pauseApiServer. */
+  resumeApiServer(): void;
+  /**
+   * Starts a second kube-apiserver on the same etcd, with the same flags,
+   * serving certificate (its SAN is 127.0.0.1), tokens and service-account
+   * keys, on another port: an HA control plane's other member. stop() stops
+   * it too.
+   */
+  startSecondApiServer(): Promise<SecondApiServer>;
   kubectlRun(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
+}
+
+/** A second kube-apiserver of the same cluster (startSecondApiServer). */
+export interface SecondApiServer {
+  /** https://127.0.0.1:PORT */
+  server: string;
+  /** kubectl against this server (the cluster's kubeconfig, `--server` overridden). */
+  kubectlRun(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
+  stop(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -227,6 +247,8 @@ function killGroup(proc: Proc, sig: NodeJS.Signals): void {
 async function stopProcess(proc: Proc, graceMs = 10_000): Promise<void> {
   if (proc.exitCode !== undefined) return;
   killGroup(proc, 'SIGTERM');
+  // A SIGSTOPped process (pauseApiServer) acts on SIGTERM only once continued.
+  killGroup(proc, 'SIGCONT');
   const t = setTimeout(() => killGroup(proc, 'SIGKILL'), graceMs);
   await proc.exited;
   clearTimeout(t);
@@ -528,6 +550,13 @@ async function startOnce(opts: StartOptions, binDir: string, apiserverBin: strin
       procs[i] = startProcess('kube-apiserver', apiserverBin, args, logs.apiserver);
       await apiserverReady(Date.now() + startTimeout);
     };
+    const signalApiServer = (sig: NodeJS.Signals) =>
+      killGroup(
+        procs.find((p) => p.name === 'kube-apiserver')!,
+        sig,
+      );
+    const pauseApiServer = () => signalApiServer('SIGSTOP');
+    const resumeApiServer = () => signalApiServer('SIGCONT');
     await waitFor('namespace "default"', deadline, procs, async () => {
       const r = await httpGet(`${server}/api/v1/namespaces/default`, auth);
       return r.status === 200;
@@ -598,7 +627,45 @@ async function startOnce(opts: StartOptions, binDir: string, apiserverBin: strin
         child.stdin.end(ko.input ?? '');
       });
 
-    return { server, kubeconfig, kubectl, binDir, workDir, token, caFile, logs, logTail, stop, restartApiServer, kubectlRun };
+    const startSecondApiServer = async (): Promise<SecondApiServer> => {
+      const [secondPort] = (await freePorts(1)) as [number];
+      const secondServer = `https://127.0.0.1:${secondPort}`;
+      const secondLog = logs.apiserver.replace(/kube-apiserver\.log$/, 'kube-apiserver-2.log');
+      const secondArgs = args.map((a) => (a === `--secure-port=${port}` ? `--secure-port=${secondPort}` : a));
+      fs.writeFileSync(secondLog, `[harness] ${apiserverBin} ${secondArgs.join(' ')}\n`);
+      const proc = startProcess('kube-apiserver-2', apiserverBin, secondArgs, secondLog);
+      procs.push(proc);
+      await waitFor(`kube-apiserver ${secondServer}/readyz`, Date.now() + startTimeout, [proc], async () => {
+        const r = await httpGet(`${secondServer}/readyz`, auth);
+        return r.status === 200 && r.body.trim() === 'ok';
+      });
+      return {
+        server: secondServer,
+        kubectlRun: (a, ko) => kubectlRun([`--server=${secondServer}`, ...a], ko),
+        stop: async () => {
+          await stopProcess(proc);
+          procs.splice(procs.indexOf(proc), 1);
+        },
+      };
+    };
+
+    return {
+      server,
+      kubeconfig,
+      kubectl,
+      binDir,
+      workDir,
+      token,
+      caFile,
+      logs,
+      logTail,
+      stop,
+      restartApiServer,
+      pauseApiServer,
+      resumeApiServer,
+      startSecondApiServer,
+      kubectlRun,
+    };
   } catch (e) {
     const err = e as Error;
     const msg = `startTestCluster: ${err.message}\n${logTail(40)}`;

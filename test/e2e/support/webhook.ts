@@ -69,6 +69,8 @@ export interface StartWebhookOptions {
    */
   metricsPort?: number;
   healthPort?: number;
+  /** What to wait for before returning: `/readyz` 200 (default, every informer synced) or `/healthz` 200 (listening). */
+  waitFor?: 'ready' | 'listening';
 }
 
 export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebhook> {
@@ -169,14 +171,19 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
   };
   // Ready means listening and every informer has synced.
   const deadline = Date.now() + 30_000;
+  const probe = o.waitFor === 'listening' ? '/healthz' : '/readyz';
   for (;;) {
     if (child.exitCode !== null) throw new Error(`webhook exited with ${child.exitCode}:\n${out}`);
     try {
-      if ((await get('/readyz')).status === 200) break;
+      if ((await get(probe)).status === 200) break;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`webhook not ready after 30 s:\n${out.slice(-3000)}`);
+    if (Date.now() > deadline) {
+      // Nothing else holds the child: left running, it would keep the test process alive.
+      child.kill('SIGKILL');
+      throw new Error(`webhook: ${probe} not 200 after 30 s:\n${out.slice(-3000)}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return hook;

@@ -16,7 +16,11 @@
  *   and kind, whatever version the kube-apiserver sends).
  * - ClusterRole: list and watch on every admitted kind's resource in each of
  *   its groups (the live state's watches); besides, only core ConfigMaps
- *   (the CA ConfigMaps sources.ts watches and configmap-fetcher.ts gets).
+ *   (the CA ConfigMaps sources.ts watches and configmap-fetcher.ts gets) and
+ *   list + watch on CRDs (cluster-watcher.ts watches them to find a kind whose
+ *   CRD is installed later, and probes the API server with a CRD list).
+ * - Deployment: a startupProbe on /healthz (the port opens before the API
+ *   server is asked anything).
  *
  * And the ports agree: the Deployment's `--port`, `--metrics-port` and
  * `--health-port` (in the base and the manage-certs component, which replaces
@@ -115,7 +119,7 @@ describe('deploy/base agrees with the kind list', () => {
     assertRulesFitKinds(config);
   });
 
-  it('the ClusterRole grants list and watch on every admitted kind in each of its groups, and otherwise only core ConfigMaps', () => {
+  it('the ClusterRole grants list and watch on every admitted kind in each of its groups, and otherwise only core ConfigMaps and CRD list/watch', () => {
     const roles = docs('deploy/base/rbac.yaml').filter((d) => d.kind === 'ClusterRole') as unknown as { rules: PolicyRule[] }[];
     assert.equal(roles.length, 1, 'one ClusterRole in deploy/base/rbac.yaml');
     const rules = roles[0]!.rules;
@@ -127,10 +131,17 @@ describe('deploy/base agrees with the kind list', () => {
         for (const verb of ['list', 'watch']) assert.ok(verbs.includes(verb), `ClusterRole: ${verb} on ${group}/${KINDS[kind].resource}`);
       }
     }
+    const crdVerbs = grants('apiextensions.k8s.io', 'customresourcedefinitions');
+    for (const verb of ['list', 'watch']) assert.ok(crdVerbs.includes(verb), `ClusterRole: ${verb} on customresourcedefinitions`);
     for (const r of rules) {
       for (const group of r.apiGroups) {
         for (const resource of r.resources) {
-          const expected = group === '' ? resource === 'configmaps' : kindAt(group, resource) !== undefined;
+          const expected =
+            group === ''
+              ? resource === 'configmaps'
+              : group === 'apiextensions.k8s.io'
+                ? resource === 'customresourcedefinitions' && r.verbs.every((v) => v === 'list' || v === 'watch')
+                : kindAt(group, resource) !== undefined;
           assert.ok(expected, `ClusterRole grants ${r.verbs.join(',')} on ${group || 'core'}/${resource}, which no admitted kind needs`);
         }
       }
@@ -143,6 +154,7 @@ interface Container {
   ports: { name: string; containerPort: number }[];
   readinessProbe: { httpGet: { path: string; port: string; scheme: string } };
   livenessProbe: { httpGet: { path: string; port: string; scheme: string } };
+  startupProbe: { httpGet: { path: string; port: string; scheme: string } };
 }
 
 /** The value of `--<flag>=N` in `args`, as a number. */
@@ -177,6 +189,7 @@ describe('deploy/ ports: webhook, metrics and probes apart', () => {
   it('the probes use the health port over plain HTTP', () => {
     assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'health', scheme: 'HTTP' });
     assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'health', scheme: 'HTTP' });
+    assert.deepEqual(container.startupProbe.httpGet, { path: '/healthz', port: 'health', scheme: 'HTTP' });
   });
 
   it('the Service targets the webhook port', () => {
@@ -200,5 +213,15 @@ describe('deploy/ ports: webhook, metrics and probes apart', () => {
       [[{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]],
     );
     assert.deepEqual(opened(named('health')), []);
+  });
+});
+
+describe('deploy/base/deployment.yaml', () => {
+  it('has a startupProbe on /healthz, so a slow start is not killed by the liveness probe', () => {
+    const deployment = docs('deploy/base/deployment.yaml').find((d) => d.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: { startupProbe?: { httpGet?: { path?: string } } }[] } } };
+    };
+    const probe = deployment.spec.template.spec.containers[0]!.startupProbe;
+    assert.equal(probe?.httpGet?.path, '/healthz');
   });
 });
