@@ -16,6 +16,7 @@ import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } 
 import type { Engine, Phase } from '../engine/engine.js';
 import { objectRequest, type ObjectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
+import { isJsonContentType } from './content-type.js';
 import { logDecision } from './decision-log.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from './metrics.js';
@@ -106,10 +107,9 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'POST') return sendStatus(res, 405, `${path} accepts POST only`);
-    const type = req.headers['content-type'] ?? '';
-    if (!/^application\/json\b/i.test(type)) {
+    if (!isJsonContentType(req.headers['content-type'])) {
       req.resume();
-      return sendStatus(res, 415, 'content-type must be application/json');
+      return sendStatus(res, 415, 'content-type must be application/json (charset utf-8 if any)');
     }
     // The body as bytes, decoded once at the end (invalid UTF-8 becomes U+FFFD, as a streaming decoder would make it).
     getRawBody(req, { limit: deps.maxBodyBytes }, (err, bytes) => {
