@@ -5,10 +5,13 @@
  * KUBECONFIG, or the in-cluster config in a Pod). TLS: `--tls-cert/--tls-key`,
  * reloaded when the files change, or `certs/`, created on first start.
  * Shutdown on SIGTERM: readiness turns false, the listener keeps serving for
- * `--shutdown-delay` seconds while endpoints are updated, then in-flight
- * requests finish and the process exits before the grace period ends.
+ * `--shutdown-delay` seconds while endpoints are updated (answering with
+ * `Connection: close`, so keep-alive clients leave between two requests),
+ * then in-flight requests finish and the decision log is flushed, both within
+ * `--drain-timeout` seconds, and the process exits before the grace period ends.
  */
-import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DestinationStream, LevelWithSilent } from 'pino';
 import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
@@ -19,7 +22,8 @@ import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createRequestListener } from '../server/app.js';
-import { createHttpsServer, listen } from '../server/https-server.js';
+import { DecisionLogFile } from '../server/decision-log-file.js';
+import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
@@ -41,13 +45,27 @@ export interface ServeOptions {
   config?: string;
   operatorNamespace: string;
   logLevel: LevelWithSilent;
-  /** A file for the decision log alone (one JSON object per line), reopened on SIGHUP for log rotation. */
+  /**
+   * A file that decisions also go to (one JSON object per line; they are on stdout as well), reopened on
+   * SIGHUP for log rotation. A file that cannot be written never stops the webhook (decision-log-file.ts).
+   */
   decisionLog?: string;
+  /** `/readyz` answers 503 while the decision log file cannot be written (sites that must not admit without a record). */
+  decisionLogRequired?: boolean;
+  /** Bytes of decisions held in memory while the file cannot be written; default 8 MiB (tests use less). */
+  decisionLogBufferBytes?: number;
+  /** Milliseconds between two attempts to write a failing decision log file; default 1000. */
+  decisionLogRetryMs?: number;
   maxBodyBytes: number;
   /** Seconds between audits of every existing object; 0 disables. */
   auditInterval: number;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
   shutdownDelay: number;
+  /**
+   * Seconds after the shutdown delay for in-flight requests and the decision log flush; connections still
+   * open then are closed and unwritten decisions counted as dropped. Default 10.
+   */
+  drainTimeout?: number;
   rules: readonly AnyRule[];
   /** Where the process log goes; stdout when unset (tests pass a sink). */
   logDestination?: DestinationStream;
@@ -71,10 +89,22 @@ export interface RunningServer {
   log: Logger;
   metrics: Metrics;
   engine: Engine;
-  /** Graceful stop: readiness false, finish in-flight requests, close. */
+  /** Graceful stop: readiness false, finish in-flight requests, close; resolves within the shutdown delay plus the drain timeout. */
   close(): Promise<void>;
-  /** Reopens the decision log file (SIGHUP). */
-  reopenLogs(): void;
+  /** Reopens the decision log file (SIGHUP); resolves whether it switched (a failed open keeps the old file). Never rejects. */
+  reopenLogs(): Promise<boolean>;
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise (its rejection counts as settled). */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(done, done);
+  });
 }
 
 /** Whether this process should watch a cluster: a kubeconfig flag, KUBECONFIG, or running in a Pod. */
@@ -152,8 +182,6 @@ function servingFiles(opts: ServeOptions, log: Logger): TlsFiles {
 
 export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const log = createLogger(opts.logLevel, opts.logDestination);
-  const decisionDest = opts.decisionLog ? pino.destination({ dest: opts.decisionLog, sync: false, mkdir: true }) : undefined;
-  const decisionLog = decisionDest ? createLogger('info', decisionDest) : undefined;
   const ruleIds = opts.rules.map((r) => r.id);
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
@@ -167,9 +195,19 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     certificateNotAfter: () => certificate.notAfter,
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy });
+  // Not pino.destination: its exit hook retries a failed synchronous flush forever (decision-log-file.ts).
+  const decisionFile = opts.decisionLog
+    ? new DecisionLogFile({
+        path: opts.decisionLog,
+        onDrop: (n) => metrics.decisionLogDropped.inc(n),
+        ...(opts.decisionLogBufferBytes !== undefined ? { maxBufferBytes: opts.decisionLogBufferBytes } : {}),
+        ...(opts.decisionLogRetryMs !== undefined ? { retryMs: opts.decisionLogRetryMs } : {}),
+      })
+    : undefined;
+  const decisionLog = decisionFile ? createLogger('info', decisionFile) : undefined;
 
   let shuttingDown = false;
-  const listener = createRequestListener({
+  const handle = createRequestListener({
     engine,
     state: source.state,
     log,
@@ -177,8 +215,19 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
-    ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : (source.live?.ready() ?? { ready: true })),
+    ready: () => {
+      if (shuttingDown) return { ready: false, reason: 'shutting down' };
+      if (opts.decisionLogRequired && decisionFile && !decisionFile.healthy())
+        return { ready: false, reason: 'the decision log file cannot be written' };
+      return source.live?.ready() ?? { ready: true };
+    },
   });
+  // During the shutdown delay every answer closes its connection, so keep-alive clients reconnect (to
+  // another Pod) between two requests instead of having an idle connection closed under a request.
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (shuttingDown) res.setHeader('connection', 'close');
+    handle(req, res);
+  };
   const server = createHttpsServer({ port: opts.port, host: opts.host, certificate, listener });
   const port = await listen(server, opts.port, opts.host);
   const stopCertWatch = certificate.watchFiles(opts.certReloadIntervalMs ?? 5000);
@@ -207,6 +256,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       : () => {};
   log.info({ port, host: opts.host, rules: ruleIds, policy }, 'serving admission webhook');
 
+  const drainMs = (opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT) * 1000;
   let closing: Promise<void> | undefined;
   // A second call (SIGINT after SIGTERM) waits for the same shutdown instead of returning at once.
   const close = () => (closing ??= shutdown());
@@ -218,17 +268,25 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     stopCertManager();
     stopConfigWatch();
     stopAudit();
-    // close() stops accepting and resolves once in-flight requests have been answered.
+    const deadline = Date.now() + drainMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    // close() stops accepting and calls back once in-flight requests have been answered.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await closed;
-    await source.live?.stop();
-    try {
-      decisionDest?.flushSync();
-    } catch {
-      // The file is not open yet (stopped right after starting): nothing was written to it.
+    if (!(await settlesWithin(closed, left()))) {
+      log.warn({ drainTimeoutSeconds: drainMs / 1000 }, 'requests still in flight at the drain timeout: closing their connections');
+      server.closeAllConnections();
     }
+    if (source.live) await settlesWithin(source.live.stop(), left());
+    await decisionFile?.close(left());
     log.info({}, 'stopped');
   };
-  return { port, log, metrics, engine, close, reopenLogs: () => decisionDest?.reopen() };
+  return {
+    port,
+    log,
+    metrics,
+    engine,
+    close,
+    reopenLogs: () => decisionFile?.reopen() ?? Promise.resolve(false),
+  };
 }

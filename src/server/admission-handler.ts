@@ -36,7 +36,7 @@ export interface AdmissionDeps {
    */
   prepare?: (request: ObjectRequest) => Promise<void> | undefined;
   metrics?: Metrics;
-  /** Where decisions are logged; the process logger when unset. */
+  /** A second logger decisions go to (the `--decision-log` file), besides the process logger (stdout). */
   decisionLog?: Logger;
 }
 
@@ -90,7 +90,9 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
     try {
       const decision = deps.engine.evaluate(engineRequest, phase, deps.state);
       response = admissionResponse(request.uid, decision);
-      logDecision(deps.decisionLog ?? deps.log, { uid: request.uid, path, request, decision });
+      const record = { uid: request.uid, path, request, decision };
+      logDecision(deps.log, record);
+      if (deps.decisionLog) logDecision(deps.decisionLog, record);
       deps.metrics?.observe(
         path,
         decision.kind ?? 'other',
