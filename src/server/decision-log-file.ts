@@ -156,8 +156,8 @@ export class DecisionLogFile {
       this.chunk = undefined;
       this.drop(left);
     }
-    // A write still in flight closes its descriptor when it returns (see pump).
-    if (!this.writing) this.closeFds();
+    // A write still in flight closes its descriptor when it returns (see pump); a write that hangs must not hold close().
+    if (!this.writing) await this.closeFds();
   }
 
   private openFile(): void {
@@ -198,7 +198,7 @@ export class DecisionLogFile {
     write(fd, chunk.bytes, chunk.offset, chunk.bytes.length - chunk.offset, null, (err, written) => {
       this.writing = false;
       if (this.closed) {
-        this.closeFds();
+        void this.closeFds();
         return;
       }
       if (err) {
@@ -286,11 +286,13 @@ export class DecisionLogFile {
     this.onDrop(records);
   }
 
-  private closeFds(): void {
-    for (const fd of [this.fd, this.nextFd]) if (fd !== undefined) close(fd, () => {});
+  /** Resolves once the descriptors are closed (so that a test can unmount the file system). */
+  private closeFds(): Promise<void> {
+    const fds = [this.fd, this.nextFd].filter((fd) => fd !== undefined);
     this.fd = undefined;
     this.nextFd = undefined;
     for (const resolve of this.drained.splice(0)) resolve();
+    return Promise.all(fds.map((fd) => new Promise<void>((resolve) => close(fd, () => resolve())))).then(() => {});
   }
 }
 
