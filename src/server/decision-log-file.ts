@@ -1,8 +1,9 @@
 /**
  * The `--decision-log` file: a writer that cannot stop the webhook. pino's
- * own file destination (sonic-boom) retried a failed write forever and its
- * exit hook flushed synchronously in a loop, so one ENOSPC hung requests,
- * `/healthz` and SIGTERM for good.
+ * own file destination (sonic-boom) emitted an unhandled 'error' at the first
+ * ENOSPC, and its exit hook's synchronous flush then retried the write
+ * forever, sleeping with the event loop blocked: requests, `/healthz` and
+ * SIGTERM hung for good, and the buffered decisions were never written.
  *
  * Here lines wait in memory (at most `maxBufferBytes`), one `fs.write` is in
  * flight at a time on the thread pool, and nothing throws into the caller or
@@ -14,7 +15,8 @@
  *   at most every `warnIntervalMs`, and the recovery prints one more;
  * - `reopen()` (SIGHUP, after logrotate moved the file) opens the path anew
  *   and switches only when that succeeds: a failed reopen keeps the old file;
- * - `flush(timeoutMs)` waits for the buffer to be written, never longer.
+ * - `flushWithin(timeoutMs)` waits for the buffer to be written, never longer
+ *   (not `flush`: pino calls a destination's `flush(callback)`).
  * A partial write is resumed at the byte where it stopped, so lines stay whole.
  */
 import { close, mkdir, open, write } from 'node:fs';
@@ -130,7 +132,7 @@ export class DecisionLogFile {
   }
 
   /** Resolves true once everything queued is written, false after `timeoutMs` if it is not. Never rejects. */
-  flush(timeoutMs: number): Promise<boolean> {
+  flushWithin(timeoutMs: number): Promise<boolean> {
     if (this.pendingBytes === 0) return Promise.resolve(true);
     // Whatever the retry timer waits for is tried now: the process may be about to stop.
     this.retryNow();
@@ -146,7 +148,7 @@ export class DecisionLogFile {
   /** Flushes for up to `timeoutMs`, then closes the file; records still unwritten are counted as dropped. */
   async close(timeoutMs: number): Promise<void> {
     if (this.closed) return;
-    const flushed = await this.flush(timeoutMs);
+    const flushed = await this.flushWithin(timeoutMs);
     this.closed = true;
     clearTimeout(this.retryTimer);
     if (!flushed) {

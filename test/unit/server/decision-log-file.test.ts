@@ -35,7 +35,7 @@ describe('DecisionLogFile', () => {
     assert.match(warnings[0]!, /^remote-cluster-guard: decision log \/dev\/full: write failed: ENOSPC.*retrying every 10 ms\n$/);
 
     const started = performance.now();
-    assert.equal(await file.flush(100), false, 'the flush gives up at its timeout');
+    assert.equal(await file.flushWithin(100), false, 'the flush gives up at its timeout');
     await file.close(100);
     assert.ok(performance.now() - started < 2_000, 'flush and close are bounded by their timeouts');
     assert.equal(dropped(), 100, 'the lines left at close are counted too: every record written is counted as dropped');
@@ -47,7 +47,7 @@ describe('DecisionLogFile', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rcg-dlf-')), 'sub', 'decisions.jsonl');
     const { file, warnings, dropped } = fileOn(path, 1 << 20);
     for (let i = 0; i < 2000; i++) file.write(line(i));
-    assert.equal(await file.flush(10_000), true);
+    assert.equal(await file.flushWithin(10_000), true);
     await file.close(1000);
     const lines = readFileSync(path, 'utf-8').split('\n').filter(Boolean);
     assert.deepEqual(
@@ -65,7 +65,7 @@ describe('DecisionLogFile', () => {
     const path = join(dir, 'decisions.jsonl');
     const { file, warnings, dropped } = fileOn(path);
     file.write(line(1));
-    assert.equal(await file.flush(5000), true);
+    assert.equal(await file.flushWithin(5000), true);
     // The directory moves away (the open file with it) and a regular file takes its name.
     renameSync(dir, join(root, 'moved'));
     writeFileSync(dir, 'not a directory');
@@ -73,7 +73,7 @@ describe('DecisionLogFile', () => {
     assert.equal(warnings.length, 1, warnings.join(''));
     assert.match(warnings[0]!, /reopen failed: .*(ENOTDIR|EEXIST).*writing on to the file opened before/);
     file.write(line(2));
-    assert.equal(await file.flush(5000), true);
+    assert.equal(await file.flushWithin(5000), true);
     await file.close(1000);
     assert.deepEqual(
       readFileSync(join(root, 'moved', 'decisions.jsonl'), 'utf-8')
