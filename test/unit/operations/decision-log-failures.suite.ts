@@ -88,8 +88,9 @@ describe('decision log on a full disk', () => {
       const ms = await denials(port, 400, 'full');
       const p99 = percentile(ms, 99);
       process.stdout.write(`# full disk: 400 sequential denials, p50 ${percentile(ms, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms\n`);
-      // Measured well under 10 ms on a quiet machine; the bound is generous for a loaded 2-core one.
-      assert.ok(p99 < 100, `p99 ${p99} ms`);
+      // 7 ms on a quiet machine, 53 ms with the whole unit suite running beside it on 2 cores: the bound is for
+      // a loaded machine (the old writer never answered again once the disk was full).
+      assert.ok(p99 < 200, `p99 ${p99} ms`);
       const lost = await dropped(port);
       assert.ok(lost > 0, `${DROPPED} is ${lost}`);
       assert.equal((await httpsRequest(port, '/healthz')).status, 200);
