@@ -163,6 +163,24 @@ describe('graceful shutdown', () => {
     },
   );
 
+  it(
+    'a request that never completes holds close() no longer than the shutdown delay plus the drain timeout',
+    { timeout: 30_000 },
+    async () => {
+      const server = await serve({ state: [LICENSE], shutdownDelay: 0.2, drainTimeout: 0.5 });
+      const slow = await slowRequest(server.port, 'never-finished', 100);
+      try {
+        const started = performance.now();
+        await server.close();
+        const seconds = (performance.now() - started) / 1000;
+        assert.ok(seconds >= 0.2 + 0.5 && seconds < 0.2 + 0.5 + 3, `close() took ${seconds} s`);
+        await assert.rejects(slow.answered, 'its connection is closed at the drain timeout');
+      } finally {
+        slow.req.destroy();
+      }
+    },
+  );
+
   it('a rolling restart under load loses no request', { timeout: 15_000 }, async () => {
     // Endpoints: a controller polls each Pod's /readyz every 10 ms; the client sends only to ready
     // endpoints, round-robin, with a keep-alive agent per endpoint, like the kube-apiserver behind a Service.
