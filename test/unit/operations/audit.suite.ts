@@ -149,9 +149,10 @@ describe('periodic audit', () => {
       longest = Math.max(longest, performance.now() - last);
       const ms = performance.now() - started;
       process.stdout.write(`# periodic audit of 30,000 objects: ${ms.toFixed(0)} ms, longest event-loop stall ${longest.toFixed(1)} ms\n`);
-      // Slices of 10 ms: 15 to 40 ms measured alone (garbage collection included), 70 ms beside the whole unit
-      // suite on 2 cores. In one piece the stall is the whole run: 0.4 to 0.6 s alone, over 1 s under that load.
-      assert.ok(longest < 200, `longest stall ${longest} ms`);
+      // Slices of 10 ms: 15 to 40 ms measured alone (garbage collection included), 70 to 90 ms beside the whole
+      // unit suite on 2 cores. In one piece the stall is the whole run: 0.4 to 0.6 s alone, about 1 s under that
+      // load. The bound grows with the run (a slower machine makes both longer), and stays far below it.
+      assert.ok(longest < Math.max(200, ms / 4), `longest stall ${longest} ms in a run of ${ms} ms`);
     });
 
     it('in slices, the results are those of auditState (the audit command)', async () => {
