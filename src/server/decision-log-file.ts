@@ -67,7 +67,7 @@ export class DecisionLogFile {
   private retryTimer: NodeJS.Timeout | undefined;
   /** The cause of the last failure of open or write, until a write succeeds. */
   private failure: string | undefined;
-  private droppedSinceFailure = 0;
+  private droppedUnreported = 0;
   private readonly lastWarned = new Map<string, number>();
   private readonly drained: (() => void)[] = [];
 
@@ -262,21 +262,28 @@ export class DecisionLogFile {
 
   private clearFailure(): void {
     if (this.failure === undefined) return;
-    this.warnLine(
-      `remote-cluster-guard: decision log ${this.path}: writing again after "${this.failure}"; ${this.droppedSinceFailure} records were dropped\n`,
-    );
+    // Rate-limited too, so that a disk that fills and frees again every second does not flood stderr.
+    if (this.due('recovery')) {
+      this.warnLine(
+        `remote-cluster-guard: decision log ${this.path}: writing again after "${this.failure}"; ${this.droppedUnreported} records dropped since the last report\n`,
+      );
+      this.droppedUnreported = 0;
+    }
     this.failure = undefined;
-    this.droppedSinceFailure = 0;
-    this.lastWarned.clear();
+  }
+
+  /** Whether a line for `cause` may be printed now (one every `warnIntervalMs`); records it if so. */
+  private due(cause: string): boolean {
+    const now = Date.now();
+    const last = this.lastWarned.get(cause);
+    if (last !== undefined && now - last < this.warnIntervalMs) return false;
+    this.lastWarned.set(cause, now);
+    return true;
   }
 
   /** One stderr line per cause (operation and error code) every `warnIntervalMs` at most. */
   private warn(operation: string, err: NodeJS.ErrnoException | Error, consequence: string): void {
-    const cause = `${operation} ${(err as NodeJS.ErrnoException).code ?? err.message}`;
-    const now = Date.now();
-    const last = this.lastWarned.get(cause);
-    if (last !== undefined && now - last < this.warnIntervalMs) return;
-    this.lastWarned.set(cause, now);
+    if (!this.due(`${operation} ${(err as NodeJS.ErrnoException).code ?? err.message}`)) return;
     this.warnLine(
       `remote-cluster-guard: decision log ${this.path}: ${operation} failed: ${err.message.split('\n', 1)[0]}; ${consequence}\n`,
     );
@@ -284,7 +291,7 @@ export class DecisionLogFile {
 
   private drop(records: number): void {
     if (records === 0) return;
-    this.droppedSinceFailure += records;
+    this.droppedUnreported += records;
     this.onDrop(records);
   }
 

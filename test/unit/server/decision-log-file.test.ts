@@ -7,7 +7,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionLogFile } from '../../../src/server/decision-log-file.js';
@@ -21,6 +22,22 @@ function fileOn(path: string, maxBufferBytes = 1000) {
   let dropped = 0;
   const file = new DecisionLogFile({ path, maxBufferBytes, retryMs: 10, onDrop: (n) => (dropped += n), warn: (l) => warnings.push(l) });
   return { file, warnings, dropped: () => dropped };
+}
+
+/** Writes zeros to `path` until the file system is full. */
+function fill(path: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(4096));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function until(what: string, fn: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !fn(); await sleep(5)) if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
 }
 
 describe('DecisionLogFile', () => {
@@ -41,6 +58,30 @@ describe('DecisionLogFile', () => {
     assert.equal(dropped(), 100, 'the lines left at close are counted too: every record written is counted as dropped');
     file.write(line(100));
     assert.equal(dropped(), 101, 'after close, a record is dropped and counted');
+  });
+
+  it('a disk that fills and frees again and again: one failure line and one recovery line per interval, not per cycle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rcg-dlf-flap-'));
+    // 64 KiB of tmpfs (root, as CI runs).
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    const { file, warnings, dropped } = fileOn(join(dir, 'decisions.jsonl'), 1 << 20);
+    try {
+      for (let cycle = 0; cycle < 3; cycle++) {
+        fill(join(dir, 'filler'));
+        // Longer than a page, so that it needs space the file does not have yet.
+        file.write(`${'x'.repeat(5000)}\n`);
+        await until('the write to fail', () => !file.healthy());
+        rmSync(join(dir, 'filler'));
+        await until('the write to succeed', () => file.healthy() && file.pendingBytes === 0);
+      }
+      assert.equal(dropped(), 0);
+      assert.equal(warnings.length, 2, warnings.join(''));
+      assert.match(warnings[0]!, /write failed: ENOSPC/);
+      assert.match(warnings[1]!, /writing again after "write ENOSPC"; 0 records dropped/);
+    } finally {
+      await file.close(1000);
+      execFileSync('umount', [dir]);
+    }
   });
 
   it('writes every line whole and in order; flush resolves once they are on disk', async () => {
