@@ -203,8 +203,9 @@ export class DecisionLogFile {
         void this.closeFds();
         return;
       }
-      if (err) {
-        this.fail('write', err);
+      // A write of nothing without an error would otherwise be retried at once, forever.
+      if (err || written === 0) {
+        this.fail('write', err ?? new Error('no byte written'));
         return;
       }
       chunk.offset += written;
