@@ -7,6 +7,7 @@ import { DEFAULT_CERT_DIR } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { ALL_RULES } from '../rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
+import { DEFAULT_DRAIN_TIMEOUT } from '../server/https-server.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
 import { loadConfig, ConfigError, settingsOf, type Settings } from '../config/config-file.js';
@@ -188,8 +189,15 @@ export function buildProgram(): Command {
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .option('--decision-log <file>', 'also write the decision log to this file (JSON lines, reopened on SIGHUP)')
+    .option('--decision-log-required', '/readyz answers 503 while the --decision-log file cannot be written (default: stay ready)')
     .option('--audit-interval <seconds>', 'audit every existing object this often (0: never)', integer(0, 86_400), 0)
     .option('--shutdown-delay <seconds>', 'after SIGTERM, keep serving this long while readiness is false', integer(0, 60), 5)
+    .option(
+      '--drain-timeout <seconds>',
+      'after the shutdown delay, wait at most this long for in-flight requests and the decision log',
+      integer(0, 300),
+      DEFAULT_DRAIN_TIMEOUT,
+    )
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1024, 64 * 1024 * 1024), DEFAULT_MAX_BODY_BYTES)
     .option(
       '--manage-certs',
@@ -223,7 +231,7 @@ export function buildProgram(): Command {
       const stop = () => void server.close().then(() => process.exit(0));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      process.on('SIGHUP', () => server.reopenLogs());
+      process.on('SIGHUP', () => void server.reopenLogs());
     });
 
   program

@@ -5,12 +5,14 @@
  * KUBECONFIG, or the in-cluster config in a Pod). TLS: `--tls-cert/--tls-key`,
  * reloaded when the files change, or `certs/`, created on first start.
  * Shutdown on SIGTERM: readiness turns false, the listener keeps serving for
- * `--shutdown-delay` seconds while endpoints are updated, then in-flight
- * requests finish and the process exits before the grace period ends.
+ * `--shutdown-delay` seconds while endpoints are updated (answering with
+ * `Connection: close`, so keep-alive clients leave between two requests),
+ * then in-flight requests finish and the decision log is flushed, both within
+ * `--drain-timeout` seconds, and the process exits before the grace period ends.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
-import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { DestinationStream, LevelWithSilent } from 'pino';
 import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
@@ -28,8 +30,9 @@ import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createRequestListener, createSideListener, type AppDeps, type Endpoints } from '../server/app.js';
+import { DecisionLogFile } from '../server/decision-log-file.js';
 import { createHttpServer } from '../server/http-server.js';
-import { createHttpsServer, listen } from '../server/https-server.js';
+import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
@@ -72,13 +75,27 @@ export interface ServeOptions {
   config?: string;
   operatorNamespace: string;
   logLevel: LevelWithSilent;
-  /** A file for the decision log alone (one JSON object per line), reopened on SIGHUP for log rotation. */
+  /**
+   * A file that decisions also go to (one JSON object per line; they are on stdout as well), reopened on
+   * SIGHUP for log rotation. A file that cannot be written never stops the webhook (decision-log-file.ts).
+   */
   decisionLog?: string;
+  /** `/readyz` answers 503 while the decision log file cannot be written (sites that must not admit without a record). */
+  decisionLogRequired?: boolean;
+  /** Bytes of decisions held in memory while the file cannot be written; default 8 MiB (tests use less). */
+  decisionLogBufferBytes?: number;
+  /** Milliseconds between two attempts to write a failing decision log file; default 1000. */
+  decisionLogRetryMs?: number;
   maxBodyBytes: number;
   /** Seconds between audits of every existing object; 0 disables. */
   auditInterval: number;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
   shutdownDelay: number;
+  /**
+   * Seconds after the shutdown delay for in-flight requests and the decision log flush; connections still
+   * open then are closed and unwritten decisions counted as dropped. Default 10.
+   */
+  drainTimeout?: number;
   rules: readonly AnyRule[];
   /** Where the process log goes; stdout when unset (tests pass a sink). */
   logDestination?: DestinationStream;
@@ -105,10 +122,22 @@ export interface RunningServer {
   log: Logger;
   metrics: Metrics;
   engine: Engine;
-  /** Graceful stop: readiness false, finish in-flight requests, close. */
+  /** Graceful stop: readiness false, finish in-flight requests, close; resolves within the shutdown delay plus the drain timeout. */
   close(): Promise<void>;
-  /** Reopens the decision log file (SIGHUP). */
-  reopenLogs(): void;
+  /** Reopens the decision log file (SIGHUP); resolves whether it switched (a failed open keeps the old file). Never rejects. */
+  reopenLogs(): Promise<boolean>;
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise (its rejection counts as settled). */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(done, done);
+  });
 }
 
 /** Whether this process should watch a cluster: a kubeconfig flag, KUBECONFIG, or running in a Pod. */
@@ -222,8 +251,6 @@ async function listenSidePorts(opts: ServeOptions, deps: AppDeps) {
 
 export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const log = createLogger(opts.logLevel, opts.logDestination);
-  const decisionDest = opts.decisionLog ? pino.destination({ dest: opts.decisionLog, sync: false, mkdir: true }) : undefined;
-  const decisionLog = decisionDest ? createLogger('info', decisionDest) : undefined;
   const ruleIds = opts.rules.map((r) => r.id);
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
@@ -255,6 +282,16 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     certificateNotAfter: () => certificate.notAfter,
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy });
+  // Not pino.destination: its exit hook retries a failed synchronous flush forever (decision-log-file.ts).
+  const decisionFile = opts.decisionLog
+    ? new DecisionLogFile({
+        path: opts.decisionLog,
+        onDrop: (n) => metrics.decisionLogDropped.inc(n),
+        ...(opts.decisionLogBufferBytes !== undefined ? { maxBufferBytes: opts.decisionLogBufferBytes } : {}),
+        ...(opts.decisionLogRetryMs !== undefined ? { retryMs: opts.decisionLogRetryMs } : {}),
+      })
+    : undefined;
+  const decisionLog = decisionFile ? createLogger('info', decisionFile) : undefined;
 
   let shuttingDown = false;
   const deps: AppDeps = {
@@ -265,12 +302,23 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
-    ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : (source.live?.ready() ?? { ready: true })),
+    ready: () => {
+      if (shuttingDown) return { ready: false, reason: 'shutting down' };
+      if (opts.decisionLogRequired && decisionFile && !decisionFile.healthy())
+        return { ready: false, reason: 'the decision log file cannot be written' };
+      return source.live?.ready() ?? { ready: true };
+    },
   };
-  const listener = createRequestListener(deps, {
+  const handle = createRequestListener(deps, {
     endpoints: { health: opts.healthPort === undefined, metrics: opts.metricsPort === undefined },
     ...(opts.clientCa ? { clientNames: opts.clientNames?.length ? opts.clientNames : [DEFAULT_CLIENT_CN] } : {}),
   });
+  // During the shutdown delay every answer closes its connection, so keep-alive clients reconnect (to
+  // another Pod) between two requests instead of having an idle connection closed under a request.
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (shuttingDown) res.setHeader('connection', 'close');
+    handle(req, res);
+  };
   const server = createHttpsServer({ port: opts.port, host: opts.host, certificate, listener });
   const port = await listen(server, opts.port, opts.host);
   const side = await listenSidePorts(opts, deps);
@@ -303,6 +351,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     'serving admission webhook',
   );
 
+  const drainMs = (opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT) * 1000;
   let closing: Promise<void> | undefined;
   // A second call (SIGINT after SIGTERM) waits for the same shutdown instead of returning at once.
   const close = () => (closing ??= shutdown());
@@ -314,19 +363,30 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     stopCertManager();
     stopConfigWatch();
     stopAudit();
-    // close() stops accepting and resolves once in-flight requests have been answered.
+    const deadline = Date.now() + drainMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    // close() stops accepting and calls back once in-flight requests have been answered.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await closed;
-    // The probe and metrics ports last: readiness stays visible as false until the webhook port has closed.
-    await Promise.all(side.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    await source.live?.stop();
-    try {
-      decisionDest?.flushSync();
-    } catch {
-      // The file is not open yet (stopped right after starting): nothing was written to it.
+    if (!(await settlesWithin(closed, left()))) {
+      log.warn({ drainTimeoutSeconds: drainMs / 1000 }, 'requests still in flight at the drain timeout: closing their connections');
+      server.closeAllConnections();
     }
+    // The probe and metrics ports last: readiness stays visible as false until the webhook port has closed.
+    const sideClosed = Promise.all(side.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of side.servers) s.closeIdleConnections();
+    if (!(await settlesWithin(sideClosed, left()))) for (const s of side.servers) s.closeAllConnections();
+    if (source.live) await settlesWithin(source.live.stop(), left());
+    await decisionFile?.close(left());
     log.info({}, 'stopped');
   };
-  return { port, ...side.ports, log, metrics, engine, close, reopenLogs: () => decisionDest?.reopen() };
+  return {
+    port,
+    ...side.ports,
+    log,
+    metrics,
+    engine,
+    close,
+    reopenLogs: () => decisionFile?.reopen() ?? Promise.resolve(false),
+  };
 }

@@ -16,6 +16,7 @@ import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } 
 import type { Engine, Phase } from '../engine/engine.js';
 import { objectRequest, type ObjectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
+import { isJsonContentType } from './content-type.js';
 import { logDecision } from './decision-log.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from './metrics.js';
@@ -35,7 +36,7 @@ export interface AdmissionDeps {
    */
   prepare?: (request: ObjectRequest) => Promise<void> | undefined;
   metrics?: Metrics;
-  /** Where decisions are logged; the process logger when unset. */
+  /** A second logger decisions go to (the `--decision-log` file), besides the process logger (stdout). */
   decisionLog?: Logger;
 }
 
@@ -89,7 +90,9 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
     try {
       const decision = deps.engine.evaluate(engineRequest, phase, deps.state);
       response = admissionResponse(request.uid, decision);
-      logDecision(deps.decisionLog ?? deps.log, { uid: request.uid, path, request, decision });
+      const record = { uid: request.uid, path, request, decision };
+      logDecision(deps.log, record);
+      if (deps.decisionLog) logDecision(deps.decisionLog, record);
       deps.metrics?.observe(
         path,
         decision.kind ?? 'other',
@@ -106,10 +109,9 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'POST') return sendStatus(res, 405, `${path} accepts POST only`);
-    const type = req.headers['content-type'] ?? '';
-    if (!/^application\/json\b/i.test(type)) {
+    if (!isJsonContentType(req.headers['content-type'])) {
       req.resume();
-      return sendStatus(res, 415, 'content-type must be application/json');
+      return sendStatus(res, 415, 'content-type must be application/json (charset utf-8 if any)');
     }
     // The body as bytes, decoded once at the end (invalid UTF-8 becomes U+FFFD, as a streaming decoder would make it).
     getRawBody(req, { limit: deps.maxBodyBytes }, (err, bytes) => {

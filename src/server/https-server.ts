@@ -31,6 +31,12 @@ export interface ServerTimeouts {
 
 export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 10_000, requestMs: 30_000 };
 
+/**
+ * Seconds a stopping server waits, after its shutdown delay, for in-flight requests (and the decision log):
+ * with the default 5 s delay, well inside Kubernetes' 30 s termination grace period.
+ */
+export const DEFAULT_DRAIN_TIMEOUT = 10;
+
 export function createHttpsServer(opts: HttpsOptions): https.Server {
   const { headersMs, requestMs } = opts.timeouts ?? DEFAULT_TIMEOUTS;
   const server = https.createServer(

@@ -139,6 +139,11 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly decisionLogDropped = new Counter({
+    name: `${PREFIX}decision_log_dropped_total`,
+    help: 'Decision records not written to the --decision-log file: dropped while it could not be written and its buffer was full, or left unwritten at shutdown.',
+    registers: [this.registry],
+  });
   readonly auditViolations = new Gauge({
     name: `${PREFIX}audit_violations`,
     help: 'Existing objects with a finding at the last periodic audit, by rule, kind and action.',

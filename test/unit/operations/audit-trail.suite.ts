@@ -149,7 +149,7 @@ describe('decision log file (runServe decisionLog)', () => {
     assert.ok(server, 'runs after the previous test');
     const rotated = `${path}.1`;
     renameSync(path, rotated);
-    server.reopenLogs();
+    assert.equal(await server.reopenLogs(), true, 'the new file is open');
     await admit(server.port, cluster([SELF_REF]), { uid: 'uid-after-rotation' });
     await lineFor(path, 'uid-after-rotation');
     assert.deepEqual(

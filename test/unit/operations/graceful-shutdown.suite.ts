@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { RunningServer } from '../../../src/cli/serve.js';
 import { reviewOf } from '../../helpers/reviews.js';
 import { admit, caOf, httpsRequest, serve } from './server.js';
@@ -50,6 +51,21 @@ async function slowRequest(port: number, uid: string, sentBytes: number) {
   await continued;
   req.write(body.slice(0, sentBytes));
   return { req, answered, answer: () => answer, finish: () => req.end(body.slice(sentBytes)) };
+}
+
+/**
+ * A keep-alive agent behind a Service, as kube-proxy routes it: connections it
+ * already has stay on their Pod, new ones go to the Pod `target` names (the
+ * request's port is the Service's, the agent's pool key).
+ */
+class ServiceAgent extends https.Agent {
+  constructor(public target: number) {
+    super({ keepAlive: true, maxSockets: 8, ca: caOf() });
+  }
+
+  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void) {
+    return super.createConnection({ ...options, port: this.target }, callback);
+  }
 }
 
 describe('graceful shutdown', () => {
@@ -97,6 +113,70 @@ describe('graceful shutdown', () => {
       } finally {
         slow?.req.destroy(); // after a failure, so that close() does not wait for it
         await server.close();
+      }
+    },
+  );
+
+  it(
+    'keep-alive connections leave during the shutdown delay (Connection: close): no reset for a client sending continuously',
+    { timeout: 30_000 },
+    async () => {
+      const a = await serve({ shutdownDelay: 0.5 });
+      const b = await serve({ shutdownDelay: 0 });
+      const agent = new ServiceAgent(a.port);
+      const errors: string[] = [];
+      const servedBy = { a: 0, b: 0 };
+      let sending = true;
+      let sent = 0;
+      const workers = Array.from({ length: 8 }, async (_, w) => {
+        while (sending) {
+          const uid = `w${w}-${sent++}`;
+          try {
+            const r = await httpsRequest(a.port, '/validate', { body: reviewOf(cluster(), { uid }), agent });
+            if (r.status !== 200 || JSON.parse(r.body).response?.uid !== uid) errors.push(`${uid}: ${r.status} ${r.body}`);
+            else if (r.socket.remotePort === a.port) servedBy.a++;
+            else servedBy.b++;
+          } catch (err) {
+            errors.push(`${uid}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          }
+        }
+      });
+      try {
+        await waitFor('load on A over reused connections', () => servedBy.a > 100);
+        const closing = a.close();
+        // The endpoints drop A well within its delay: new connections go to B, open ones stay on A.
+        await new Promise((r) => setTimeout(r, 50));
+        agent.target = b.port;
+        await closing;
+        const onB = servedBy.b;
+        await waitFor('load on B after A stopped', () => servedBy.b > onB + 50);
+        sending = false;
+        await Promise.all(workers);
+        assert.deepEqual(errors, [], 'no request failed: no ECONNRESET, no socket hang up');
+        assert.ok(servedBy.a > 100 && servedBy.b > 50, JSON.stringify(servedBy));
+      } finally {
+        sending = false;
+        await Promise.all(workers);
+        agent.destroy();
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
+
+  it(
+    'a request that never completes holds close() no longer than the shutdown delay plus the drain timeout',
+    { timeout: 30_000 },
+    async () => {
+      const server = await serve({ state: [LICENSE], shutdownDelay: 0.2, drainTimeout: 0.5 });
+      const slow = await slowRequest(server.port, 'never-finished', 100);
+      try {
+        const started = performance.now();
+        await server.close();
+        const seconds = (performance.now() - started) / 1000;
+        assert.ok(seconds >= 0.2 + 0.5 && seconds < 0.2 + 0.5 + 3, `close() took ${seconds} s`);
+        await assert.rejects(slow.answered, 'its connection is closed at the drain timeout');
+      } finally {
+        slow.req.destroy();
       }
     },
   );

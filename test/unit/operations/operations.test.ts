@@ -8,6 +8,7 @@ import './rule-modes.suite.js';
 import './ratcheting.suite.js';
 import './config-file.suite.js';
 import './audit-trail.suite.js';
+import './decision-log-failures.suite.js';
 import './metrics.suite.js';
 import './cert-reload.suite.js';
 import './client-auth.suite.js';

@@ -228,6 +228,46 @@ describe('admission protocol', () => {
       assert.match(res.body.message, /application\/json/);
     });
 
+    it('application/json with parameters is accepted, in any case; charset only utf-8', async () => {
+      const { listener } = makeApp();
+      const body = JSON.stringify(reviewOf(es('good')));
+      for (const type of [
+        'application/json',
+        'Application/JSON',
+        'application/json; charset=utf-8',
+        'application/json;charset=UTF-8',
+        'application/json; charset="utf-8"',
+        'application/json ; foo=bar; charset=utf-8',
+      ]) {
+        const res = await request(listener).post('/validate').set('content-type', type).send(body);
+        assert.equal(res.status, 200, `200 for ${type}`);
+        assert.equal(res.body.kind, 'AdmissionReview', type);
+      }
+    });
+
+    it('other media types that begin like JSON, other charsets and malformed parameters: 415', async () => {
+      const { listener } = makeApp();
+      const body = JSON.stringify(reviewOf(es('good')));
+      for (const type of [
+        'application/json-patch+json',
+        'application/json.evil',
+        'application/jsonx',
+        'application/json/x',
+        'application/merge-patch+json',
+        'application/json; charset=latin1',
+        'application/json; charset=utf-16',
+        'application/json; charset',
+        'application/json; charset="utf-8',
+        'application/json; =utf-8',
+        'text/json',
+        '',
+      ]) {
+        const res = await request(listener).post('/validate').set('content-type', type).send(body);
+        assert.equal(res.status, 415, `415 for ${JSON.stringify(type)}`);
+        assert.equal(res.body.reason, 'UnsupportedMediaType', type);
+      }
+    });
+
     it('GET on an admission path: 405', async () => {
       const { listener } = makeApp();
       await request(listener).get('/mutate').expect(405);
