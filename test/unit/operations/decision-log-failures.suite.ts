@@ -227,7 +227,22 @@ describe('serve with a full disk: SIGTERM', () => {
 
   it('the process exits within the shutdown delay plus the drain timeout', { timeout: 60_000 }, async () => {
     const port = await freePort();
-    const args = ['serve', '--port', String(port), '--host', '127.0.0.1', '--cert-dir', certDir(), '--state', LICENSE];
+    // The probes and metrics on the webhook port (0): the default side ports may be taken by a parallel test file.
+    const args = [
+      'serve',
+      '--port',
+      String(port),
+      '--metrics-port',
+      '0',
+      '--health-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--cert-dir',
+      certDir(),
+      '--state',
+      LICENSE,
+    ];
     const child = spawn(
       process.execPath,
       [
