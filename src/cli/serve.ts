@@ -18,8 +18,11 @@ import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../server/admission-handler.js';
 import { createRequestListener } from '../server/app.js';
-import { createHttpsServer, listen } from '../server/https-server.js';
+import { BodyBudget } from '../server/body-budget.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
+import { createHttpsServer, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
@@ -44,6 +47,12 @@ export interface ServeOptions {
   /** A file for the decision log alone (one JSON object per line), reopened on SIGHUP for log rotation. */
   decisionLog?: string;
   maxBodyBytes: number;
+  /** Request-body bytes all requests together may hold; past it, 429 before the body is read. Default DEFAULT_MAX_INFLIGHT_BODY_BYTES. */
+  maxInflightBodyBytes?: number;
+  /** Most open connections; default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** Seconds a connection may stay without a request before it is closed; default 95. */
+  idleTimeout?: number;
   /** Seconds between audits of every existing object; 0 disables. */
   auditInterval: number;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
@@ -165,9 +174,11 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const metrics = new Metrics({
     state: () => ({ counts: source.state.counts(), synced: (r) => source.state.isSynced(r) }),
     certificateNotAfter: () => certificate.notAfter,
+    inFlightBodyBytes: () => bodyBudget.inFlightBytes,
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy });
 
+  const bodyBudget = new BodyBudget(opts.maxInflightBodyBytes ?? DEFAULT_MAX_INFLIGHT_BODY_BYTES);
   let shuttingDown = false;
   const listener = createRequestListener({
     engine,
@@ -176,10 +187,21 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     ...(decisionLog ? { decisionLog } : {}),
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
+    bodyBudget,
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
     ready: () => (shuttingDown ? { ready: false, reason: 'shutting down' } : (source.live?.ready() ?? { ready: true })),
   });
-  const server = createHttpsServer({ port: opts.port, host: opts.host, certificate, listener });
+  const server = createHttpsServer({
+    port: opts.port,
+    host: opts.host,
+    certificate,
+    listener,
+    limits: {
+      maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      idleTimeoutMs: opts.idleTimeout !== undefined ? opts.idleTimeout * 1000 : DEFAULT_IDLE_TIMEOUT_MS,
+    },
+    connectionEvents: { refused: () => metrics.connectionClosed('refused'), evicted: () => metrics.connectionClosed('evicted') },
+  });
   const port = await listen(server, opts.port, opts.host);
   const stopCertWatch = certificate.watchFiles(opts.certReloadIntervalMs ?? 5000);
   const stopCertManager = managed?.watch(certificate) ?? (() => {});

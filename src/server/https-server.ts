@@ -4,12 +4,14 @@
  * clients: the TLS handshake and the headers must each complete within 10 s
  * and a whole request within 30 s, the kube-apiserver's own longest webhook
  * timeout; a client past one is disconnected (answered 408 once it has sent
- * a request line), other connections unaffected.
+ * a request line), other connections unaffected. Connections are capped and
+ * idle ones closed (connection-limit.ts).
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServingCertificate } from '../certs/serving-certificate.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, limitConnections, type ConnectionEvents, type ConnectionLimits } from './connection-limit.js';
 
 export interface HttpsOptions {
   port: number;
@@ -19,6 +21,10 @@ export interface HttpsOptions {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   /** Slow-client limits; 10 s for the headers and 30 s for a whole request unless set (tests use shorter ones). */
   timeouts?: ServerTimeouts;
+  /** Connection cap and idle timeout; DEFAULT_CONNECTION_LIMITS unless set. */
+  limits?: ConnectionLimits;
+  /** Told of each connection refused over the cap or closed to make room. */
+  connectionEvents?: ConnectionEvents;
 }
 
 export interface ServerTimeouts {
@@ -29,6 +35,17 @@ export interface ServerTimeouts {
 }
 
 export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 10_000, requestMs: 30_000 };
+
+/**
+ * 4,096 connections: at the ~30 KiB an idle TLS connection costs, 120 MiB of
+ * the Deployment's 512 MiB (the README's "Resource limits" has the sum).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+};
 
 export function createHttpsServer(opts: HttpsOptions): https.Server {
   const { headersMs, requestMs } = opts.timeouts ?? DEFAULT_TIMEOUTS;
@@ -45,8 +62,7 @@ export function createHttpsServer(opts: HttpsOptions): https.Server {
     },
     opts.listener,
   );
-  // Longer than the kube-apiserver's idle connection timeout so it, not we, closes idle connections.
-  server.keepAliveTimeout = 95_000;
+  limitConnections(server, opts.limits ?? DEFAULT_CONNECTION_LIMITS, opts.connectionEvents);
   opts.certificate.attach(server);
   return server;
 }
