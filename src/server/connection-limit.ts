@@ -7,7 +7,8 @@
  * - Before that, from 90% of the cap, each new connection closes the one
  *   that has been idle longest (no request in flight), so a client filling
  *   the cap with idle connections cannot lock out a new one, the
- *   kube-apiserver's included.
+ *   kube-apiserver's included; and a connection answered there is closed
+ *   rather than kept for another request.
  * - A connection with nothing to do (before its first request, between two
  *   requests) is closed after `idleTimeoutMs`.
  */
@@ -71,12 +72,18 @@ export function limitConnections(server: Server, limits: ConnectionLimits, event
     idle.add(socket);
     socket.once('close', () => idle.delete(socket));
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  // Before the application's listener, so the header can still be set.
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     idle.delete(socket);
-    // Idle again, and the newest idle, once answered (if still open).
+    // Near the cap, a connection is not kept for another request (idle ones cannot pile up to the cap after a burst):
+    // said in the answer when known now, else it is closed once answered.
+    if (open > evictFrom) res.setHeader('connection', 'close');
+    // Once answered: idle again and the newest idle, or, if still near the cap, closed (its answer is written: end() sends it first).
     res.once('close', () => {
-      if (!socket.destroyed) idle.add(socket);
+      if (socket.destroyed) return;
+      if (open > evictFrom) socket.end();
+      else idle.add(socket);
     });
   });
   return {
