@@ -2,15 +2,17 @@
  * Bounds on connections, so idle ones cannot exhaust memory (an idle TLS
  * connection costs about 30 KiB; README "Resource limits").
  *
- * - At most `maxConnections` are open: Node closes one over it as it is
- *   accepted, before the TLS handshake costs anything.
- * - Before that, from 90% of the cap, each new connection closes the one
- *   that has been idle longest (no request in flight), so a client filling
- *   the cap with idle connections cannot lock out a new one, the
- *   kube-apiserver's included; and a connection answered there is closed
- *   rather than kept for another request.
+ * - From 90% of `maxConnections`, each new connection closes the one that
+ *   has been idle longest (no request in flight), so a client filling the
+ *   cap with idle connections cannot lock out a new one, the
+ *   kube-apiserver's included. Connections in use are never closed for it.
+ * - Over `maxConnections` with none idle, the new connection is closed as
+ *   accepted, before its TLS handshake has cost anything.
  * - A connection with nothing to do (before its first request, between two
  *   requests) is closed after `idleTimeoutMs`.
+ *
+ * Node's own `server.maxConnections` is not used: it drops a connection
+ * before any listener could make room for it.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -32,7 +34,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 95_000;
 
 /** Where the closures of connections are reported (metrics). */
 export interface ConnectionEvents {
-  /** A connection over the cap was closed as it was accepted. */
+  /** A connection over the cap, with none idle to close instead, was closed as it was accepted. */
   refused(): void;
   /** An idle connection was closed to make room for a new one. */
   evicted(): void;
@@ -48,7 +50,6 @@ export interface ConnectionStats {
 /** Applies `limits` to `server` (an https.Server; `secureConnection` is its event for a connection ready for HTTP). */
 export function limitConnections(server: Server, limits: ConnectionLimits, events?: ConnectionEvents): ConnectionStats {
   const { maxConnections, idleTimeoutMs } = limits;
-  server.maxConnections = maxConnections;
   server.keepAliveTimeout = idleTimeoutMs;
   // Inactivity before the first request too (Node sets it on each new socket); a request in flight is bounded by requestTimeout.
   server.timeout = idleTimeoutMs;
@@ -57,33 +58,30 @@ export function limitConnections(server: Server, limits: ConnectionLimits, event
   const idle = new Set<Socket>();
   let open = 0;
 
-  server.on('drop', () => events?.refused());
   server.on('connection', (raw: Socket) => {
     open++;
     raw.once('close', () => open--);
     if (open <= evictFrom) return;
     const oldest = idle.values().next();
-    if (oldest.done) return;
-    idle.delete(oldest.value);
-    oldest.value.destroy();
-    events?.evicted();
+    if (!oldest.done) {
+      idle.delete(oldest.value);
+      oldest.value.destroy();
+      events?.evicted();
+    } else if (open > maxConnections) {
+      raw.destroy();
+      events?.refused();
+    }
   });
   server.on('secureConnection', (socket: Socket) => {
     idle.add(socket);
     socket.once('close', () => idle.delete(socket));
   });
-  // Before the application's listener, so the header can still be set.
-  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     idle.delete(socket);
-    // Near the cap, a connection is not kept for another request (idle ones cannot pile up to the cap after a burst):
-    // said in the answer when known now, else it is closed once answered.
-    if (open > evictFrom) res.setHeader('connection', 'close');
-    // Once answered: idle again and the newest idle, or, if still near the cap, closed (its answer is written: end() sends it first).
+    // Idle again, and the newest idle, once answered (if still open).
     res.once('close', () => {
-      if (socket.destroyed) return;
-      if (open > evictFrom) socket.end();
-      else idle.add(socket);
+      if (!socket.destroyed) idle.add(socket);
     });
   });
   return {

@@ -1,7 +1,8 @@
 /**
  * The connection limits on the real HTTPS server, with a cap of 10: over
- * the cap a connection is refused as accepted while the busy ones are
- * answered; from 90% of it a new connection closes the longest-idle one; and
+ * the cap, with none idle, a connection is refused as accepted while the
+ * busy ones are answered; from 90% of it a new connection closes the
+ * longest-idle one; and
  * a connection with nothing to do is closed after the idle timeout, whether
  * it never sent a request or was kept alive after one.
  */
@@ -90,7 +91,7 @@ async function answered(c: RawConnection): Promise<string> {
 }
 
 describe('connection limits', { concurrency: true }, () => {
-  it(`over the cap (${CAP}) a connection is refused before its handshake; the busy ones are answered`, async () => {
+  it(`over the cap (${CAP}) with every connection busy a new one is refused before its handshake; the busy ones are answered`, async () => {
     const { port, requests } = await start({ maxConnections: CAP, idleTimeoutMs: 30_000 });
     const busy: RawConnection[] = [];
     // Each has a request in flight (its body half sent) before the next connects: none is idle, none can be closed to make room.
@@ -103,17 +104,13 @@ describe('connection limits', { concurrency: true }, () => {
     const over = await connect(port, bundle.caCert);
     assert.equal(over.secure, false, 'the connection over the cap is closed before its TLS handshake');
     for (const c of busy) c.socket.write(review.slice(50));
-    for (const c of busy) {
-      const raw = await c.waitFor('"uid":"conn-1"');
-      assert.match(raw, /^HTTP\/1\.1 200 /);
-      // Answered near the cap: closed rather than kept for another request.
-      await c.closed(3_000);
-    }
-    // Room again.
+    for (const c of busy) assert.match(await c.waitFor('"uid":"conn-1"'), /^HTTP\/1\.1 200 /);
+    // All ten are idle now, kept alive: a new connection closes the one idle longest and is served.
     const after = await connect(port, bundle.caCert);
     assert.ok(after.secure);
+    await busy[0]!.closed(3_000);
     await answered(after);
-    after.socket.destroy();
+    for (const c of [...busy, after]) c.socket.destroy();
   });
 
   it('from 90% of the cap a new connection closes the longest-idle one, and is served', async () => {
