@@ -501,7 +501,7 @@ function chaosSection(c: ChaosResults): { text: string; goals: string[][] } {
   const out: string[] = [];
   out.push(`Command: \`${c.command}\` (as \`make chaos\`). Measured ${machineLine(c.run.machine)}.`);
   out.push(
-    `\nThe compiled \`serve\`${c.serveArgs.length ? ` \`${c.serveArgs.join(' ')}\`` : ' with its default limits'} in a memory cgroup of ${c.limitMiB} MiB (the Deployment's limits.memory). First ${c.idle.attempted} idle TLS connections (two client processes, 200 handshakes at a time), then ${c.seconds} s of ${c.bodies.bodyBytes.toLocaleString('en')}-byte valid AdmissionReviews from 200 concurrent loops (a 429 waits its Retry-After), while a normal client sends small reviews at 20/s over two keep-alive connections opened first. The attacking clients run at nice 19: in a cluster they are on other machines.\n`,
+    `\nThe compiled \`serve\`${c.serveArgs.length ? ` \`${c.serveArgs.join(' ')}\`` : ' with its default limits'} in a memory cgroup of ${c.limitMiB} MiB (the Deployment's limits.memory). First ${c.idle.attempted} idle TLS connections (two client processes, 200 handshakes at a time), then ${c.seconds} s of ${c.bodies.bodyBytes.toLocaleString('en')}-byte valid AdmissionReviews from 200 concurrent loops (a 429 waits its Retry-After), while a normal client sends small reviews at 20/s over two keep-alive connections opened first. The clients share the machine's two cores with the server (in a cluster they would be on other machines).\n`,
   );
   out.push(
     table(

@@ -76,15 +76,9 @@ const CLIENTS = fileURLToPath(new URL('./clients.ts', import.meta.url));
 /** Connections per idle-client process: its open-files limit may be as low as 20,000. */
 const IDLE_PER_PROCESS = 10_000;
 
-/**
- * A client process; the attacking ones (idle, bodies) at the lowest CPU
- * priority: in a cluster they run on other machines, here they share the two
- * cores with the server, whose limits can bound its memory, not their CPU.
- */
+/** A client process. All share the machine's cores with the server: what its limits bound is memory, not their CPU. */
 function forkClient(role: string, n: number, port: number, caFile: string): ChildProcess {
-  const child = fork(CLIENTS, [role, String(n), String(port), caFile], { execArgv: ['--import', 'tsx'], cwd: ROOT, stdio: 'inherit' });
-  if (role !== 'normal') os.setPriority(child.pid!, 19);
-  return child;
+  return fork(CLIENTS, [role, String(n), String(port), caFile], { execArgv: ['--import', 'tsx'], cwd: ROOT, stdio: 'inherit' });
 }
 
 function figuresOf<T extends ClientFigures>(child: ChildProcess, timeoutMs: number): Promise<T> {
