@@ -1,6 +1,6 @@
 /**
  * Bounds on connections, so idle ones cannot exhaust memory (an idle TLS
- * connection costs about 30 KiB; README "Resource limits").
+ * connection costs about 35 KiB of RSS; README "Resource limits").
  *
  * - From 90% of `maxConnections`, each new connection closes the one that
  *   has been idle longest (no request in flight), so a client filling the

@@ -37,8 +37,9 @@ export interface ServerTimeouts {
 export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 10_000, requestMs: 30_000 };
 
 /**
- * 4,096 connections: at the ~30 KiB an idle TLS connection costs, 120 MiB of
- * the Deployment's 512 MiB (the README's "Resource limits" has the sum).
+ * 4,096 connections: at the ~35 KiB of RSS an idle TLS connection costs
+ * (measured by `make chaos`), about 140 MiB of the Deployment's 512 MiB
+ * (the README's "Resource limits" has the sum).
  */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 

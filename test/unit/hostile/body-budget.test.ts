@@ -18,7 +18,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import { BodyBudget } from '../../../src/server/body-budget.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
 import { assertNoPollution, hostileApp, reviewBody, trapUnhandledRejections } from './support.js';
-import { connect, postHead } from './tls-client.js';
+import { connect, postHead } from '../../helpers/tls-client.js';
 
 const LIMIT = 64 * 1024;
 const budget = new BodyBudget(2 * LIMIT);

@@ -19,7 +19,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import type { ConnectionLimits } from '../../../src/server/connection-limit.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
 import { assertNoPollution, hostileApp, reviewBody, trapUnhandledRejections } from './support.js';
-import { connect, postHead, type RawConnection } from './tls-client.js';
+import { connect, postHead, type RawConnection } from '../../helpers/tls-client.js';
 
 const CAP = 10;
 const IDLE_MS = 600;

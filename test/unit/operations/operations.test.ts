@@ -12,3 +12,4 @@ import './metrics.suite.js';
 import './cert-reload.suite.js';
 import './graceful-shutdown.suite.js';
 import './audit.suite.js';
+import './limits.suite.js';
