@@ -499,7 +499,10 @@ function chaosSection(c: ChaosResults): { text: string; goals: string[][] } {
   const n = c.normal;
   const lat = (s: LatencySummary) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, max ${ms(s.max)} ms (${s.count} requests)`;
   const out: string[] = [];
-  out.push(`Command: \`${c.command}\` (as \`make chaos\`). Measured ${machineLine(c.run.machine)}.`);
+  out.push(
+    `Command: \`${c.command}\` (as \`make chaos\`; ${fixed(c.run.durationSeconds, 0)} s in all, build included). Measured ${machineLine(c.run.machine)}.`,
+  );
+  out.push(`Load average of the machine (1 min): ${c.run.loadAverage.start} at the start, ${c.run.loadAverage.end} at the end.`);
   out.push(
     `\nThe compiled \`serve\`${c.serveArgs.length ? ` \`${c.serveArgs.join(' ')}\`` : ' with its default limits'} in a memory cgroup of ${c.limitMiB} MiB (the Deployment's limits.memory). First ${c.idle.attempted} idle TLS connections (two client processes, 200 handshakes at a time), then ${c.seconds} s of ${c.bodies.bodyBytes.toLocaleString('en')}-byte valid AdmissionReviews from 200 concurrent loops (a 429 waits its Retry-After), while a normal client sends small reviews at 20/s over two keep-alive connections opened first. The clients share the machine's two cores with the server (in a cluster they would be on other machines).\n`,
   );
@@ -603,7 +606,7 @@ export function renderResults(): string {
     '| `npm run bench:live` | part 4: live-state build from informers with 10,000 ES + 10,000 IPPools in a real kube-apiserver (kept out of `npm run bench`: creating the 25,100 objects takes about 40 s, and with the cluster start the whole takes about 70 s, which with part 1 and 2 does not fit its 5-minute budget) | about 70 s |',
     '| `npm run soak` | part 5: 10 min at 500 req/s with a certificate change and a state change (`-- --minutes N` for a short run) | 10 min + 30 s |',
     '| `npm run bench:validate` | part 6: `remote-cluster-guard validate` (compiled, from dist/) of a directory of 1,000 Elasticsearch + 1,000 IPPools against `node -e` reading and YAML-parsing the same files | about 2 min (build included) |',
-    '| `make chaos` (`npx tsx bench/chaos/run.ts`, root) | part 7: `serve` in a 512 MiB memory cgroup under 20,000 idle TLS connections and 200 concurrent 4 MiB bodies; no OOM kill and a normal client p99 < 1 s | about 1 min |',
+    '| `make chaos` (`npx tsx bench/chaos/run.ts`, root) | part 7: `serve` in a 512 MiB memory cgroup under 20,000 idle TLS connections and 200 concurrent 4 MiB bodies; no OOM kill and a normal client p99 < 1 s | 1 to 2 min |',
     '',
     "Flags are documented at the top of each script, for example `npm run bench -- --parts scale`, `--quick` (a smoke run that writes no results), `--profile` (V8 CPU profiles of the servers in bench/profiles, summarised by `npx tsx bench/tools/cpuprofile-top.ts <file>`). `node bench/.build/bench/tools/hotpath.js [iterations] [objects]` times the request listener in-process after a bench build, `alloc.js` gives the bytes it allocates per request by function, `server-cpu.js` one server's CPU per request under load, and `ab.js` compares two servers (two builds, or the bare server and one) in alternating 1 s slices.",
     '',
