@@ -62,7 +62,7 @@ export function inProcessWebhook(size = 0): InProcessWebhook {
       const res = {
         setHeader() {},
         // The body budget's release: Node emits 'close' once the answer is written.
-        once(event: string, fn: () => void) {
+        on(event: string, fn: () => void) {
           if (event === 'close') onClose = fn;
           return res;
         },

@@ -144,8 +144,8 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
         deps.metrics?.shed('body_budget');
         return shed(res, 'too many request bodies in flight; retry shortly');
       }
-      // 'close' follows the answer, or a connection lost before it: exactly once either way.
-      res.once('close', () => budget.release(reserved));
+      // 'close' follows the answer, or a connection lost before it: exactly once either way (`on` spares `once`'s wrapper).
+      res.on('close', () => budget.release(reserved));
     }
     // The body as bytes, decoded once at the end (invalid UTF-8 becomes U+FFFD, as a streaming decoder would make it).
     getRawBody(req, { limit: deps.maxBodyBytes }, (err, bytes) => {

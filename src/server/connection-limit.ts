@@ -40,15 +40,25 @@ export interface ConnectionEvents {
   evicted(): void;
 }
 
-export interface ConnectionStats {
+export interface ConnectionTracker {
   /** Connections open now (accepted, not yet closed). */
   readonly open: number;
   /** Of those, the TLS connections with no request in flight. */
   readonly idle: number;
+  /**
+   * To be called first for every request: its connection is in use until the
+   * answer. Called from the server's one request listener (a second
+   * listener, and `once`, cost allocations per request on the hot path).
+   */
+  request(req: IncomingMessage, res: ServerResponse): void;
 }
 
-/** Applies `limits` to `server` (an https.Server; `secureConnection` is its event for a connection ready for HTTP). */
-export function limitConnections(server: Server, limits: ConnectionLimits, events?: ConnectionEvents): ConnectionStats {
+/**
+ * Applies `limits` to `server` (an https.Server; `secureConnection` is its
+ * event for a connection ready for HTTP); the caller passes each request to
+ * the tracker's `request`.
+ */
+export function limitConnections(server: Server, limits: ConnectionLimits, events?: ConnectionEvents): ConnectionTracker {
   const { maxConnections, idleTimeoutMs } = limits;
   server.keepAliveTimeout = idleTimeoutMs;
   // Inactivity before the first request too (Node sets it on each new socket); a request in flight is bounded by requestTimeout.
@@ -76,15 +86,15 @@ export function limitConnections(server: Server, limits: ConnectionLimits, event
     idle.add(socket);
     socket.once('close', () => idle.delete(socket));
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    idle.delete(socket);
-    // Idle again, and the newest idle, once answered (if still open).
-    res.once('close', () => {
-      if (!socket.destroyed) idle.add(socket);
-    });
-  });
   return {
+    request(req, res) {
+      const socket = req.socket;
+      idle.delete(socket);
+      // Idle again, and the newest idle, once answered (if still open). 'close' comes once: `on` spares `once`'s wrapper.
+      res.on('close', () => {
+        if (!socket.destroyed) idle.add(socket);
+      });
+    },
     get open() {
       return open;
     },

@@ -50,20 +50,22 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
 
 export function createHttpsServer(opts: HttpsOptions): https.Server {
   const { headersMs, requestMs } = opts.timeouts ?? DEFAULT_TIMEOUTS;
-  const server = https.createServer(
-    {
-      ...opts.certificate.secureContextOptions(),
-      // A client that connects and never completes the handshake is as slow as one that never sends headers.
-      handshakeTimeout: headersMs,
-      headersTimeout: headersMs,
-      requestTimeout: requestMs,
-      // Node checks both timeouts on this interval (30 s by default, which would let a slow client
-      // hold a connection up to 30 s past its deadline): a tenth of the shorter one, 10 ms to 1 s.
-      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(Math.min(headersMs, requestMs) / 10))),
-    },
-    opts.listener,
-  );
-  limitConnections(server, opts.limits ?? DEFAULT_CONNECTION_LIMITS, opts.connectionEvents);
+  const server = https.createServer({
+    ...opts.certificate.secureContextOptions(),
+    // A client that connects and never completes the handshake is as slow as one that never sends headers.
+    handshakeTimeout: headersMs,
+    headersTimeout: headersMs,
+    requestTimeout: requestMs,
+    // Node checks both timeouts on this interval (30 s by default, which would let a slow client
+    // hold a connection up to 30 s past its deadline): a tenth of the shorter one, 10 ms to 1 s.
+    connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(Math.min(headersMs, requestMs) / 10))),
+  });
+  const tracker = limitConnections(server, opts.limits ?? DEFAULT_CONNECTION_LIMITS, opts.connectionEvents);
+  const listener = opts.listener;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    tracker.request(req, res);
+    listener(req, res);
+  });
   opts.certificate.attach(server);
   return server;
 }
