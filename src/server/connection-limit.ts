@@ -1,6 +1,7 @@
 /**
  * Bounds on connections, so idle ones cannot exhaust memory (an idle TLS
- * connection costs about 35 KiB of RSS; README "Resource limits").
+ * connection holds about 17 KiB, twice that under a flood; README
+ * "Resource limits").
  *
  * - From 90% of `maxConnections`, each new connection closes the one that
  *   has been idle longest (no request in flight), so a client filling the

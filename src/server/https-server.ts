@@ -37,9 +37,10 @@ export interface ServerTimeouts {
 export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 10_000, requestMs: 30_000 };
 
 /**
- * 4,096 connections: at the ~35 KiB of RSS an idle TLS connection costs
- * (measured by `make chaos`), about 140 MiB of the Deployment's 512 MiB
- * (the README's "Resource limits" has the sum).
+ * 4,096 connections: an idle TLS connection holds about 17 KiB, and about
+ * twice that under a flood of them (the garbage of those closed to make
+ * room), so under 150 MiB of the Deployment's 512 MiB (measured by `make
+ * chaos`; the README's "Resource limits" has the sum).
  */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 
