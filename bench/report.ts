@@ -1,6 +1,6 @@
 /**
  * Renders bench/RESULTS.md from the JSON each benchmark writes in
- * bench/results/ (bench.json, apiserver.json, live.json, soak.json, validate-dir.json) and the
+ * bench/results/ (bench.json, apiserver.json, live.json, soak.json, validate-dir.json, chaos.json) and the
  * hand-kept bench/optimisations.md. Each section says which command made it
  * and when, so a partial re-run (one script) keeps the others as they were.
  *
@@ -15,6 +15,7 @@ import type { MachineInfo } from './lib/machine.js';
 import { ROOT } from './lib/procs.js';
 import { fixed, ms, passFail, type LatencySummary } from './lib/stats.js';
 import type { BenchResults } from './run.js';
+import type { ChaosResults } from './chaos/run.js';
 import type { SoakResults } from './soak.js';
 import type { ValidateDirResults } from './validate-dir.js';
 
@@ -494,11 +495,73 @@ function validateDirSection(v: ValidateDirResults): { text: string; goals: strin
   };
 }
 
+function chaosSection(c: ChaosResults): { text: string; goals: string[][] } {
+  const n = c.normal;
+  const lat = (s: LatencySummary) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, max ${ms(s.max)} ms (${s.count} requests)`;
+  const out: string[] = [];
+  out.push(
+    `Command: \`${c.command}\` (as \`make chaos\`; ${fixed(c.run.durationSeconds, 0)} s in all, build included). Measured ${machineLine(c.run.machine)}.`,
+  );
+  out.push(`Load average of the machine (1 min): ${c.run.loadAverage.start} at the start, ${c.run.loadAverage.end} at the end.`);
+  out.push(
+    `\nThe compiled \`serve\`${c.serveArgs.length ? ` \`${c.serveArgs.join(' ')}\`` : ' with its default limits'} in a memory cgroup of ${c.limitMiB} MiB (the Deployment's limits.memory). First ${c.idle.attempted} idle TLS connections (two client processes, 200 handshakes at a time), then ${c.seconds} s of ${c.bodies.bodyBytes.toLocaleString('en')}-byte valid AdmissionReviews from 200 concurrent loops (a 429 waits its Retry-After), while a normal client sends small reviews at 20/s over two keep-alive connections opened first. The clients share the machine's two cores with the server (in a cluster they would be on other machines).\n`,
+  );
+  out.push(
+    table(
+      ['figure', 'value'],
+      [
+        ['OOM kills in the cgroup; server alive at the end', `${c.server.oomKills}; ${c.server.alive ? 'yes' : 'no'}`],
+        ['cgroup peak memory / largest server RSS', `${fixed(c.server.peakMiB, 0)} MiB / ${fixed(c.server.maxRssMiB, 0)} MiB`],
+        [
+          'server RSS when ready / with the idle connections open',
+          `${fixed(c.server.readyRssMiB, 0)} MiB / ${fixed(c.server.afterFloodRssMiB, 0)} MiB (${c.idle.established - c.idle.closedByServer} open)`,
+        ],
+        [
+          'idle connections: attempted, established, closed by the server, open at the end',
+          `${c.idle.attempted}, ${c.idle.established}, ${c.idle.closedByServer}, ${c.idle.openAtStop} (opened in ${fixed(c.floodSeconds, 1)} s)`,
+        ],
+        [
+          '4 MiB bodies: answered 200, shed 429 (with Retry-After), client errors',
+          `${c.bodies.answered}, ${c.bodies.shed} (${c.bodies.shedWithRetryAfter}), ${c.bodies.errors}`,
+        ],
+        ['normal client: sent, answered, failed', `${n.sent}, ${n.ok}, ${n.failed}`],
+        ['normal client latency, whole run', lat(n.latency)],
+        ['… while the idle connections were opened', lat(n.duringFlood)],
+        ['… while the bodies ran', lat(n.duringBodies)],
+        [
+          'server counters at the end',
+          Object.entries(c.server.metrics)
+            .map(([k, v]) => `${k} ${v}`)
+            .join('; '),
+        ],
+      ],
+    ),
+  );
+  return {
+    text: out.join('\n'),
+    goals: [
+      [
+        `chaos: ${c.limitMiB} MiB cgroup, ${c.idle.attempted} idle connections + 200 × 4 MiB bodies: OOM kills`,
+        '0',
+        String(c.server.oomKills),
+        passFail(c.server.oomKills === 0 && c.server.alive),
+      ],
+      [
+        'chaos: normal client p99 meanwhile, no failure',
+        '< 1 s',
+        `${ms(n.latency.p99)} ms, ${n.failed} failed`,
+        passFail(n.latency.p99 < 1000 && n.failed === 0),
+      ],
+    ],
+  };
+}
+
 export function renderResults(): string {
   const bench = read<BenchResults>('bench.json');
   const apiserver = read<ApiserverResults>('apiserver.json');
   const live = read<LiveResults>('live.json');
   const validateDir = read<ValidateDirResults>('validate-dir.json');
+  const chaos = read<ChaosResults>('chaos.json');
   const soaks = (existsSync(join(ROOT, 'bench/results')) ? readdirSync(join(ROOT, 'bench/results')) : [])
     .filter((f) => /^soak-\d+min\.json$/.test(f))
     .map((f) => read<SoakResults>(f)!)
@@ -525,6 +588,7 @@ export function renderResults(): string {
   if (soaks.length === 0) add('5. Soak', undefined, 'npm run soak');
   for (const s of soaks) add(`5. Soak, ${s.minutes} min`, soakSection(s), 'npm run soak');
   add('6. `validate` of a GitOps directory (CLI)', validateDir && validateDirSection(validateDir), 'npm run bench:validate');
+  add('7. Bounded memory under hostile load (memory cgroup)', chaos && chaosSection(chaos), 'make chaos');
 
   const optimisationsFile = join(ROOT, 'bench/optimisations.md');
   const optimisations = existsSync(optimisationsFile) ? readFileSync(optimisationsFile, 'utf-8').trim() : '_None recorded._';
@@ -542,6 +606,7 @@ export function renderResults(): string {
     '| `npm run bench:live` | part 4: live-state build from informers with 10,000 ES + 10,000 IPPools in a real kube-apiserver (kept out of `npm run bench`: creating the 25,100 objects takes about 40 s, and with the cluster start the whole takes about 70 s, which with part 1 and 2 does not fit its 5-minute budget) | about 70 s |',
     '| `npm run soak` | part 5: 10 min at 500 req/s with a certificate change and a state change (`-- --minutes N` for a short run) | 10 min + 30 s |',
     '| `npm run bench:validate` | part 6: `remote-cluster-guard validate` (compiled, from dist/) of a directory of 1,000 Elasticsearch + 1,000 IPPools against `node -e` reading and YAML-parsing the same files | about 2 min (build included) |',
+    '| `make chaos` (`npx tsx bench/chaos/run.ts`, root) | part 7: `serve` in a 512 MiB memory cgroup under 20,000 idle TLS connections and 200 concurrent 4 MiB bodies; no OOM kill and a normal client p99 < 1 s | 1 to 2 min |',
     '',
     "Flags are documented at the top of each script, for example `npm run bench -- --parts scale`, `--quick` (a smoke run that writes no results), `--profile` (V8 CPU profiles of the servers in bench/profiles, summarised by `npx tsx bench/tools/cpuprofile-top.ts <file>`). `node bench/.build/bench/tools/hotpath.js [iterations] [objects]` times the request listener in-process after a bench build, `alloc.js` gives the bytes it allocates per request by function, `server-cpu.js` one server's CPU per request under load, and `ab.js` compares two servers (two builds, or the bare server and one) in alternating 1 s slices.",
     '',

@@ -4,7 +4,7 @@
  * with), so that what is measured is the JavaScript production runs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BARE, CLI, ROOT } from './procs.js';
 
@@ -19,5 +19,7 @@ export function buildForBench(): { ms: number } {
     process.stderr.write(`[bench] tsc reported problems (continuing with the emitted JavaScript):\n${r.stdout}${r.stderr}\n`);
   }
   for (const f of [CLI, BARE]) if (!existsSync(f)) throw new Error(`build did not produce ${f}`);
+  // src/cli/package-info.ts reads ../../package.json from its module: the package root, here bench/.build.
+  copyFileSync(join(ROOT, 'package.json'), join(ROOT, 'bench/.build/package.json'));
   return { ms: Date.now() - start };
 }

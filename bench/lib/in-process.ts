@@ -9,7 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Engine } from '../../src/engine/engine.js';
 import { createLogger } from '../../src/log/logger.js';
 import { ALL_RULES } from '../../src/rules/index.js';
+import { DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../../src/server/admission-handler.js';
 import { createRequestListener } from '../../src/server/app.js';
+import { BodyBudget } from '../../src/server/body-budget.js';
 import { Metrics } from '../../src/server/metrics.js';
 import { MemoryClusterState } from '../../src/state/memory-state.js';
 import { baseStateObjects } from './bodies.js';
@@ -34,7 +36,15 @@ export function inProcessWebhook(size = 0): InProcessWebhook {
   const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' });
   const metrics = new Metrics({ state: () => ({ counts: state.counts(), synced: (r) => state.isSynced(r) }) });
   const log = createLogger('info', new Writable({ write: (_c, _e, cb) => cb() }));
-  const listener = createRequestListener({ engine, state, log, metrics, maxBodyBytes: 4 << 20, ready: () => ({ ready: true }) });
+  const listener = createRequestListener({
+    engine,
+    state,
+    log,
+    metrics,
+    maxBodyBytes: 4 << 20,
+    bodyBudget: new BodyBudget(DEFAULT_MAX_INFLIGHT_BODY_BYTES),
+    ready: () => ({ ready: true }),
+  });
 
   const fakeRequest = (path: string, body: string): IncomingMessage => {
     const req = Readable.from([Buffer.from(body)], { objectMode: false }) as unknown as IncomingMessage;
@@ -48,14 +58,21 @@ export function inProcessWebhook(size = 0): InProcessWebhook {
   const call = (path: string, body: string): Promise<string> =>
     new Promise((resolve) => {
       let status = 0;
+      let onClose: (() => void) | undefined;
       const res = {
         setHeader() {},
+        // The body budget's release: Node emits 'close' once the answer is written.
+        on(event: string, fn: () => void) {
+          if (event === 'close') onClose = fn;
+          return res;
+        },
         writeHead(code: number) {
           status = code;
           return res;
         },
         end(text: string) {
           resolve(status === 200 ? text : `status ${status}: ${text}`);
+          onClose?.();
         },
       } as unknown as ServerResponse;
       listener(fakeRequest(path, body), res);

@@ -6,8 +6,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULT_CERT_DIR } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { ALL_RULES } from '../rules/index.js';
-import { DEFAULT_MAX_BODY_BYTES } from '../server/admission-handler.js';
-import { DEFAULT_DRAIN_TIMEOUT } from '../server/https-server.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../server/admission-handler.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
+import { DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS } from '../server/https-server.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
 import { loadConfig, ConfigError, settingsOf, type Settings } from '../config/config-file.js';
@@ -200,6 +201,24 @@ export function buildProgram(): Command {
     )
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1024, 64 * 1024 * 1024), DEFAULT_MAX_BODY_BYTES)
     .option(
+      '--max-inflight-body-bytes <n>',
+      'request-body bytes all requests together may hold; past it, 429 with Retry-After before the body is read (at least --max-body-bytes)',
+      integer(1024, 16 * 1024 * 1024 * 1024),
+      DEFAULT_MAX_INFLIGHT_BODY_BYTES,
+    )
+    .option(
+      '--max-connections <n>',
+      'most open connections; from 90% of it a new one closes the longest-idle',
+      integer(1, 1_000_000),
+      DEFAULT_MAX_CONNECTIONS,
+    )
+    .option(
+      '--idle-timeout <seconds>',
+      'close a connection without a request for this long (above the 90 s the API server keeps one idle)',
+      integer(1, 3600),
+      DEFAULT_IDLE_TIMEOUT_MS / 1000,
+    )
+    .option(
       '--manage-certs',
       'keep the CA and serving certificate in a Secret, renew them, and write the caBundle into the webhook configurations',
     )
@@ -216,6 +235,7 @@ export function buildProgram(): Command {
     .action(async (o) => {
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new CliError('--tls-cert and --tls-key go together');
       if (o.manageCerts && o.tlsCert) throw new CliError('--manage-certs and --tls-cert exclude each other');
+      if (o.maxInflightBodyBytes < o.maxBodyBytes) throw new CliError('--max-inflight-body-bytes must be at least --max-body-bytes');
       o.certCheckIntervalSeconds = o.certCheckInterval;
       o.certMinValidityHours = o.certMinValidity;
       if (o.clientCn.length > 0 && !o.clientCa) throw new CliError('--client-cn needs --client-ca');

@@ -29,10 +29,13 @@ import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../server/admission-handler.js';
 import { createRequestListener, createSideListener, type AppDeps, type Endpoints } from '../server/app.js';
+import { BodyBudget } from '../server/body-budget.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
 import { DecisionLogFile } from '../server/decision-log-file.js';
 import { createHttpServer } from '../server/http-server.js';
-import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, listen } from '../server/https-server.js';
+import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
@@ -87,6 +90,12 @@ export interface ServeOptions {
   /** Milliseconds between two attempts to write a failing decision log file; default 1000. */
   decisionLogRetryMs?: number;
   maxBodyBytes: number;
+  /** Request-body bytes all requests together may hold; past it, 429 before the body is read. Default DEFAULT_MAX_INFLIGHT_BODY_BYTES. */
+  maxInflightBodyBytes?: number;
+  /** Most open connections; default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** Seconds a connection may stay without a request before it is closed; default 95. */
+  idleTimeout?: number;
   /** Seconds between audits of every existing object; 0 disables. */
   auditInterval: number;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
@@ -280,6 +289,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       staleness: (r) => source.live?.staleness(r) ?? 0,
     }),
     certificateNotAfter: () => certificate.notAfter,
+    inFlightBodyBytes: () => bodyBudget.inFlightBytes,
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy });
   // Not pino.destination: its exit hook retries a failed synchronous flush forever (decision-log-file.ts).
@@ -293,6 +303,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     : undefined;
   const decisionLog = decisionFile ? createLogger('info', decisionFile) : undefined;
 
+  const bodyBudget = new BodyBudget(opts.maxInflightBodyBytes ?? DEFAULT_MAX_INFLIGHT_BODY_BYTES);
   let shuttingDown = false;
   const deps: AppDeps = {
     engine,
@@ -301,6 +312,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     ...(decisionLog ? { decisionLog } : {}),
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
+    bodyBudget,
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
     ready: () => {
       if (shuttingDown) return { ready: false, reason: 'shutting down' };
@@ -319,7 +331,17 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     if (shuttingDown) res.setHeader('connection', 'close');
     handle(req, res);
   };
-  const server = createHttpsServer({ port: opts.port, host: opts.host, certificate, listener });
+  const server = createHttpsServer({
+    port: opts.port,
+    host: opts.host,
+    certificate,
+    listener,
+    limits: {
+      maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      idleTimeoutMs: opts.idleTimeout !== undefined ? opts.idleTimeout * 1000 : DEFAULT_IDLE_TIMEOUT_MS,
+    },
+    connectionEvents: { refused: () => metrics.connectionClosed('refused'), evicted: () => metrics.connectionClosed('evicted') },
+  });
   const port = await listen(server, opts.port, opts.host);
   const side = await listenSidePorts(opts, deps);
   const stopCertWatch = certificate.watchFiles(opts.certReloadIntervalMs ?? 5000);

@@ -21,6 +21,9 @@ import { STATE_RESOURCES, type StateResource } from '../state/cluster-state.js';
 
 const PREFIX = 'remote_cluster_guard_';
 
+/** Why a request was refused for want of capacity (`requests_shed_total`). */
+export type ShedReason = 'body_budget';
+
 export interface MetricsSources {
   /** Object counts and sync status of the state, read at scrape time. */
   state?: () => {
@@ -31,6 +34,8 @@ export interface MetricsSources {
   };
   /** Expiry of the serving certificate (ms since epoch), read at scrape time. */
   certificateNotAfter?: () => number | undefined;
+  /** Request-body bytes reserved now (body-budget.ts), read at scrape time. */
+  inFlightBodyBytes?: () => number;
 }
 
 /** Buffered admission observations are handed to prom-client after this many requests. */
@@ -144,6 +149,18 @@ export class Metrics {
     help: 'Decision records not written to the --decision-log file: dropped while it could not be written and its buffer was full, or left unwritten at shutdown.',
     registers: [this.registry],
   });
+  private readonly shedRequests = new Counter({
+    name: `${PREFIX}requests_shed_total`,
+    help: 'Requests refused with 429 before their body was read, by reason (body_budget: the in-flight body budget was spent).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly closedConnections = new Counter({
+    name: `${PREFIX}connections_closed_total`,
+    help: 'Connections closed by the connection limits: refused (over --max-connections as accepted), evicted (idle, to make room).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly auditViolations = new Gauge({
     name: `${PREFIX}audit_violations`,
     help: 'Existing objects with a finding at the last periodic audit, by rule, kind and action.',
@@ -199,6 +216,25 @@ export class Metrics {
         if (notAfter !== undefined) this.set((notAfter - Date.now()) / 1000);
       },
     });
+    new Gauge({
+      name: `${PREFIX}inflight_body_bytes`,
+      help: 'Request-body bytes reserved by requests being read or answered (bounded by --max-inflight-body-bytes).',
+      registers: [this.registry],
+      collect() {
+        const bytes = sources.inFlightBodyBytes?.();
+        if (bytes !== undefined) this.set(bytes);
+      },
+    });
+  }
+
+  /** Counts a request refused for want of capacity. */
+  shed(reason: ShedReason): void {
+    this.shedRequests.inc({ reason });
+  }
+
+  /** Counts a connection closed by the connection limits. */
+  connectionClosed(reason: 'refused' | 'evicted'): void {
+    this.closedConnections.inc({ reason });
   }
 
   /** Records one answered admission request (tallied; see the module comment). */

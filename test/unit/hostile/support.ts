@@ -19,6 +19,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../src/server/admission-handler.js';
 import { createRequestListener } from '../../../src/server/app.js';
+import type { BodyBudget } from '../../../src/server/body-budget.js';
 import { addToState, parseManifests } from '../../../src/state/manifests.js';
 import { type MemoryClusterState } from '../../../src/state/memory-state.js';
 import { TEST_NOW } from '../../helpers/engine.js';
@@ -694,7 +695,7 @@ export function logSink(): { sink: Writable; lines: string[] } {
   return { sink, lines };
 }
 
-export function hostileApp(opts: { maxBodyBytes?: number; state?: MemoryClusterState } = {}) {
+export function hostileApp(opts: { maxBodyBytes?: number; state?: MemoryClusterState; bodyBudget?: BodyBudget } = {}) {
   const { sink, lines } = logSink();
   const log = createLogger('debug', sink);
   const listener = createRequestListener({
@@ -703,6 +704,7 @@ export function hostileApp(opts: { maxBodyBytes?: number; state?: MemoryClusterS
     log,
     decisionLog: log,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(opts.bodyBudget ? { bodyBudget: opts.bodyBudget } : {}),
     ready: () => ({ ready: true }),
   });
   return { listener, logs: lines };

@@ -15,3 +15,4 @@ import './client-auth.suite.js';
 import './side-ports.suite.js';
 import './graceful-shutdown.suite.js';
 import './audit.suite.js';
+import './limits.suite.js';
