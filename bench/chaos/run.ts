@@ -130,6 +130,8 @@ async function main(): Promise<void> {
       'serve',
       ...['--host', '127.0.0.1', '--port', String(port), '--tls-cert', certs.certFile, '--tls-key', certs.keyFile],
       ...['--state', state, '--shutdown-delay', '0', '--log-level', 'warn'],
+      // /readyz and /metrics on the webhook port, which the run reads.
+      ...['--metrics-port', '0', '--health-port', '0'],
       ...serveArgs,
     ],
     { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' } },

@@ -3,7 +3,7 @@
  * `remote-cluster-guard serve`, each in its own Node process so the load
  * generator (this process) never shares their event loop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -162,12 +162,30 @@ export interface ServeOptions {
   cli?: string;
 }
 
+const sidePortSupport = new Map<string, boolean>();
+
+/**
+ * Whether `cli serve` has `--metrics-port` (trees from issue 12 on: /metrics and the probes on ports of
+ * their own by default). Such a CLI gets `--metrics-port 0 --health-port 0`, so the bench reads them on
+ * the webhook port as it does an older tree's (an A/B run may compare both).
+ */
+function hasSidePorts(cli: string): boolean {
+  let known = sidePortSupport.get(cli);
+  if (known === undefined) {
+    known = execFileSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf-8' }).includes('--metrics-port');
+    sidePortSupport.set(cli, known);
+  }
+  return known;
+}
+
 /** The real `remote-cluster-guard serve`, ready when /readyz answers 200. */
 export async function startServe(o: ServeOptions): Promise<ServerProcess> {
   const port = await freePort();
+  const cli = o.cli ?? CLI;
   const args = [
-    o.cli ?? CLI,
+    cli,
     'serve',
+    ...(hasSidePorts(cli) ? ['--metrics-port', '0', '--health-port', '0'] : []),
     '--host',
     '127.0.0.1',
     '--port',
