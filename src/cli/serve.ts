@@ -268,27 +268,16 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   // Before anything is created or started: a mistyped CA path is an error of the flags.
   const clientCa = opts.clientCa === undefined ? undefined : caFile('--client-ca', opts.clientCa);
   if (opts.tlsCa !== undefined) caFile('--tls-ca', opts.tlsCa);
-  const managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
-  const files = managed?.files ?? servingFiles(opts, log);
-  const trust = opts.tlsCa ? { file: opts.tlsCa } : defaultTrust(files.certFile);
-  const certificate = new ServingCertificate(files, log, {
-    ...(trust ? { trust } : {}),
-    minValidityMs: opts.certMinValidityHours === undefined ? DEFAULT_MIN_VALIDITY_MS : opts.certMinValidityHours * 3_600_000,
-    tls: {
-      ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion } : {}),
-      ...(clientCa ? { clientCa } : {}),
-    },
-    // Called only by a reload, after `metrics` is set below.
-    refused: (reason) => metrics.certificateReloadFailures.inc({ reason }),
-  });
   const source = openState(opts, operatorNamespace, log);
+  // Set once the serving certificate is read (with --manage-certs, after the Secret is reconciled).
+  let certificate: ServingCertificate | undefined;
   const metrics = new Metrics({
     state: () => ({
       counts: source.state.counts(),
       synced: (r) => source.state.isSynced(r),
       staleness: (r) => source.live?.staleness(r) ?? 0,
     }),
-    certificateNotAfter: () => certificate.notAfter,
+    certificateNotAfter: () => certificate?.notAfter,
     inFlightBodyBytes: () => bodyBudget.inFlightBytes,
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy });
@@ -316,6 +305,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
     ready: () => {
       if (shuttingDown) return { ready: false, reason: 'shutting down' };
+      if (!certificate) return { ready: false, reason: 'the serving certificate is not issued yet (--manage-certs)' };
       if (opts.decisionLogRequired && decisionFile && !decisionFile.healthy())
         return { ready: false, reason: 'the decision log file cannot be written' };
       return source.live?.ready() ?? { ready: true };
@@ -331,6 +321,31 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     if (shuttingDown) res.setHeader('connection', 'close');
     handle(req, res);
   };
+  // The probe and metrics ports first: with --manage-certs the first reconcile talks to the API server, and
+  // a hung one must not keep /healthz from answering (the liveness probe would restart the Pod in a loop).
+  const side = await listenSidePorts(opts, deps);
+  let managed: Awaited<ReturnType<typeof startCertManager>> | undefined;
+  try {
+    managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
+    const files = managed?.files ?? servingFiles(opts, log);
+    const trust = opts.tlsCa ? { file: opts.tlsCa } : defaultTrust(files.certFile);
+    certificate = new ServingCertificate(files, log, {
+      ...(trust ? { trust } : {}),
+      minValidityMs: opts.certMinValidityHours === undefined ? DEFAULT_MIN_VALIDITY_MS : opts.certMinValidityHours * 3_600_000,
+      tls: {
+        ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion } : {}),
+        ...(clientCa ? { clientCa } : {}),
+      },
+      refused: (reason) => metrics.certificateReloadFailures.inc({ reason }),
+    });
+  } catch (err) {
+    // No certificate, no webhook: what was started is stopped, so the error ends the process (or the test).
+    const closed = Promise.all(side.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of side.servers) s.closeAllConnections();
+    await closed;
+    await source.live?.stop();
+    throw err;
+  }
   const server = createHttpsServer({
     port: opts.port,
     host: opts.host,
@@ -343,7 +358,6 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     connectionEvents: { refused: () => metrics.connectionClosed('refused'), evicted: () => metrics.connectionClosed('evicted') },
   });
   const port = await listen(server, opts.port, opts.host);
-  const side = await listenSidePorts(opts, deps);
   const stopCertWatch = certificate.watchFiles(opts.certReloadIntervalMs ?? 5000);
   const stopCertManager = managed?.watch(certificate) ?? (() => {});
   const stopConfigWatch =
