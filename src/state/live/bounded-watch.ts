@@ -55,8 +55,8 @@ type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => voi
 type DoneCallback = (err: unknown) => void;
 
 export class BoundedWatch extends Watch {
-  /** Ends every open watch with `err`: the function of each, removed when it ends. */
-  private readonly open = new Set<(err: Error) => void>();
+  /** The open watches: for each, the function that ends it with an error (calling `done`) and the one that aborts it silently; removed when it ends. */
+  private readonly open = new Map<(err: Error) => void, () => void>();
 
   constructor(
     config: KubeConfig,
@@ -66,9 +66,23 @@ export class BoundedWatch extends Watch {
     super(config);
   }
 
+  /** Set by `close()`: no watch starts any more. */
+  private closed = false;
+
+  /**
+   * Ends every open watch and refuses new ones, for good. ListWatch.stop()
+   * alone can miss a watch: one its relist started just before the stop is
+   * handed back after it (client-node assigns the watch's AbortController
+   * only once `watch()` resolves), and would keep the process alive.
+   */
+  close(): void {
+    this.closed = true;
+    for (const abort of [...this.open.values()]) abort();
+  }
+
   /** Aborts the watches under way with a WatchStalledError (their ListWatch relists), e.g. when the server stopped answering. */
   restart(reason: string): void {
-    for (const end of [...this.open]) end(new WatchStalledError(reason));
+    for (const end of [...this.open.keys()]) end(new WatchStalledError(reason));
   }
 
   /** Same contract as client-node's `Watch.watch`: `done` is called once, when the watch ends for any reason but `abort()`. */
@@ -93,6 +107,11 @@ export class BoundedWatch extends Watch {
     if (plain) delete options.agent;
 
     const controller = new AbortController();
+    // Closed while the options were being prepared (or before): an aborted watch that never connects.
+    if (this.closed) {
+      controller.abort();
+      return controller;
+    }
     let finished = false;
     // Assigned below; only the timers and socket events (all later) call close().
     const ref: { req?: http.ClientRequest } = {};
@@ -109,7 +128,7 @@ export class BoundedWatch extends Watch {
       this.hooks.ended?.(err);
       done(err);
     };
-    this.open.add(end);
+    this.open.set(end, close);
     controller.signal.addEventListener('abort', close);
     timer = setTimeout(
       () => end(new Error(`watch ${path}: no answer within ${this.timing.connectTimeoutMs} ms`)),

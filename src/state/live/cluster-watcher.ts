@@ -258,9 +258,11 @@ export class ClusterWatcher {
     for (const t of this.timers) clearInterval(t);
     if (this.crds.timer) clearTimeout(this.crds.timer);
     await this.crds.informer.stop();
+    this.crds.watch.close();
     for (const r of this.runs) {
       if (r.timer) clearTimeout(r.timer);
       await r.informer?.stop();
+      r.watch.close();
     }
   }
 

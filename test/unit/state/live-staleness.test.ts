@@ -208,3 +208,37 @@ describe('the staleness metric', () => {
     }
   });
 });
+
+describe('a closed watch', () => {
+  it('close() ends the open watches without calling done, and a watch asked for while closing never connects', async () => {
+    const fake = new FakeApiServer();
+    const kc = await fake.start();
+    const path = '/apis/x/v1/things';
+    const watch = new BoundedWatch(kc);
+    let doneCalls = 0;
+    try {
+      await watch.watch(
+        path,
+        {},
+        () => {},
+        () => doneCalls++,
+      );
+      await eventually('the first watch', 3000, () => (fake.watches.get(path)?.length ?? 0) === 1);
+      // What a relist does just before ListWatch.stop(): ask for a watch, whose controller comes back after the stop.
+      const late = watch.watch(
+        path,
+        {},
+        () => {},
+        () => doneCalls++,
+      );
+      watch.close();
+      assert.equal((await late).signal.aborted, true, 'the late watch comes back aborted');
+      await eventually('no open watch on the server', 3000, () => (fake.watches.get(path)?.length ?? 0) === 0);
+      await sleep(200);
+      assert.equal(fake.seen(path, true).length, 1, 'the late watch never reached the server');
+      assert.equal(doneCalls, 0, 'done is not called for a closed watch (ListWatch would relist)');
+    } finally {
+      await fake.stop();
+    }
+  });
+});
