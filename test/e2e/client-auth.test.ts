@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCA, issueClientCertificate } from '../../src/certs/generate.js';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
-import { freePort, makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
+import { freePort } from '../helpers/net.js';
+import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 
 let cluster: TestCluster;
 let hook: RunningWebhook;

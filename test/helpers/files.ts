@@ -1,5 +1,5 @@
-/** Scratch files for tests that run the CLI on manifests. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+/** Scratch files for tests that run the CLI on manifests, and a file system filled up for the full-disk tests. */
+import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,4 +21,16 @@ export function scratchDir(prefix: string): ScratchDir {
       return p;
     },
   };
+}
+
+/** Writes zeros to a new file at `path` until its file system is full (ENOSPC); the file stays, to be deleted to free the space. */
+export function fillFileSystem(path: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(4096));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
 }

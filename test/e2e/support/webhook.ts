@@ -8,13 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { TestCluster } from '../harness/cluster.js';
 import { runCli } from '../../helpers/cli.js';
+import { freePort } from '../../helpers/net.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const BIN = join(ROOT, 'src/cli/bin.ts');
@@ -34,17 +34,6 @@ export interface RunningWebhook {
   get(path: string): Promise<{ status: number; body: string }>;
   /** Polls `/metrics` until `predicate` holds for the text, or throws after `timeoutMs`. */
   waitForMetrics(predicate: (text: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 /** `remote-cluster-guard certs` into a temp dir; returns the dir and the printed caBundle. */

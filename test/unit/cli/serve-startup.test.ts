@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { freePort } from '../../helpers/net.js';
 import { httpGet, httpsRequest, serve } from '../operations/server.js';
 import { tempDir } from '../operations/support.js';
 import { FakeApiServer } from '../state/fake-apiserver.js';
@@ -43,18 +43,6 @@ describe('serve start-up with a hung API server', () => {
     }
   });
 });
-
-/** A port free now on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('serve --manage-certs start-up with a hung API server', () => {
   it('the health port answers at once: /healthz 200, /readyz 503 naming the certificate; a failed reconcile closes it', async () => {

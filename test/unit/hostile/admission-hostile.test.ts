@@ -32,6 +32,7 @@ import {
   realisticState,
   reviewArb,
   reviewBody,
+  validPoolReview,
   reviewDoc,
   setAt,
   toJson,
@@ -435,18 +436,7 @@ describe('body limit', () => {
     const app = hostileApp({ maxBodyBytes: limit, state: realisticState() });
     const small = http.createServer(app.listener);
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
-    const base = reviewBody({
-      uid: 'u',
-      kind: 'IPPool',
-      group: 'projectcalico.org',
-      operation: 'CREATE',
-      namespace: '',
-      name: 'p',
-      object: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.99.0.0/16' } },
-      oldObject: undefined,
-      userInfo: undefined,
-      dryRun: false,
-    });
+    const base = validPoolReview('u');
     try {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: -200, max: 300_000 }), fc.constantFrom(...PATHS), async (over, path) => {

@@ -17,7 +17,7 @@ import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { BodyBudget } from '../../../src/server/body-budget.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
-import { assertNoPollution, hostileApp, reviewBody, trapUnhandledRejections } from './support.js';
+import { assertNoPollution, hostileApp, trapUnhandledRejections, validPoolReview } from './support.js';
 import { connect, postHead } from '../../helpers/tls-client.js';
 
 const LIMIT = 64 * 1024;
@@ -47,18 +47,7 @@ after(async () => {
   assertNoPollution();
 });
 
-const review = reviewBody({
-  uid: 'budget-1',
-  kind: 'IPPool',
-  group: 'projectcalico.org',
-  operation: 'CREATE',
-  namespace: '',
-  name: 'p',
-  object: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.99.0.0/16' } },
-  oldObject: undefined,
-  userInfo: undefined,
-  dryRun: false,
-});
+const review = validPoolReview('budget-1');
 /** A valid review exactly at the limit (JSON allows the trailing spaces). */
 const full = review + ' '.repeat(LIMIT - Buffer.byteLength(review));
 

@@ -18,7 +18,7 @@ import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
 import { createLogger } from '../../../src/log/logger.js';
 import type { ConnectionLimits } from '../../../src/server/connection-limit.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
-import { assertNoPollution, hostileApp, reviewBody, trapUnhandledRejections } from './support.js';
+import { assertNoPollution, hostileApp, trapUnhandledRejections, validPoolReview } from './support.js';
 import { connect, postHead, type RawConnection } from '../../helpers/tls-client.js';
 
 const CAP = 10;
@@ -61,18 +61,7 @@ async function start(limits: ConnectionLimits): Promise<{ port: number; requests
   return { port: await listen(server, 0, '127.0.0.1'), requests: () => requests };
 }
 
-const review = reviewBody({
-  uid: 'conn-1',
-  kind: 'IPPool',
-  group: 'projectcalico.org',
-  operation: 'CREATE',
-  namespace: '',
-  name: 'p',
-  object: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.99.0.0/16' } },
-  oldObject: undefined,
-  userInfo: undefined,
-  dryRun: false,
-});
+const review = validPoolReview('conn-1');
 
 async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
   const deadline = Date.now() + ms;

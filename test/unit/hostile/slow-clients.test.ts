@@ -18,7 +18,7 @@ import { generateCertificates, type CertBundle } from '../../../src/certs/genera
 import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { createHttpsServer, listen } from '../../../src/server/https-server.js';
-import { assertNoPollution, hostileApp, reviewBody, trapUnhandledRejections } from './support.js';
+import { assertNoPollution, hostileApp, trapUnhandledRejections, validPoolReview } from './support.js';
 
 const HEADERS_MS = 600;
 const REQUEST_MS = 1_200;
@@ -52,18 +52,7 @@ after(async () => {
   assertNoPollution();
 });
 
-const review = reviewBody({
-  uid: 'prompt-1',
-  kind: 'IPPool',
-  group: 'projectcalico.org',
-  operation: 'CREATE',
-  namespace: '',
-  name: 'p',
-  object: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.99.0.0/16' } },
-  oldObject: undefined,
-  userInfo: undefined,
-  dryRun: false,
-});
+const review = validPoolReview('prompt-1');
 
 interface Prompt {
   status: number;

@@ -605,6 +605,22 @@ export function reviewArb(objects: fc.Arbitrary<{ kind: HandledKind; object: unk
   );
 }
 
+/** The body of a valid AdmissionReview that every rule allows (a CREATE of a lone IPPool), for the transport tests. */
+export function validPoolReview(uid: string): string {
+  return reviewBody({
+    uid,
+    kind: 'IPPool',
+    group: 'projectcalico.org',
+    operation: 'CREATE',
+    namespace: '',
+    name: 'p',
+    object: { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.99.0.0/16' } },
+    oldObject: undefined,
+    userInfo: undefined,
+    dryRun: false,
+  });
+}
+
 /** The AdmissionReview body of `parts` (as JSON text). */
 export function reviewBody(p: ReviewParts, extra: Record<string, unknown> = {}): string {
   return toJson(reviewDoc(p, extra));

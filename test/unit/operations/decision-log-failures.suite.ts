@@ -11,11 +11,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../../../src/cli/serve.js';
+import { fillFileSystem } from '../../helpers/files.js';
+import { freePort } from '../../helpers/net.js';
 import { admit, certDir, httpsRequest, metricsText, serve } from './server.js';
 import { cluster, LICENSE, logSink, sample, SELF_REF, tempDir, waitFor } from './support.js';
 
@@ -30,18 +31,6 @@ const lines = (file: string) =>
         .slice(0, -1)
         .map((l) => JSON.parse(l) as Record<string, unknown>)
     : [];
-
-/** Writes zeros to `path` until the file system is full. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (;;) writeSync(fd, Buffer.alloc(4096));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Sends `n` denials one after the other; returns each one's latency in ms, sorted. */
 async function denials(port: number, n: number, prefix: string): Promise<number[]> {
@@ -122,7 +111,7 @@ describe('decision log on a full disk', () => {
     'close() with the disk still full ends within the shutdown delay plus the drain timeout; unwritten records are counted',
     { timeout: 60_000 },
     async () => {
-      fill(join(mountPoint, 'filler-2'));
+      fillFileSystem(join(mountPoint, 'filler-2'));
       const path = join(mountPoint, 'decisions-2.jsonl');
       const s = await serve({
         decisionLog: path,
@@ -214,16 +203,6 @@ describe('decisions on stdout and in the file', () => {
 describe('serve with a full disk: SIGTERM', () => {
   const BIN = fileURLToPath(new URL('../../../src/cli/bin.ts', import.meta.url));
   const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-  const freePort = () =>
-    new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-      s.on('error', reject);
-    });
 
   it('the process exits within the shutdown delay plus the drain timeout', { timeout: 60_000 }, async () => {
     const port = await freePort();

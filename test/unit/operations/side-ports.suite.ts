@@ -7,8 +7,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import type { RunningServer } from '../../../src/cli/serve.js';
+import { freePort } from '../../helpers/net.js';
 import { admit, httpGet, httpsRequest, serve } from './server.js';
 import { cluster } from './support.js';
 
@@ -54,14 +54,3 @@ describe('metrics and probes on ports of their own', () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}

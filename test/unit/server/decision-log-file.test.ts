@@ -8,10 +8,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionLogFile } from '../../../src/server/decision-log-file.js';
+import { fillFileSystem } from '../../helpers/files.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A 100-byte line numbered `i`. */
@@ -22,18 +23,6 @@ function fileOn(path: string, maxBufferBytes = 1000) {
   let dropped = 0;
   const file = new DecisionLogFile({ path, maxBufferBytes, retryMs: 10, onDrop: (n) => (dropped += n), warn: (l) => warnings.push(l) });
   return { file, warnings, dropped: () => dropped };
-}
-
-/** Writes zeros to `path` until the file system is full. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (;;) writeSync(fd, Buffer.alloc(4096));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 async function until(what: string, fn: () => boolean): Promise<void> {
@@ -67,7 +56,7 @@ describe('DecisionLogFile', () => {
     const { file, warnings, dropped } = fileOn(join(dir, 'decisions.jsonl'), 1 << 20);
     try {
       for (let cycle = 0; cycle < 3; cycle++) {
-        fill(join(dir, 'filler'));
+        fillFileSystem(join(dir, 'filler'));
         // Longer than a page, so that it needs space the file does not have yet.
         file.write(`${'x'.repeat(5000)}\n`);
         await until('the write to fail', () => !file.healthy());
