@@ -95,10 +95,11 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
   /** The plain HTTP port serving `path`, when it has one of its own. */
   const sidePort = (path: string) =>
     path === '/metrics' ? o.metricsPort : ['/healthz', '/readyz'].includes(path) ? o.healthPort : undefined;
-  const plainGet = (port: number, path: string) =>
+  /** GET over http or https (2 s timeout, no keep-alive): status and body. */
+  const fetchText = (client: typeof http | typeof https, options: https.RequestOptions) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port, path, timeout: 2000, agent: false }, (res) => {
+      client
+        .get({ host: '127.0.0.1', timeout: 2000, agent: false, ...options }, (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -109,21 +110,12 @@ export async function startWebhook(o: StartWebhookOptions): Promise<RunningWebho
         });
     });
   // Read at each call: with --manage-certs the CA appears, and changes, at run time.
-  const get = (path: string) =>
-    sidePort(path) !== undefined
-      ? plainGet(sidePort(path)!, path)
-      : new Promise<{ status: number; body: string }>((resolve, reject) => {
-          https
-            .get({ host: '127.0.0.1', port, path, ca: readFileSync(join(o.certDir, 'ca.crt')), timeout: 2000, agent: false }, (res) => {
-              let body = '';
-              res.on('data', (c) => (body += c));
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-            })
-            .on('error', reject)
-            .on('timeout', function (this: { destroy(): void }) {
-              this.destroy();
-            });
-        });
+  const get = (path: string) => {
+    const side = sidePort(path);
+    return side !== undefined
+      ? fetchText(http, { port: side, path })
+      : fetchText(https, { port, path, ca: readFileSync(join(o.certDir, 'ca.crt')) });
+  };
   const hook: RunningWebhook = {
     port,
     url: `https://127.0.0.1:${port}`,
