@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CERT_DIR } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
+import { settlesWithin } from '../common/deadline.js';
 import { ALL_RULES } from '../rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../server/admission-handler.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
@@ -76,7 +77,7 @@ async function watchCluster(kubeconfig: string | undefined, operatorNamespace: s
   const live = new ClusterWatcher(kc, operatorNamespace, createLogger('error', process.stderr));
   const deadline = Date.now() + timeoutSeconds * 1000;
   // start() waits for each source's first attempt, which an unresponsive server can hold up: bounded by the same deadline.
-  await Promise.race([live.start(), new Promise((r) => setTimeout(r, timeoutSeconds * 1000).unref())]);
+  await settlesWithin(live.start(), timeoutSeconds * 1000);
   if (!(await live.waitForSync(Math.max(0, deadline - Date.now())))) {
     const pending = live.unsynced().join(', ');
     const last = live.lastError();

@@ -24,6 +24,7 @@ import {
   type TlsFiles,
   type TlsMinVersion,
 } from '../certs/serving-certificate.js';
+import { settlesWithin } from '../common/deadline.js';
 import { readConfigFile, settingsOf } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
@@ -135,18 +136,6 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Reopens the decision log file (SIGHUP); resolves whether it switched (a failed open keeps the old file). Never rejects. */
   reopenLogs(): Promise<boolean>;
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise (its rejection counts as settled). */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    const done = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    promise.then(done, done);
-  });
 }
 
 /** Whether this process should watch a cluster: a kubeconfig flag, KUBECONFIG, or running in a Pod. */

@@ -36,7 +36,7 @@ import type { StateResource } from '../cluster-state.js';
 import { MemoryClusterState } from '../memory-state.js';
 import { Backoff } from './backoff.js';
 import { BoundedWatch, DEFAULT_WATCH_TIMING, type WatchTiming } from './bounded-watch.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../../common/deadline.js';
 import { ConfigMapFetcher } from './configmap-fetcher.js';
 import { liveSources, type Candidate, type SourceSpec } from './sources.js';
 

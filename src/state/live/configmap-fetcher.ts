@@ -7,6 +7,7 @@
  * only memory: the fetch happens before evaluation.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { withDeadline } from '../../common/deadline.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { Logger } from '../../log/logger.js';
 import type { MemoryClusterState } from '../memory-state.js';
@@ -47,12 +48,11 @@ export class ConfigMapFetcher {
 
   private async fetch(key: ObjectKey, id: string): Promise<void> {
     try {
-      const cm = await Promise.race([
+      const cm = await withDeadline(
         this.core.readNamespacedConfigMap({ name: key.name, namespace: key.namespace }),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs).unref(),
-        ),
-      ]);
+        this.timeoutMs,
+        `read ConfigMap ${id}`,
+      );
       this.state.apply(asJson<unknown>({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }), key.namespace);
       this.fetchedAt.set(id, Date.now());
     } catch (err) {
