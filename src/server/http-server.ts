@@ -7,19 +7,11 @@
  * slow-client limits as the webhook port.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { DEFAULT_TIMEOUTS, type ServerTimeouts } from './https-server.js';
+import { DEFAULT_TIMEOUTS, timeoutOptions, type ServerTimeouts } from './https-server.js';
 
 export function createHttpServer(
   listener: (req: IncomingMessage, res: ServerResponse) => void,
   timeouts: ServerTimeouts = DEFAULT_TIMEOUTS,
 ): http.Server {
-  const server = http.createServer(
-    {
-      headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 10))),
-    },
-    listener,
-  );
-  return server;
+  return http.createServer(timeoutOptions(timeouts), listener);
 }

@@ -37,6 +37,17 @@ export interface ServerTimeouts {
 
 export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 10_000, requestMs: 30_000 };
 
+/** The node:http server options of `timeouts`, for the webhook port and the plain side ports alike. */
+export function timeoutOptions({ headersMs, requestMs }: ServerTimeouts) {
+  return {
+    headersTimeout: headersMs,
+    requestTimeout: requestMs,
+    // Node checks both timeouts on this interval (30 s by default, which would let a slow client
+    // hold a connection up to 30 s past its deadline): a tenth of the shorter one, 10 ms to 1 s.
+    connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(Math.min(headersMs, requestMs) / 10))),
+  };
+}
+
 /**
  * Seconds a stopping server waits, after its shutdown delay, for in-flight requests (and the decision log):
  * with the default 5 s delay, well inside Kubernetes' 30 s termination grace period.
@@ -57,16 +68,12 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
 };
 
 export function createHttpsServer(opts: HttpsOptions): https.Server {
-  const { headersMs, requestMs } = opts.timeouts ?? DEFAULT_TIMEOUTS;
+  const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
   const server = https.createServer({
     ...opts.certificate.serverOptions(),
     // A client that connects and never completes the handshake is as slow as one that never sends headers.
-    handshakeTimeout: headersMs,
-    headersTimeout: headersMs,
-    requestTimeout: requestMs,
-    // Node checks both timeouts on this interval (30 s by default, which would let a slow client
-    // hold a connection up to 30 s past its deadline): a tenth of the shorter one, 10 ms to 1 s.
-    connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(Math.min(headersMs, requestMs) / 10))),
+    handshakeTimeout: timeouts.headersMs,
+    ...timeoutOptions(timeouts),
   });
   const tracker = limitConnections(server, opts.limits ?? DEFAULT_CONNECTION_LIMITS, opts.connectionEvents);
   const listener = opts.listener;
