@@ -138,6 +138,20 @@ export interface RunningServer {
   reopenLogs(): Promise<boolean>;
 }
 
+/**
+ * Closes `servers`: they stop accepting, idle connections close at once, and
+ * the others once answered or, after `ms`, closed as they are. Resolves once
+ * every server is closed: true when no connection had to be cut.
+ */
+async function closeServers(servers: readonly Server[], ms: number): Promise<boolean> {
+  const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  for (const s of servers) s.closeIdleConnections();
+  const drained = await settlesWithin(closed, ms);
+  if (!drained) for (const s of servers) s.closeAllConnections();
+  await closed;
+  return drained;
+}
+
 /** Whether this process should watch a cluster: a kubeconfig flag, KUBECONFIG, or running in a Pod. */
 export function wantsLiveState(opts: Pick<ServeOptions, 'kubeconfig' | 'state'>, env = process.env): boolean {
   if (opts.kubeconfig) return true;
@@ -329,9 +343,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     });
   } catch (err) {
     // No certificate, no webhook: what was started is stopped, so the error ends the process (or the test).
-    const closed = Promise.all(side.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    for (const s of side.servers) s.closeAllConnections();
-    await closed;
+    await closeServers(side.servers, 0);
     await source.live?.stop();
     throw err;
   }
@@ -390,17 +402,10 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     stopAudit();
     const deadline = Date.now() + drainMs;
     const left = () => Math.max(0, deadline - Date.now());
-    // close() stops accepting and calls back once in-flight requests have been answered.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    if (!(await settlesWithin(closed, left()))) {
-      log.warn({ drainTimeoutSeconds: drainMs / 1000 }, 'requests still in flight at the drain timeout: closing their connections');
-      server.closeAllConnections();
-    }
+    if (!(await closeServers([server], left())))
+      log.warn({ drainTimeoutSeconds: drainMs / 1000 }, 'requests still in flight at the drain timeout: their connections were closed');
     // The probe and metrics ports last: readiness stays visible as false until the webhook port has closed.
-    const sideClosed = Promise.all(side.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    for (const s of side.servers) s.closeIdleConnections();
-    if (!(await settlesWithin(sideClosed, left()))) for (const s of side.servers) s.closeAllConnections();
+    await closeServers(side.servers, left());
     if (source.live) await settlesWithin(source.live.stop(), left());
     await decisionFile?.close(left());
     log.info({}, 'stopped');
