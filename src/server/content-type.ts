@@ -3,6 +3,8 @@
  * (case-insensitive), with optional parameters, of which `charset` may only be
  * `utf-8` (the body is decoded as UTF-8 whatever it says). A prefix match let
  * `application/json-patch+json` and `application/json.evil` through.
+ * Not jshttp's `content-type` parser (express's): version 2 skips malformed
+ * parameters (`; charset`, `; charset="utf-8`) instead of refusing them.
  */
 
 /** RFC 9110 token: a parameter name or unquoted value. */

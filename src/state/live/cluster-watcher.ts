@@ -430,17 +430,7 @@ export class ClusterWatcher {
   }
 
   private async startInformer(run: SourceRun, informer: ListWatch<KubernetesObject>): Promise<void> {
-    let failed = false;
-    const onError = () => (failed = true);
-    informer.on('error', onError);
-    try {
-      await informer.start();
-    } catch {
-      failed = true;
-    } finally {
-      informer.off('error', onError);
-    }
-    if (failed) return; // the informer's own error handler has scheduled a retry
+    if (!(await startedCleanly(informer))) return; // the informer's own error handler has scheduled a retry
     if (!run.synced) this.markSynced(run);
   }
 
@@ -478,17 +468,7 @@ export class ClusterWatcher {
 
   private async startCrdWatch(): Promise<void> {
     if (this.stopped) return;
-    let failed = false;
-    const onError = () => (failed = true);
-    this.crds.informer.on('error', onError);
-    try {
-      await this.crds.informer.start();
-    } catch {
-      failed = true;
-    } finally {
-      this.crds.informer.off('error', onError);
-    }
-    if (!failed) {
+    if (await startedCleanly(this.crds.informer)) {
       this.crds.failing = false;
       this.crds.backoff.reset();
     }
@@ -512,6 +492,25 @@ export class ClusterWatcher {
 export function crdNameOf(path: string): string {
   const m = /^\/apis\/([^/]+)\/[^/]+\/([^/]+)$/.exec(path);
   return m ? `${m[2]}.${m[1]}` : '';
+}
+
+/**
+ * Starts `informer` (its list, then its watch); false when that failed,
+ * whether `start()` threw or the informer reported an error meanwhile (its
+ * own error handler then schedules the retry).
+ */
+async function startedCleanly(informer: ListWatch<KubernetesObject>): Promise<boolean> {
+  let failed = false;
+  const onError = () => (failed = true);
+  informer.on('error', onError);
+  try {
+    await informer.start();
+  } catch {
+    failed = true;
+  } finally {
+    informer.off('error', onError);
+  }
+  return !failed;
 }
 
 /** The name and resource version of an object's metadata. */
