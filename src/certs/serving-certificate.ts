@@ -152,7 +152,7 @@ export class ServingCertificate {
     this.issuer = x509.issuer;
     // Served anyway (there is no other), but said: clients that verify it will fail.
     try {
-      checkPair(pair.cert, pair.key, { trust: this.trust(), now: opts.now?.() ?? Date.now(), minValidityMs: 0 });
+      checkPair(pair.cert, pair.key, { trust: this.trust(), now: this.now(), minValidityMs: 0 });
     } catch (err) {
       const reason = err instanceof CertificateRefused ? err.reason : 'untrusted';
       this.log.warn({ reason, err: (err as Error).message }, 'the starting serving certificate would not pass a reload');
@@ -190,6 +190,11 @@ export class ServingCertificate {
     this.server = server;
   }
 
+  /** Now, ms since epoch: the configured clock (tests) or the system's. */
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
   private trust(override?: TrustSource): Trust {
     const source = override ?? this.opts.trust;
     if (!source) return { issuer: this.issuer, source: `the issuer of the starting certificate (${this.issuer.replaceAll('\n', ', ')})` };
@@ -206,7 +211,7 @@ export class ServingCertificate {
       } catch (err) {
         throw new CertificateRefused('untrusted', `the trust bundle cannot be read: ${(err as Error).message}`);
       }
-      const now = this.opts.now?.() ?? Date.now();
+      const now = this.now();
       const x509 = checkPair(cert, key, { trust: resolved, now, minValidityMs: this.opts.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS });
       return { cert, key, notAfter: Date.parse(x509.validTo) };
     } catch (err) {
@@ -267,7 +272,7 @@ export class ServingCertificate {
       const pair = this.checked(cert, key, 'files');
       if (pair instanceof CertificateRefused) {
         if (pair.validFrom !== undefined) {
-          const wait = Math.min(2 ** 31 - 1, pair.validFrom - (this.opts.now?.() ?? Date.now()) + 1000);
+          const wait = Math.min(2 ** 31 - 1, pair.validFrom - this.now() + 1000);
           retry = setTimeout(check, Math.max(0, wait));
           retry.unref();
         }
