@@ -5,47 +5,15 @@
  * closed; the bytes come back when requests are answered or aborted, so the
  * budget never leaks.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeCertificates } from '../../../src/certs/files.js';
-import { generateCertificates, type CertBundle } from '../../../src/certs/generate.js';
-import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
-import { createLogger } from '../../../src/log/logger.js';
 import { BodyBudget } from '../../../src/server/body-budget.js';
-import { createHttpsServer, listen } from '../../../src/server/https-server.js';
-import { assertNoPollution, hostileApp, trapUnhandledRejections, validPoolReview } from './support.js';
+import { hostileApp, suiteHttpsServer, validPoolReview } from './support.js';
 import { connect, postHead } from '../../helpers/tls-client.js';
 
 const LIMIT = 64 * 1024;
 const budget = new BodyBudget(2 * LIMIT);
-const trap = trapUnhandledRejections();
-let dir: string;
-let bundle: CertBundle;
-let server: https.Server;
-let port: number;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rcg-budget-'));
-  bundle = generateCertificates({ service: 'rcg', namespace: 'budget', validityDays: 1 });
-  const paths = writeCertificates(dir, bundle);
-  server = createHttpsServer({
-    port: 0,
-    certificate: new ServingCertificate({ certFile: paths.cert, keyFile: paths.key }, createLogger('silent')),
-    listener: hostileApp({ maxBodyBytes: LIMIT, bodyBudget: budget }).listener,
-  });
-  port = await listen(server, 0, '127.0.0.1');
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  rmSync(dir, { recursive: true, force: true });
-  trap.assertNone();
-  assertNoPollution();
-});
+const server = suiteHttpsServer('budget', hostileApp({ maxBodyBytes: LIMIT, bodyBudget: budget }).listener);
 
 const review = validPoolReview('budget-1');
 /** A valid review exactly at the limit (JSON allows the trailing spaces). */
@@ -71,12 +39,12 @@ function assertAnswered(raw: string): void {
 describe('in-flight body budget', () => {
   it('past the budget: 429 with Retry-After from the headers alone, the body unread; released after answers and aborts', async () => {
     // Two requests hold the whole budget: their bodies are declared in full and sent in part.
-    const held = await Promise.all([connect(port, bundle.caCert), connect(port, bundle.caCert)]);
+    const held = await Promise.all([connect(server.port, server.caCert), connect(server.port, server.caCert)]);
     for (const c of held) c.socket.write(postHead('/validate', LIMIT) + full.slice(0, 100));
     await until(() => budget.inFlightBytes === 2 * LIMIT, 'both bodies reserved');
 
     // Five more, headers only: answered at once, without waiting for a body that never comes.
-    const shed = await Promise.all(Array.from({ length: 5 }, () => connect(port, bundle.caCert)));
+    const shed = await Promise.all(Array.from({ length: 5 }, () => connect(server.port, server.caCert)));
     const started = Date.now();
     for (const [i, c] of shed.entries()) c.socket.write(postHead(i % 2 ? '/mutate' : '/validate', i === 4 ? 200 : LIMIT));
     for (const c of shed) {
@@ -103,7 +71,7 @@ describe('in-flight body budget', () => {
     held[0]!.socket.destroy();
 
     // The whole budget is there again: two bodies at the limit at once.
-    const again = await Promise.all([connect(port, bundle.caCert), connect(port, bundle.caCert)]);
+    const again = await Promise.all([connect(server.port, server.caCert), connect(server.port, server.caCert)]);
     for (const c of again) c.socket.write(postHead('/validate', LIMIT) + full);
     for (const c of again) assertAnswered(await c.waitFor('"uid":"budget-1"'));
     for (const c of again) c.socket.destroy();
@@ -111,7 +79,7 @@ describe('in-flight body budget', () => {
   });
 
   it('a chunked body (no content-length) reserves the body limit until answered', async () => {
-    const c = await connect(port, bundle.caCert);
+    const c = await connect(server.port, server.caCert);
     c.socket.write(postHead('/validate', undefined) + `${(100).toString(16)}\r\n${review.slice(0, 100)}\r\n`);
     await until(() => budget.inFlightBytes === LIMIT, 'the limit reserved');
     const rest = review.slice(100);
@@ -122,7 +90,7 @@ describe('in-flight body budget', () => {
   });
 
   it('a declared body over the limit: 413 from the headers alone, nothing reserved', async () => {
-    const c = await connect(port, bundle.caCert);
+    const c = await connect(server.port, server.caCert);
     c.socket.write(postHead('/validate', 100 * 1024 * 1024));
     const raw = await c.waitFor('}', 3_000);
     assert.match(raw, /^HTTP\/1\.1 413 /);

@@ -5,20 +5,12 @@
  * once the headers or request timeout has passed, while requests on other
  * connections are answered at once.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
-import { writeCertificates } from '../../../src/certs/files.js';
-import { generateCertificates, type CertBundle } from '../../../src/certs/generate.js';
-import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
-import { createLogger } from '../../../src/log/logger.js';
-import { createHttpsServer, listen } from '../../../src/server/https-server.js';
-import { assertNoPollution, hostileApp, trapUnhandledRejections, validPoolReview } from './support.js';
+import { hostileApp, suiteHttpsServer, validPoolReview } from './support.js';
 
 const HEADERS_MS = 600;
 const REQUEST_MS = 1_200;
@@ -26,31 +18,7 @@ const REQUEST_MS = 1_200;
 const SLACK_MS = 900;
 const BYTE_EVERY_MS = 200;
 
-const trap = trapUnhandledRejections();
-let dir: string;
-let bundle: CertBundle;
-let server: https.Server;
-let port: number;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rcg-slow-'));
-  bundle = generateCertificates({ service: 'rcg', namespace: 'slow', validityDays: 1 });
-  const paths = writeCertificates(dir, bundle);
-  server = createHttpsServer({
-    port: 0,
-    certificate: new ServingCertificate({ certFile: paths.cert, keyFile: paths.key }, createLogger('silent')),
-    listener: hostileApp().listener,
-    timeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS },
-  });
-  port = await listen(server, 0, '127.0.0.1');
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  rmSync(dir, { recursive: true, force: true });
-  trap.assertNone();
-  assertNoPollution();
-});
+const server = suiteHttpsServer('slow', hostileApp().listener, { timeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS } });
 
 const review = validPoolReview('prompt-1');
 
@@ -69,9 +37,9 @@ function promptRequest(): Promise<Prompt> {
     const req = https.request(
       {
         host: '127.0.0.1',
-        port,
+        port: server.port,
         servername: 'localhost',
-        ca: bundle.caCert,
+        ca: server.caCert,
         method: 'POST',
         path: '/validate',
         agent: false,
@@ -107,8 +75,8 @@ interface Trickled {
 function trickle(start: string | Buffer, drip: string | Buffer, tcp = false): Promise<Trickled> {
   return new Promise((resolve, reject) => {
     const socket = tcp
-      ? net.connect(port, '127.0.0.1')
-      : tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: bundle.caCert });
+      ? net.connect(server.port, '127.0.0.1')
+      : tls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: server.caCert });
     let received = '';
     let written = 0;
     let started = 0;

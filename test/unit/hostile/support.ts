@@ -7,12 +7,18 @@
  * patches that apply, no prototype pollution, no unhandled rejection).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import type https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import fjp from 'fast-json-patch';
+import { writeCertificates } from '../../../src/certs/files.js';
+import { generateCertificates } from '../../../src/certs/generate.js';
+import { ServingCertificate } from '../../../src/certs/serving-certificate.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { HANDLED_KINDS, KINDS, type HandledKind } from '../../../src/kube/kinds.js';
 import { createLogger } from '../../../src/log/logger.js';
@@ -20,6 +26,7 @@ import { ALL_RULES } from '../../../src/rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../src/server/admission-handler.js';
 import { createRequestListener } from '../../../src/server/app.js';
 import type { BodyBudget } from '../../../src/server/body-budget.js';
+import { createHttpsServer, listen, type HttpsOptions } from '../../../src/server/https-server.js';
 import { addToState, parseManifests } from '../../../src/state/manifests.js';
 import { type MemoryClusterState } from '../../../src/state/memory-state.js';
 import { TEST_NOW } from '../../helpers/engine.js';
@@ -872,4 +879,45 @@ export function useHostileServer(): { readonly server: http.Server; readonly log
       return logs;
     },
   };
+}
+
+/** The real HTTPS server of a transport suite: its port and the CA that verifies it, set once the suite's `before` has run. */
+export interface SuiteServer {
+  port: number;
+  caCert: string;
+}
+
+/**
+ * Starts the webhook's own HTTPS server (createHttpsServer, a throwaway
+ * certificate) on 127.0.0.1 before the calling suite, with `listener` and
+ * the server options it gives, and after it closes the server, removes the
+ * certificate and checks that no rejection went unhandled and nothing was
+ * polluted.
+ */
+export function suiteHttpsServer(
+  name: string,
+  listener: HttpsOptions['listener'],
+  options: Pick<HttpsOptions, 'timeouts' | 'limits'> = {},
+): SuiteServer {
+  const trap = trapUnhandledRejections();
+  const dir = mkdtempSync(join(tmpdir(), `rcg-${name}-`));
+  const bundle = generateCertificates({ service: 'rcg', namespace: name, validityDays: 1 });
+  const suite: SuiteServer = { port: 0, caCert: bundle.caCert };
+  let server: https.Server | undefined;
+  before(async () => {
+    const paths = writeCertificates(dir, bundle);
+    const certificate = new ServingCertificate({ certFile: paths.cert, keyFile: paths.key }, createLogger('silent'));
+    server = createHttpsServer({ port: 0, certificate, listener, ...options });
+    suite.port = await listen(server, 0, '127.0.0.1');
+  });
+  after(async () => {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+    }
+    rmSync(dir, { recursive: true, force: true });
+    trap.assertNone();
+    assertNoPollution();
+  });
+  return suite;
 }
