@@ -12,7 +12,7 @@ NODE_MAJOR_MIN := 20
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: help deps build run certs typecheck format lint unit kube-bin e2e test chaos deploy image clean
+.PHONY: help deps build run certs typecheck format lint unit kube-bin helm-bin e2e test chaos deploy image clean
 
 help:
 	@echo "make run    serve the webhook on https://localhost:$(PORT) (certificates in certs/, created on first start)"
@@ -60,6 +60,10 @@ unit: deps
 # ~/.cache/remote-cluster-guard, keyed by version), etcd from Debian's etcd-server.
 kube-bin:
 	bash test/e2e/kube/build.sh
+
+# helm and helm-docs, built from the Go module proxy and cached the same way.
+helm-bin:
+	bash test/tools/build-helm.sh
 
 e2e: deps
 	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
