@@ -6,9 +6,15 @@
 import { z } from 'zod';
 import { ADMISSION_API_VERSION, type AdmissionRequest } from './types.js';
 
+const Kind = z.object({ group: z.string(), version: z.string(), kind: z.string() });
+
 const Request = z.object({
   uid: z.string().min(1),
-  kind: z.object({ group: z.string(), version: z.string(), kind: z.string() }),
+  kind: Kind,
+  // For the decision log only.
+  resource: z.object({ group: z.string(), version: z.string(), resource: z.string() }).optional(),
+  subResource: z.string().optional(),
+  requestKind: Kind.optional(),
   operation: z.string(),
   namespace: z.string().optional(),
   name: z.string().optional(),

@@ -11,6 +11,12 @@ export interface GroupVersionKind {
   kind: string;
 }
 
+export interface GroupVersionResource {
+  group: string;
+  version: string;
+  resource: string;
+}
+
 export interface UserInfo {
   username?: string;
   uid?: string;
@@ -20,6 +26,10 @@ export interface UserInfo {
 export interface AdmissionRequest {
   uid: string;
   kind: GroupVersionKind;
+  resource?: GroupVersionResource;
+  subResource?: string;
+  /** The kind the client asked for, when the API server converted the request to `kind` (`matchPolicy: Equivalent`). */
+  requestKind?: GroupVersionKind;
   /** CREATE, UPDATE, DELETE or CONNECT. */
   operation: string;
   namespace?: string;

@@ -190,7 +190,10 @@ export function buildProgram(): Command {
     .option('--no-ratcheting', 'deny violations on UPDATE even when the stored object already had them')
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
-    .option('--decision-log <file>', 'also write the decision log to this file (JSON lines, reopened on SIGHUP)')
+    .option(
+      '--decision-log <file>',
+      'also write the decision log to this file (JSON lines, reopened on SIGHUP); "-": decisions alone on stdout, the process log on stderr',
+    )
     .option('--decision-log-required', '/readyz answers 503 while the --decision-log file cannot be written (default: stay ready)')
     .option('--audit-interval <seconds>', 'audit every existing object this often (0: never)', integer(0, 86_400), 0)
     .option('--shutdown-delay <seconds>', 'after SIGTERM, keep serving this long while readiness is false', integer(0, 60), 5)

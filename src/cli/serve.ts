@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { DestinationStream, LevelWithSilent } from 'pino';
+import { destination, type DestinationStream, type LevelWithSilent } from 'pino';
 import { ensureCertificates, writeCertificates } from '../certs/files.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE } from '../certs/generate.js';
 import { CertManager, type ManagedCertificates } from '../certs/manager.js';
@@ -34,6 +34,7 @@ import { DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../server/admission-handler.js'
 import { createRequestListener, createSideListener, type AppDeps, type Endpoints } from '../server/app.js';
 import { BodyBudget } from '../server/body-budget.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
+import { decisionLogger } from '../server/decision-log.js';
 import { DecisionLogFile } from '../server/decision-log-file.js';
 import { createHttpServer } from '../server/http-server.js';
 import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
@@ -80,10 +81,14 @@ export interface ServeOptions {
   operatorNamespace: string;
   logLevel: LevelWithSilent;
   /**
-   * A file that decisions also go to (one JSON object per line; they are on stdout as well), reopened on
-   * SIGHUP for log rotation. A file that cannot be written never stops the webhook (decision-log-file.ts).
+   * Where decisions go besides the default (the process log on stdout):
+   * - a file: decisions also go there (one JSON object per line; still on stdout as well), reopened on SIGHUP
+   *   for log rotation; a file that cannot be written never stops the webhook (decision-log-file.ts);
+   * - `-`: decisions only on stdout, and the process log on stderr, so each stream is one kind of record.
    */
   decisionLog?: string;
+  /** Where `decisionLog: '-'` writes; stdout when unset (tests pass a sink). */
+  decisionDestination?: DestinationStream;
   /** `/readyz` answers 503 while the decision log file cannot be written (sites that must not admit without a record). */
   decisionLogRequired?: boolean;
   /** Bytes of decisions held in memory while the file cannot be written; default 8 MiB (tests use less). */
@@ -107,7 +112,7 @@ export interface ServeOptions {
    */
   drainTimeout?: number;
   rules: readonly AnyRule[];
-  /** Where the process log goes; stdout when unset (tests pass a sink). */
+  /** Where the process log goes; stdout when unset (stderr with `decisionLog: '-'`; tests pass a sink). */
   logDestination?: DestinationStream;
   /** How often the certificate and key files are polled for a rotation, in ms; default 5000. */
   certReloadIntervalMs?: number;
@@ -262,7 +267,8 @@ async function listenSidePorts(opts: ServeOptions, deps: AppDeps) {
 }
 
 export async function runServe(opts: ServeOptions): Promise<RunningServer> {
-  const log = createLogger(opts.logLevel, opts.logDestination);
+  const decisionsOnStdout = opts.decisionLog === '-';
+  const log = createLogger(opts.logLevel, opts.logDestination ?? (decisionsOnStdout ? destination(2) : undefined));
   const ruleIds = opts.rules.map((r) => r.id);
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
@@ -285,15 +291,18 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   });
   const engine = new Engine(opts.rules, { operatorNamespace, policy });
   // Not pino.destination: its exit hook retries a failed synchronous flush forever (decision-log-file.ts).
-  const decisionFile = opts.decisionLog
-    ? new DecisionLogFile({
-        path: opts.decisionLog,
-        onDrop: (n) => metrics.decisionLogDropped.inc(n),
-        ...(opts.decisionLogBufferBytes !== undefined ? { maxBufferBytes: opts.decisionLogBufferBytes } : {}),
-        ...(opts.decisionLogRetryMs !== undefined ? { retryMs: opts.decisionLogRetryMs } : {}),
-      })
-    : undefined;
-  const decisionLog = decisionFile ? createLogger('info', decisionFile) : undefined;
+  const decisionFile =
+    opts.decisionLog && !decisionsOnStdout
+      ? new DecisionLogFile({
+          path: opts.decisionLog,
+          onDrop: (n) => metrics.decisionLogDropped.inc(n),
+          ...(opts.decisionLogBufferBytes !== undefined ? { maxBufferBytes: opts.decisionLogBufferBytes } : {}),
+          ...(opts.decisionLogRetryMs !== undefined ? { retryMs: opts.decisionLogRetryMs } : {}),
+        })
+      : undefined;
+  const decisionLogs = decisionsOnStdout
+    ? [decisionLogger(createLogger('info', opts.decisionDestination ?? destination(1)))]
+    : [decisionLogger(log), ...(decisionFile ? [decisionLogger(createLogger('info', decisionFile))] : [])];
 
   const bodyBudget = new BodyBudget(opts.maxInflightBodyBytes ?? DEFAULT_MAX_INFLIGHT_BODY_BYTES);
   let shuttingDown = false;
@@ -301,7 +310,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     engine,
     state: source.state,
     log,
-    ...(decisionLog ? { decisionLog } : {}),
+    decisionLogs,
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
     bodyBudget,

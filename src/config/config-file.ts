@@ -12,6 +12,7 @@
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -61,6 +62,7 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
     excludedNamespaces: r.data.excludedNamespaces ?? DEFAULT_POLICY.excludedNamespaces,
     unsynced: r.data.unsynced ?? DEFAULT_POLICY.unsynced,
     ratcheting: r.data.ratcheting ?? DEFAULT_POLICY.ratcheting,
+    generation: createHash('sha256').update(text).digest('hex').slice(0, 12),
   };
   return { policy, ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}) };
 }

@@ -18,6 +18,11 @@ export interface Policy {
   ratcheting: boolean;
   /** What a validating rule answers while the live state it needs has not synced. */
   unsynced: 'deny' | 'warn';
+  /**
+   * Which configuration this is, for the decision log: the first 12 hex digits
+   * of the SHA-256 of the configuration file's text; unset for the defaults.
+   */
+  generation?: string;
 }
 
 export const DEFAULT_POLICY: Policy = Object.freeze({ modes: {}, excludedNamespaces: [], ratcheting: true, unsynced: 'deny' });

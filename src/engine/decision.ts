@@ -4,6 +4,7 @@
  * `validate` and `audit`) reads findings through `reportedFindings`, so a rule
  * in `audit` mode is labelled the same way everywhere.
  */
+import type { Policy } from '../config/policy.js';
 import type { HandledKind } from '../kube/kinds.js';
 import type { Finding } from './finding.js';
 import type { PatchOperation } from './rule.js';
@@ -25,6 +26,8 @@ export interface Decision {
   mutations: { rule: string; patch: PatchOperation[] }[];
   /** Findings of rules in `audit` mode, with the action they would have had: logged and counted, never shown to the user. */
   audited: Finding[];
+  /** The policy the request was evaluated under (rule modes, configuration generation); unset when no rule ran. */
+  policy?: Policy;
 }
 
 /** What a finding did: denied, warned, or was recorded only (a rule in `audit` mode). */

@@ -250,6 +250,7 @@ function finish(e: Evaluation): Decision {
     patch: e.patch,
     mutations: e.mutations,
     audited: oneLineAll(e.audited),
+    policy: e.policy,
   };
 }
 

@@ -17,7 +17,7 @@ import type { Engine, Phase } from '../engine/engine.js';
 import { objectRequest, type ObjectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import { isJsonContentType } from './content-type.js';
-import { logDecision } from './decision-log.js';
+import { decisionLogger, logDecision } from './decision-log.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from './metrics.js';
 import type { BodyBudget } from './body-budget.js';
@@ -43,8 +43,11 @@ export interface AdmissionDeps {
    */
   prepare?: (request: ObjectRequest) => Promise<void> | undefined;
   metrics?: Metrics;
-  /** A second logger decisions go to (the `--decision-log` file), besides the process logger (stdout). */
-  decisionLog?: Logger;
+  /**
+   * The loggers decisions go to, each made by `decisionLogger` (the process
+   * log, a `--decision-log` file, stdout); default: the process logger `log`.
+   */
+  decisionLogs?: readonly Logger[];
 }
 
 /** Default body limit: an UPDATE carries object and oldObject, each up to etcd's 1.5 MiB. */
@@ -108,6 +111,7 @@ function bodyError(err: HttpError, limit: number): { code: number; reason: strin
  */
 export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionDeps, batch: TurnBatch) {
   const path = `/${phase}`;
+  const decisionLogs = deps.decisionLogs ?? [decisionLogger(deps.log)];
 
   const answer = (res: ServerResponse, request: AdmissionRequest, engineRequest: ObjectRequest, started: number): void => {
     let response: AdmissionResponse;
@@ -115,8 +119,7 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
       const decision = deps.engine.evaluate(engineRequest, phase, deps.state);
       response = admissionResponse(request.uid, decision);
       const record = { uid: request.uid, path, request, decision };
-      logDecision(deps.log, record);
-      if (deps.decisionLog) logDecision(deps.decisionLog, record);
+      for (const log of decisionLogs) logDecision(log, record);
       deps.metrics?.observe(
         path,
         decision.kind ?? 'other',

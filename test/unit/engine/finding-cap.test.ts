@@ -18,6 +18,7 @@ import { deny } from '../../../src/engine/finding.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { createRequestListener } from '../../../src/server/app.js';
+import { decisionLogger } from '../../../src/server/decision-log.js';
 import { logDecision, MAX_LOGGED_FINDINGS } from '../../../src/server/decision-log.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { runCli } from '../../helpers/cli.js';
@@ -60,7 +61,7 @@ describe(`an Elasticsearch with ${BROKEN} broken remotes`, () => {
       engine: new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' }),
       state: addToState(loadManifests([LICENSE])).state,
       log: createLogger('silent'),
-      decisionLog: createLogger('info', decisions.stream),
+      decisionLogs: [decisionLogger(createLogger('info', decisions.stream))],
       maxBodyBytes: 1 << 20,
       ready: () => ({ ready: true }),
     });

@@ -725,7 +725,6 @@ export function hostileApp(opts: { maxBodyBytes?: number; state?: MemoryClusterS
     engine: new Engine(ALL_RULES, { operatorNamespace: 'elastic-system', now: () => TEST_NOW }),
     state: opts.state ?? realisticState(),
     log,
-    decisionLog: log,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(opts.bodyBudget ? { bodyBudget: opts.bodyBudget } : {}),
     ready: () => ({ ready: true }),

@@ -96,7 +96,7 @@ describe('decision log file (runServe decisionLog)', () => {
       : [];
   const lineFor = (file: string, uid: string) => waitFor(`the decision ${uid} in ${file}`, () => lines(file).find((l) => l['uid'] === uid));
 
-  it('one JSON object per line with time, uid, operation, kind, namespace, name, user, dryRun and findings; never the object', async () => {
+  it('one JSON object per line with time, uid, operation, kind, namespace, name, userInfo, dryRun and findings; never the object', async () => {
     server = await serve({ state: [LICENSE], decisionLog: path });
     await admit(server.port, cluster([SELF_REF]), { uid: 'uid-denied', dryRun: true });
     await admit(server.port, cluster(), { uid: 'uid-clean' });
@@ -109,16 +109,17 @@ describe('decision log file (runServe decisionLog)', () => {
     assert.equal(denied['msg'], 'admission denied');
     assert.equal(denied['path'], '/validate');
     assert.equal(denied['operation'], 'CREATE');
-    assert.equal(denied['kind'], 'Elasticsearch');
+    assert.deepEqual(denied['kind'], { group: 'elasticsearch.k8s.elastic.co', version: 'v1', kind: 'Elasticsearch' });
     assert.equal(denied['namespace'], 'ns-one');
     assert.equal(denied['name'], 'cluster-one');
-    assert.deepEqual(denied['user'], { username: 'alice', groups: ['system:authenticated'] });
+    assert.deepEqual(denied['userInfo'], { username: 'alice', groups: ['system:authenticated'] });
     assert.equal(denied['dryRun'], true);
     assert.equal(denied['allowed'], false);
     assert.deepEqual(denied['findings'], [
       {
         rule: 'es-remote-ref',
         action: 'deny',
+        mode: 'enforce',
         field: SELF_REF_FIELD,
         message:
           'this entry references ns-one/cluster-one itself, and a cluster cannot be its own remote cluster; reference another Elasticsearch or remove the entry',

@@ -47,16 +47,33 @@ describe('configuration file', () => {
         excludedNamespaces: ['sandbox'],
         unsynced: 'warn',
         ratcheting: false,
+        generation: c.policy.generation!,
       },
     } satisfies Config);
   });
 
+  it('names its generation by its text: the first 12 hex digits of the SHA-256, alike on every replica, new when the text changes', () => {
+    // SHA-256 of the empty string, a published test vector (FIPS 180-2 examples).
+    assert.equal(parseConfig('', 'c.yaml', RULE_IDS).policy.generation, 'e3b0c44298fc');
+    assert.equal(
+      parseConfig(DOCUMENTED, 'a.yaml', RULE_IDS).policy.generation,
+      parseConfig(DOCUMENTED, 'b.yaml', RULE_IDS).policy.generation,
+    );
+    assert.notEqual(
+      parseConfig(DOCUMENTED, 'c.yaml', RULE_IDS).policy.generation,
+      parseConfig(`${DOCUMENTED}\n`, 'c.yaml', RULE_IDS).policy.generation,
+    );
+  });
+
   it('an empty file or one with only some keys keeps the defaults for the others', () => {
-    assert.deepEqual(parseConfig('', 'c.yaml', RULE_IDS), { policy: DEFAULT_POLICY });
-    assert.deepEqual(parseConfig('# nothing\n', 'c.yaml', RULE_IDS), { policy: DEFAULT_POLICY });
-    assert.deepEqual(parseConfig('rules: {es-remote-ref: warn}', 'c.yaml', RULE_IDS), {
-      policy: { ...DEFAULT_POLICY, modes: { 'es-remote-ref': 'warn' } },
-    });
+    const policyOf = (text: string) => {
+      const { generation, ...policy } = parseConfig(text, 'c.yaml', RULE_IDS).policy;
+      assert.match(generation!, /^[0-9a-f]{12}$/);
+      return policy;
+    };
+    assert.deepEqual(policyOf(''), DEFAULT_POLICY);
+    assert.deepEqual(policyOf('# nothing\n'), DEFAULT_POLICY);
+    assert.deepEqual(policyOf('rules: {es-remote-ref: warn}'), { ...DEFAULT_POLICY, modes: { 'es-remote-ref': 'warn' } });
   });
 
   it('loadConfig reads the file and names it in errors', () => {
@@ -130,7 +147,7 @@ describe('configuration file', () => {
       assert.equal(applied.length, 1, 'an invalid file is not applied');
       const line = sink.lines().find((l) => l['msg'] === 'configuration not reloaded; keeping the running one');
       assert.ok(line, 'the failure is logged');
-      assert.equal(line['level'], 50);
+      assert.equal(line['level'], 'error');
       assert.match(String(line['err']), /rules\.es-remote-ref/);
 
       writeFileSync(file, 'rules: {es-remote-ref: audit}\n');

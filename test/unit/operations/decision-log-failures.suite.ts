@@ -180,7 +180,47 @@ describe('decision log reopen (SIGHUP)', () => {
   });
 });
 
-describe('decisions on stdout and in the file', () => {
+const BIN = fileURLToPath(new URL('../../../src/cli/bin.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** node's arguments for `serve` on `port` (probes and metrics on it too: the default side ports may be taken by a parallel test file). */
+function serveCommand(port: number): string[] {
+  const serve = ['serve', '--port', String(port), '--metrics-port', '0', '--health-port', '0', '--host', '127.0.0.1'];
+  return ['--import', 'tsx', BIN, ...serve, '--cert-dir', certDir(), '--state', LICENSE];
+}
+
+describe('where decisions go', () => {
+  it('--decision-log -: decisions alone on stdout, the process log on stderr', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [...serveCommand(port), '--decision-log', '-'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const jsonLines = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    try {
+      await waitFor('the server to answer', async () => (await httpsRequest(port, '/healthz')).status === 200, 30_000);
+      await admit(port, cluster([SELF_REF]), { uid: 'to-stdout' });
+      await waitFor('the decision on stdout', () => jsonLines(stdout).some((l) => l['uid'] === 'to-stdout'), 10_000);
+      assert.ok(
+        jsonLines(stdout).every((l) => l['log'] === 'decision'),
+        `only decisions on stdout: ${stdout}`,
+      );
+      const processLines = jsonLines(stderr);
+      assert.ok(processLines.length > 0, 'the process log is on stderr');
+      assert.ok(
+        processLines.every((l) => l['log'] === undefined),
+        `no decision on stderr: ${stderr}`,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('with --decision-log, each decision is on the process log (stdout) as well, as the README says', async () => {
     const path = join(tempDir('both'), 'decisions.jsonl');
     const sink = logSink();
@@ -201,43 +241,11 @@ describe('decisions on stdout and in the file', () => {
 });
 
 describe('serve with a full disk: SIGTERM', () => {
-  const BIN = fileURLToPath(new URL('../../../src/cli/bin.ts', import.meta.url));
-  const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
   it('the process exits within the shutdown delay plus the drain timeout', { timeout: 60_000 }, async () => {
     const port = await freePort();
-    // The probes and metrics on the webhook port (0): the default side ports may be taken by a parallel test file.
-    const args = [
-      'serve',
-      '--port',
-      String(port),
-      '--metrics-port',
-      '0',
-      '--health-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--cert-dir',
-      certDir(),
-      '--state',
-      LICENSE,
-    ];
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        BIN,
-        ...args,
-        '--decision-log',
-        '/dev/full',
-        '--shutdown-delay',
-        '1',
-        '--drain-timeout',
-        '1',
-        '--log-level',
-        'warn',
-      ],
+      [...serveCommand(port), '--decision-log', '/dev/full', '--shutdown-delay', '1', '--drain-timeout', '1', '--log-level', 'warn'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

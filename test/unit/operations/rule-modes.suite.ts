@@ -14,6 +14,7 @@ import { objectRequest } from '../../../src/kube/object-request.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { createRequestListener } from '../../../src/server/app.js';
+import { decisionLogger } from '../../../src/server/decision-log.js';
 import { Metrics } from '../../../src/server/metrics.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { reviewOf } from '../../helpers/reviews.js';
@@ -33,7 +34,7 @@ function setup(modes: Record<string, RuleMode>, manifests = [LICENSE]) {
     engine,
     state,
     log: createLogger('silent'),
-    decisionLog: createLogger('info', decisions.stream),
+    decisionLogs: [decisionLogger(createLogger('info', decisions.stream))],
     metrics,
     maxBodyBytes: 1 << 20,
     ready: () => ({ ready: true }),
@@ -71,7 +72,9 @@ describe('rule modes', () => {
       const [line, ...more] = s.decisions.lines();
       assert.equal(more.length, 0);
       assert.equal(line!['msg'], 'admission denied');
-      assert.deepEqual(line!['findings'], [{ rule: RULE, action: 'deny', field: SELF_REF_FIELD, message: SELF_REF_MESSAGE }]);
+      assert.deepEqual(line!['findings'], [
+        { rule: RULE, action: 'deny', mode: 'enforce', field: SELF_REF_FIELD, message: SELF_REF_MESSAGE },
+      ]);
       assert.equal(await s.findings('deny'), 1);
       assert.equal(await s.findings('audit'), undefined);
     }
@@ -93,8 +96,10 @@ describe('rule modes', () => {
     assert.deepEqual(r.auditAnnotations, { [RULE]: `warn ${SELF_REF_FIELD}` });
     const lines = s.decisions.lines();
     assert.equal(lines.length, 1);
-    assert.equal(lines[0]!['msg'], 'admission allowed with warnings');
-    assert.deepEqual(lines[0]!['findings'], [{ rule: RULE, action: 'warn', field: SELF_REF_FIELD, message: SELF_REF_MESSAGE }]);
+    assert.equal(lines[0]!['msg'], 'admission allowed with findings');
+    assert.deepEqual(lines[0]!['findings'], [
+      { rule: RULE, action: 'warn', mode: 'warn', field: SELF_REF_FIELD, message: SELF_REF_MESSAGE },
+    ]);
     assert.equal(await s.findings('warn'), 1);
     assert.equal(await s.findings('deny'), undefined);
   });
@@ -114,7 +119,9 @@ describe('rule modes', () => {
     const lines = s.decisions.lines();
     assert.equal(lines.length, 1);
     assert.equal(lines[0]!['allowed'], true);
-    assert.deepEqual(lines[0]!['findings'], [{ rule: RULE, action: 'audit', field: SELF_REF_FIELD, message: SELF_REF_MESSAGE }]);
+    assert.deepEqual(lines[0]!['findings'], [
+      { rule: RULE, action: 'audit', mode: 'audit', field: SELF_REF_FIELD, message: SELF_REF_MESSAGE },
+    ]);
     assert.equal(await s.findings('audit'), 1);
     assert.equal(await s.findings('deny'), undefined);
     assert.equal(await s.findings('warn'), undefined);

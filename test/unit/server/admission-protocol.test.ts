@@ -94,7 +94,7 @@ describe('admission protocol', () => {
     );
     assert.deepEqual(r.auditAnnotations, { 'test-deny': 'deny metadata.name, deny spec.version', 'test-warn': 'warn spec' });
     const line = JSON.parse(logs.find((l) => l.includes('admission denied'))!);
-    assert.equal(line.user.username, 'alice');
+    assert.equal(line.userInfo.username, 'alice');
     assert.equal(line.name, 'bad');
     assert.equal(line.namespace, 'ns-one');
     assert.equal(line.findings.length, 3);
