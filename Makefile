@@ -6,7 +6,6 @@ SHELL := /bin/bash
 PORT ?= 8443
 STATE ?=
 IMAGE ?= remote-cluster-guard:0.1.0
-DEPLOY_CERTS := certs/deploy
 NODE_MAJOR_MIN := 20
 
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
@@ -76,14 +75,10 @@ test: typecheck lint unit e2e
 chaos: deps
 	npx tsx bench/chaos/run.ts
 
-# Installs deploy/ into the cluster of the current kubectl context, with a CA and
-# serving certificate from `remote-cluster-guard certs` (see the README for cert-manager).
-deploy: deps
-	npx tsx src/cli/bin.ts certs --out-dir $(DEPLOY_CERTS) --service remote-cluster-guard --namespace remote-cluster-guard > $(DEPLOY_CERTS).cabundle
-	kubectl create namespace remote-cluster-guard --dry-run=client -o yaml | kubectl apply -f -
-	# ca.crt next to the certificate: what a reloaded certificate must chain to (serve's default --tls-ca).
-	kubectl -n remote-cluster-guard create secret generic remote-cluster-guard-tls --type=kubernetes.io/tls --from-file=tls.crt=$(DEPLOY_CERTS)/tls.crt --from-file=tls.key=$(DEPLOY_CERTS)/tls.key --from-file=ca.crt=$(DEPLOY_CERTS)/ca.crt --dry-run=client -o yaml | kubectl apply -f -
-	kubectl kustomize deploy | sed -e "s|caBundle: \"\"|caBundle: $$(cat $(DEPLOY_CERTS).cabundle)|" -e "s|image: remote-cluster-guard:0.1.0|image: $(IMAGE)|" | kubectl apply -f -
+# kubectl apply -k deploy with IMAGE (kustomize `images:`, deploy/apply.sh). The webhook
+# manages its certificates; nothing here makes one, so a re-run keeps the CA.
+deploy:
+	bash deploy/apply.sh $(IMAGE)
 
 image:
 	docker build -f deploy/Dockerfile -t $(IMAGE) .
