@@ -6,19 +6,19 @@ SHELL := /bin/bash
 PORT ?= 8443
 STATE ?=
 IMAGE ?= remote-cluster-guard:0.1.0
-DEPLOY_CERTS := certs/deploy
 NODE_MAJOR_MIN := 20
 
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: help deps build run certs typecheck format lint unit kube-bin helm-bin e2e test chaos deploy image clean
+.PHONY: help deps build run certs typecheck format lint unit kube-bin helm-bin e2e package test chaos deploy image clean
 
 help:
 	@echo "make run    serve the webhook on https://localhost:$(PORT) (certificates in certs/, created on first start)"
 	@echo "make test   type-check, lint (prettier, eslint, import direction), unit and end-to-end tests"
 	@echo "make format rewrite the tree in the project's format (prettier)"
 	@echo "make e2e    only the end-to-end tests"
+	@echo "make package  the npm tarball, run with npm exec in an empty directory"
 	@echo "make chaos  memory-limit chaos run: serve in a 512 MiB cgroup under 20,000 idle connections and 200 x 4 MiB bodies (root)"
 	@echo "make certs  write certs/ and print the caBundle"
 	@echo "make deploy install deploy/ into the current kubectl context (IMAGE=...)"
@@ -68,7 +68,12 @@ helm-bin:
 e2e: deps
 	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
-test: typecheck lint unit e2e
+# npm pack, then `npm exec --package <tarball> -- remote-cluster-guard validate` in an empty
+# directory with an empty npm cache (needs the npm registry).
+package: deps
+	node --import tsx --test --test-reporter=spec test/package/*.test.ts
+
+test: typecheck lint unit e2e package
 
 # serve (compiled) in a 512 MiB memory cgroup under 20,000 idle TLS connections and 200
 # concurrent 4 MiB bodies: fails on an OOM kill or a normal client's p99 of 1 s or more.
@@ -76,14 +81,10 @@ test: typecheck lint unit e2e
 chaos: deps
 	npx tsx bench/chaos/run.ts
 
-# Installs deploy/ into the cluster of the current kubectl context, with a CA and
-# serving certificate from `remote-cluster-guard certs` (see the README for cert-manager).
-deploy: deps
-	npx tsx src/cli/bin.ts certs --out-dir $(DEPLOY_CERTS) --service remote-cluster-guard --namespace remote-cluster-guard > $(DEPLOY_CERTS).cabundle
-	kubectl create namespace remote-cluster-guard --dry-run=client -o yaml | kubectl apply -f -
-	# ca.crt next to the certificate: what a reloaded certificate must chain to (serve's default --tls-ca).
-	kubectl -n remote-cluster-guard create secret generic remote-cluster-guard-tls --type=kubernetes.io/tls --from-file=tls.crt=$(DEPLOY_CERTS)/tls.crt --from-file=tls.key=$(DEPLOY_CERTS)/tls.key --from-file=ca.crt=$(DEPLOY_CERTS)/ca.crt --dry-run=client -o yaml | kubectl apply -f -
-	kubectl kustomize deploy | sed -e "s|caBundle: \"\"|caBundle: $$(cat $(DEPLOY_CERTS).cabundle)|" -e "s|image: remote-cluster-guard:0.1.0|image: $(IMAGE)|" | kubectl apply -f -
+# kubectl apply -k deploy with IMAGE (kustomize `images:`, deploy/apply.sh). The webhook
+# manages its certificates; nothing here makes one, so a re-run keeps the CA.
+deploy:
+	bash deploy/apply.sh $(IMAGE)
 
 image:
 	docker build -f deploy/Dockerfile -t $(IMAGE) .

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestCluster, type KubectlResult, type TestCluster } from './harness/cluster.js';
 import { makeCerts, metricValue, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
-import { parseAllDocuments } from 'yaml';
 import { issueServingCertificate } from '../../src/certs/generate.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -83,49 +82,6 @@ before(
 after(async () => {
   await hook?.stop();
   await cluster?.stop();
-});
-
-describe('install manifests', () => {
-  it('kubectl apply --dry-run=server -k deploy is accepted by the real API server', async () => {
-    const r = await kubectl(['apply', '--dry-run=server', '-k', join(ROOT, 'deploy')]);
-    assertOk(r);
-    assert.match(
-      r.stdout,
-      /validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/remote-cluster-guard (created|configured) \(server dry run\)/,
-    );
-    assert.match(r.stdout, /deployment\.apps\/remote-cluster-guard created \(server dry run\)/);
-  });
-
-  it('the manage-certs overlay is accepted too', async () => {
-    assertOk(await kubectl(['apply', '--dry-run=server', '-k', join(ROOT, 'deploy/overlays/manage-certs')]));
-  });
-
-  it('renders least privilege: Secrets only in the operator namespace, webhooks fail closed', async () => {
-    const r = await kubectl(['kustomize', join(ROOT, 'deploy')]);
-    assertOk(r);
-    const docs = parseAllDocuments(r.stdout).map(
-      (d) =>
-        d.toJS() as {
-          kind: string;
-          metadata: { name: string; namespace?: string };
-          rules?: { resources: string[] }[];
-          webhooks?: Record<string, unknown>[];
-        },
-    );
-    const secretRules = docs.filter((d) => (d.rules ?? []).some((rule) => rule.resources.includes('secrets')));
-    assert.deepEqual(
-      secretRules.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`),
-      ['Role elastic-system/remote-cluster-guard-licence-reader'],
-    );
-    for (const d of docs.filter((x) => x.kind.endsWith('WebhookConfiguration'))) {
-      for (const w of d.webhooks!) {
-        assert.equal(w['failurePolicy'], 'Fail');
-        assert.equal(w['sideEffects'], 'None');
-        assert.equal(w['matchPolicy'], 'Equivalent');
-        assert.deepEqual(w['admissionReviewVersions'], ['v1']);
-      }
-    }
-  });
 });
 
 describe('Elasticsearch (ECK docs examples)', () => {

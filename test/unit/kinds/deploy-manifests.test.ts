@@ -23,8 +23,8 @@
  *   server is asked anything).
  *
  * And the ports agree: the Deployment's `--port`, `--metrics-port` and
- * `--health-port` (in the base and the manage-certs component, which replaces
- * the args) are its named container ports; the probes use the health port
+ * `--health-port` (in the base, and after the existing-secret component's
+ * JSONPatch, which cert-manager's builds on) are its named container ports; the probes use the health port
  * over plain HTTP; the Service targets the webhook port; the NetworkPolicy
  * opens the webhook port, the metrics port only to the `monitoring`
  * namespace, and not the health port (kubelet probes come from the node).
@@ -32,6 +32,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import fjp, { type Operation } from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { HANDLED_KINDS, KINDS, type HandledKind } from '../../../src/kube/kinds.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
@@ -64,6 +65,16 @@ function gvrsOf(kinds: readonly HandledKind[]): string[] {
 /** The kind whose resource is `resource` in `group`. */
 function kindAt(group: string, resource: string): HandledKind | undefined {
   return HANDLED_KINDS.find((k) => KINDS[k].resource === resource && KINDS[k].groups.some((g) => g.group === group));
+}
+
+/** The JSONPatch of a component's Deployment patch. */
+function componentPatch(component: string): Operation[] {
+  const k = parseAllDocuments(read(`deploy/components/${component}/kustomization.yaml`))[0]!.toJS() as {
+    patches: { target?: { kind?: string }; patch: string }[];
+  };
+  const patch = k.patches.find((p) => p.target?.kind === 'Deployment');
+  assert.ok(patch, `a Deployment patch in deploy/components/${component}`);
+  return parseAllDocuments(patch.patch)[0]!.toJS() as Operation[];
 }
 
 const webhookConfigurations = docs('deploy/base/webhooks.yaml') as unknown as WebhookConfiguration[];
@@ -174,16 +185,16 @@ describe('deploy/ ports: webhook, metrics and probes apart', () => {
     health: portFlag(args, 'health-port'),
   });
 
-  it("the Deployment's port flags are its named container ports, also in the manage-certs component", () => {
+  it("the Deployment's port flags are its named container ports, also with the existing-secret component", () => {
     const ports = flags(container.args);
     assert.deepEqual(ports, { https: named('https'), metrics: named('metrics'), health: named('health') });
     assert.equal(new Set(Object.values(ports)).size, 3, 'three different ports');
-    const component = parseAllDocuments(read('deploy/components/manage-certs/kustomization.yaml'))[0]!.toJS() as {
-      patches: { patch: string }[];
-    };
-    const ops = component.patches.flatMap((p) => parseAllDocuments(p.patch)[0]!.toJS() as { path: string; value: unknown }[]);
-    const args = ops.find((o) => o.path.endsWith('/containers/0/args'))!.value as string[];
+    // The component's `test` operations fail here, as in kustomize, if the base's arguments moved.
+    const patched = fjp.applyPatch(structuredClone(deployment), componentPatch('existing-secret'), true).newDocument;
+    const args = patched.spec.template.spec.containers[0]!.args;
     assert.deepEqual(flags(args), ports);
+    assert.ok(args.includes('--tls-cert=/etc/remote-cluster-guard/tls/tls.crt'), args.join(' '));
+    assert.ok(!args.some((a) => a.startsWith('--manage-certs') || a.startsWith('--cert-')), args.join(' '));
   });
 
   it('the probes use the health port over plain HTTP', () => {
