@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { CHART_DIR, ROOT, run } from './support.js';
+import { CHART_DIR, helmDocs as runHelmDocs } from './support.js';
 
-const helmDocs = (args: string[]) => run('helm-docs', ['--chart-search-root', 'deploy/helm', '--log-level', 'warning', ...args], ROOT);
+const helmDocs = (args: string[]) => runHelmDocs(['--chart-search-root', 'deploy/helm', '--log-level', 'warning', ...args]);
 
 /** Dotted paths of the leaves of `value` (scalars, empty maps and lists; list items as `[i]`, as helm-docs names them). */
 function leaves(value: unknown, path: string): string[] {

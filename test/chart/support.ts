@@ -1,62 +1,18 @@
-/**
- * The real `helm` and `helm-docs` for the chart tests, from the directory in
- * RCG_HELM_BIN (the Makefile sets it from test/tools/build-helm.sh), else
- * from running that script (which builds them once into a cache).
- */
-import { execFile, execFileSync } from 'node:child_process';
+/** The chart and `helm template` of it, for the chart tests (no cluster). */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { generateCA } from '../../src/certs/generate.js';
+import { ROOT, runHelmTool } from '../helpers/helm.js';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { ROOT };
 /** The chart, relative to ROOT (the tests run helm from ROOT). */
 export const CHART = 'deploy/helm/remote-cluster-guard';
 export const CHART_DIR = `${ROOT}${CHART}`;
 
-let binDir: string | undefined;
-
-/** The directory holding helm and helm-docs. */
-export function helmBinDir(): string {
-  if (binDir) return binDir;
-  const fromEnv = process.env['RCG_HELM_BIN'];
-  if (fromEnv) return (binDir = fromEnv);
-  // Its last line of stdout is the bin directory; build logs go to stderr.
-  const out = execFileSync('bash', ['test/tools/build-helm.sh'], { cwd: ROOT, encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return (binDir = out.trim().split('\n').at(-1)!);
-}
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `tool` (helm or helm-docs) from the bin directory in ROOT, with no kubeconfig (no cluster is ever reached). */
-export function run(tool: 'helm' | 'helm-docs', args: string[], cwd = ROOT): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      `${helmBinDir()}/${tool}`,
-      args,
-      {
-        cwd,
-        timeout: 60_000,
-        maxBuffer: 16 * 1024 * 1024,
-        // Helm's cache and config in a place of their own, and no cluster.
-        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', KUBECONFIG: '/dev/null' },
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        if (err && code === -1) reject(err);
-        else resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-export const helm = (args: string[]) => run('helm', args);
+export const helm = (args: string[]) => runHelmTool('helm', args);
+export const helmDocs = (args: string[]) => runHelmTool('helm-docs', args);
 
 /** A Kubernetes object as rendered; the fields the tests read. */
 export interface K8sObject {

@@ -53,9 +53,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-Checks the certificate mode's requirements; renders nothing, or fails with
-one line. Included by the Deployment (every mode renders it).
+Checks what an install needs before Helm creates anything; renders nothing,
+or fails with one line. Included by the Deployment (every mode renders it).
+A failure here matters: once Helm starts creating, an object that fails does
+not stop the others, so a failed install would still leave both webhook
+configurations behind (Helm v3.22 pkg/kube/client.go batchPerform creates
+every kind and reports the errors at the end).
 */}}
+{{- define "rcg.preflight" -}}
+{{- include "rcg.checkCertificates" . }}
+{{- /* lookup only answers when Helm talks to a cluster (install, upgrade): helm template and lint get an empty map, for kube-system too. */}}
+{{- if and (lookup "v1" "Namespace" "" "kube-system") (not (lookup "v1" "Namespace" "" .Values.config.operatorNamespace)) }}
+{{- fail (printf "config.operatorNamespace: the namespace %s does not exist, and the licence-reader Role goes there: install ECK first, create the namespace, or set config.operatorNamespace to ECK's operator namespace" .Values.config.operatorNamespace) }}
+{{- end }}
+{{- end }}
+
+{{/* The certificate mode's requirements: cert-manager's API, or the Secret and its caBundle. */}}
 {{- define "rcg.checkCertificates" -}}
 {{- $mode := .Values.certificates.mode }}
 {{- if eq $mode "certManager" }}
