@@ -73,7 +73,7 @@ chart: deps
 	RCG_HELM_BIN="$$(bash test/tools/build-helm.sh)" node --import tsx --test --test-reporter=spec $(CHART_TESTS)
 
 e2e: deps
-	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
+	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" RCG_HELM_BIN="$$(bash test/tools/build-helm.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
 test: typecheck lint unit chart e2e
 
