@@ -4,7 +4,8 @@
  * - an install that cannot succeed (the ECK operator namespace is missing)
  *   stops with one line before anything is created, so no webhook
  *   configuration is left behind to refuse writes;
- * - the install creates the objects and prints the NOTES check;
+ * - the install creates the objects and prints the NOTES check, whose denial
+ *   is the one the rules give;
  * - a second release of the same name in another namespace is refused by Helm
  *   with its own "exists and cannot be imported" line and creates nothing;
  * - `helm upgrade` keeps the caBundle the webhook wrote (the chart leaves the
@@ -14,7 +15,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateCA } from '../../src/certs/generate.js';
+import { runCli } from '../helpers/cli.js';
 import { runHelmTool } from '../helpers/helm.js';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
 
@@ -33,6 +38,22 @@ async function exists(kind: string, name: string, namespace?: string): Promise<b
   const r = await kubectl(['get', kind, name, ...(namespace ? ['-n', namespace] : []), '-o', 'name']);
   if (r.code !== 0) assert.match(r.stderr, /NotFound|not found/, r.stderr);
   return r.code === 0;
+}
+
+/**
+ * The NOTES show a manifest to dry-run and the denial it gets: that denial is
+ * the one the rules give (`validate` runs the same engine), so the NOTES do not
+ * drift from the rule's message.
+ */
+async function assertNotesDenialIsTheWebhooks(notes: string): Promise<void> {
+  assert.match(notes, /cat <<'YAML' \| kubectl apply --dry-run=server -f -\n/);
+  const manifest = /cat <<'YAML'.*\n([\s\S]*?)\n\s*YAML\n/.exec(notes)![1]!.replace(/^ {2}/gm, '');
+  const denial = /denied the request: (.*)$/m.exec(notes)![1]!;
+  const file = join(mkdtempSync(join(tmpdir(), 'rcg-notes-')), 'check.yaml');
+  writeFileSync(file, manifest);
+  const r = await runCli(['validate', file]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(r.stdout.includes(`: ${denial}\n`), `the NOTES' denial\n  ${denial}\nis not what validate says:\n${r.stdout}`);
 }
 
 before(
@@ -62,7 +83,7 @@ describe('the Helm release against a real kube-apiserver', () => {
     const r = await helm(['install', RELEASE, CHART, '--namespace', NAMESPACE, '--create-namespace']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /STATUS: deployed/);
-    assert.match(r.stdout, /kubectl apply --dry-run=server -f -/);
+    await assertNotesDenialIsTheWebhooks(r.stdout);
     for (const kind of WEBHOOK_CONFIGURATIONS) {
       const service = await kubectl([
         'get',
