@@ -95,7 +95,7 @@ describe('helm template with the default values (certificates.mode selfManaged)'
       '--webhook-configuration=remote-cluster-guard',
       '--cert-validity-days=365',
       '--cert-renew-before-days=30',
-      '--cert-check-interval=3600',
+      '--cert-check-interval=60',
       '--config=/etc/remote-cluster-guard/config/config.yaml',
       '--audit-interval=300',
     ]);
