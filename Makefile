@@ -68,9 +68,10 @@ helm-bin:
 	bash test/tools/build-helm.sh
 
 # The chart in deploy/helm: helm lint --strict, helm template per certificate mode,
-# values.schema.json, and the helm-docs README (test/chart, no cluster needed).
+# values.schema.json, the helm-docs README, and parity with deploy/ (kubectl kustomize;
+# test/chart, no cluster needed).
 chart: deps
-	RCG_HELM_BIN="$$(bash test/tools/build-helm.sh)" node --import tsx --test --test-reporter=spec $(CHART_TESTS)
+	RCG_HELM_BIN="$$(bash test/tools/build-helm.sh)" RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec $(CHART_TESTS)
 
 e2e: deps
 	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" RCG_HELM_BIN="$$(bash test/tools/build-helm.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
