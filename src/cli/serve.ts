@@ -37,7 +37,7 @@ import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
 import { decisionLogger } from '../server/decision-log.js';
 import type { EventSource } from '../server/events/kube-event.js';
 import { KubeEventSink } from '../server/events/kube-sink.js';
-import { EventRecorder } from '../server/events/recorder.js';
+import { EventRecorder, type EventSink } from '../server/events/recorder.js';
 import { DecisionLogFile } from '../server/decision-log-file.js';
 import { createHttpServer } from '../server/http-server.js';
 import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
@@ -111,6 +111,8 @@ export interface ServeOptions {
   emitEvents?: EventSource[];
   /** Namespace of Events about namespaced objects that do not exist yet (a denied CREATE); default remote-cluster-guard. */
   eventsNamespace?: string;
+  /** Where Events are written; the cluster of `kubeconfig` (else KUBECONFIG or the Pod's) when unset (tests pass their own). */
+  eventSink?: EventSink;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
   shutdownDelay: number;
   /**
@@ -316,7 +318,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const events =
     emit.size > 0
       ? new EventRecorder({
-          sink: new KubeEventSink(loadKubeConfig(opts.kubeconfig)),
+          sink: opts.eventSink ?? new KubeEventSink(loadKubeConfig(opts.kubeconfig)),
           log,
           webhookNamespace: opts.eventsNamespace ?? DEFAULT_NAMESPACE,
           reportingInstance: podName(),

@@ -378,7 +378,7 @@ export class EventRecorder {
         if (!(await this.write(s))) continue;
         s.attempts++;
         if (s.attempts < MAX_ATTEMPTS && !s.queued) this.enqueue(s);
-        await new Promise((r) => setTimeout(r, this.backoff.next()).unref());
+        await new Promise((r) => setTimeout(r, this.backoff.next()));
       }
     } finally {
       this.writing = false;

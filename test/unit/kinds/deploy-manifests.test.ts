@@ -119,7 +119,7 @@ describe('deploy/base agrees with the kind list', () => {
     assertRulesFitKinds(config);
   });
 
-  it('the ClusterRole grants list and watch on every admitted kind in each of its groups, and otherwise only core ConfigMaps and CRD list/watch', () => {
+  it('the ClusterRole grants list and watch on every admitted kind in each of its groups, and otherwise only core ConfigMaps, CRD list/watch and Event create/patch', () => {
     const roles = docs('deploy/base/rbac.yaml').filter((d) => d.kind === 'ClusterRole') as unknown as { rules: PolicyRule[] }[];
     assert.equal(roles.length, 1, 'one ClusterRole in deploy/base/rbac.yaml');
     const rules = roles[0]!.rules;
@@ -131,6 +131,12 @@ describe('deploy/base agrees with the kind list', () => {
         for (const verb of ['list', 'watch']) assert.ok(verbs.includes(verb), `ClusterRole: ${verb} on ${group}/${KINDS[kind].resource}`);
       }
     }
+    // serve --emit-events writes Events (src/server/events/kube-sink.ts): create, and patch for a series.
+    assert.deepEqual(
+      grants('events.k8s.io', 'events').sort(),
+      ['create', 'patch'],
+      'ClusterRole: create and patch on events.k8s.io events',
+    );
     const crdVerbs = grants('apiextensions.k8s.io', 'customresourcedefinitions');
     for (const verb of ['list', 'watch']) assert.ok(crdVerbs.includes(verb), `ClusterRole: ${verb} on customresourcedefinitions`);
     for (const r of rules) {
@@ -141,7 +147,9 @@ describe('deploy/base agrees with the kind list', () => {
               ? resource === 'configmaps'
               : group === 'apiextensions.k8s.io'
                 ? resource === 'customresourcedefinitions' && r.verbs.every((v) => v === 'list' || v === 'watch')
-                : kindAt(group, resource) !== undefined;
+                : group === 'events.k8s.io'
+                  ? resource === 'events' && r.verbs.every((v) => v === 'create' || v === 'patch')
+                  : kindAt(group, resource) !== undefined;
           assert.ok(expected, `ClusterRole grants ${r.verbs.join(',')} on ${group || 'core'}/${resource}, which no admitted kind needs`);
         }
       }
