@@ -157,6 +157,23 @@ describe('serve --emit-events admission,audit', () => {
     assert.equal(metricValue(metrics, 'remote_cluster_guard_events_total{result="failed"}'), 0);
   });
 
+  it('a denied cluster-scoped IPPool gives an Event in default, the namespace the API server accepts for it', async () => {
+    const pool = JSON.stringify({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: { name: 'host-bits' },
+      spec: { cidr: '10.99.0.5/16' },
+    });
+    const r = await kubectl(['apply', '-f', '-'], pool);
+    assert.match(r.stderr, /denied the request: calico-pool-spec/, r.stderr);
+    const e = await eventually('the IPPool Event', async () =>
+      (await webhookEvents()).find((x) => x.regarding.kind === 'IPPool' && x.regarding.name === 'host-bits'),
+    );
+    assert.equal(e.metadata.namespace, 'default');
+    assert.equal(e.reason, 'remote-cluster-guard/calico-pool-spec');
+    assert.deepEqual(e.regarding, { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', name: 'host-bits' });
+  });
+
   it('deploy/base/rbac.yaml lets the service account create and patch Events, and not read them', async () => {
     assert.equal((await kubectl(['apply', '-f', join(ROOT, 'deploy/base/rbac.yaml')])).code, 0);
     const can = async (verb: string, ns: string) =>
