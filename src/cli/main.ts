@@ -9,11 +9,10 @@ import { settlesWithin } from '../common/deadline.js';
 import { ALL_RULES } from '../rules/index.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../server/admission-handler.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
-import { EVENT_SOURCES, type EventSource } from '../server/events/kube-event.js';
 import { DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS } from '../server/https-server.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
-import { loadConfig, ConfigError, settingsOf, type Settings } from '../config/config-file.js';
+import { EVENT_SOURCES, loadConfig, ConfigError, settingsOf, type EventSource, type Settings } from '../config/config-file.js';
 import { DEFAULT_POLICY, modeOf, type RuleMode } from '../config/policy.js';
 import type { AnyRule } from '../engine/rule.js';
 import { Engine } from '../engine/engine.js';
@@ -260,7 +259,6 @@ export function buildProgram(): Command {
     .action(async (o) => {
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new CliError('--tls-cert and --tls-key go together');
       if (o.manageCerts && o.tlsCert) throw new CliError('--manage-certs and --tls-cert exclude each other');
-      if (o.emitEvents?.includes('audit') && o.auditInterval === 0) throw new CliError('--emit-events audit needs --audit-interval');
       if (o.maxInflightBodyBytes < o.maxBodyBytes) throw new CliError('--max-inflight-body-bytes must be at least --max-body-bytes');
       o.certCheckIntervalSeconds = o.certCheckInterval;
       o.certMinValidityHours = o.certMinValidity;

@@ -25,7 +25,7 @@ import {
   type TlsMinVersion,
 } from '../certs/serving-certificate.js';
 import { settlesWithin } from '../common/deadline.js';
-import { readConfigFile, settingsOf } from '../config/config-file.js';
+import { readConfigFile, settingsOf, type EventSource } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
@@ -35,7 +35,6 @@ import { createRequestListener, createSideListener, type AppDeps, type Endpoints
 import { BodyBudget } from '../server/body-budget.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
 import { decisionLogger } from '../server/decision-log.js';
-import type { EventSource } from '../server/events/kube-event.js';
 import { KubeEventSink } from '../server/events/kube-sink.js';
 import { EventRecorder, type EventSink } from '../server/events/recorder.js';
 import { DecisionLogFile } from '../server/decision-log-file.js';
@@ -107,7 +106,10 @@ export interface ServeOptions {
   idleTimeout?: number;
   /** Seconds between audits of every existing object; 0 disables. */
   auditInterval: number;
-  /** `--emit-events`: Kubernetes Events for denials (admission) and periodic audit violations (audit); none when unset. */
+  /**
+   * `--emit-events`: Kubernetes Events for denials (admission) and periodic audit violations (audit); none when unset.
+   * The configuration file's `emitEvents`, when it has one, wins (as its other keys do).
+   */
   emitEvents?: EventSource[];
   /** Namespace of Events about namespaced objects that do not exist yet (a denied CREATE); default remote-cluster-guard. */
   eventsNamespace?: string;
@@ -282,6 +284,8 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
   const { policy, operatorNamespace } = settingsOf(loaded?.config, opts);
+  const emit = new Set(loaded?.config.emitEvents ?? opts.emitEvents ?? []);
+  if (emit.has('audit') && !(opts.auditInterval > 0)) throw new Error('Events of the audit (emitEvents audit) need --audit-interval');
 
   // Before anything is created or started: a mistyped CA path is an error of the flags.
   const clientCa = opts.clientCa === undefined ? undefined : caFile('--client-ca', opts.clientCa);
@@ -313,7 +317,6 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     ? [decisionLogger(createLogger('info', opts.decisionDestination ?? destination(1)))]
     : [decisionLogger(log), ...(decisionFile ? [decisionLogger(createLogger('info', decisionFile))] : [])];
 
-  const emit = new Set(opts.emitEvents ?? []);
   // The cluster of --kubeconfig (else KUBECONFIG or the Pod's), also with --state: Events need one.
   const events =
     emit.size > 0
@@ -407,6 +410,8 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
               engine.setPolicy(c.policy);
               if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace)
                 log.warn({}, 'operatorNamespace changes take effect at the next restart');
+              if ([...new Set(c.emitEvents ?? opts.emitEvents ?? [])].sort().join() !== [...emit].sort().join())
+                log.warn({}, 'emitEvents changes take effect at the next restart');
             },
             failed: () => metrics.configReloadFailures.inc(),
           },

@@ -18,11 +18,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { oneLine } from '../../common/text.js';
+import { EVENT_SOURCES, type EventSource } from '../../config/config-file.js';
 import { formatFinding, type Finding } from '../../engine/finding.js';
 
-/** Where Events come from: a denied admission request, or a deny finding of the periodic audit on an existing object. */
-export type EventSource = 'admission' | 'audit';
-export const EVENT_SOURCES: readonly EventSource[] = ['admission', 'audit'];
+/** Where Events come from (config-file.ts): a denied admission request, or a deny finding of the periodic audit on an existing object. */
+export { EVENT_SOURCES, type EventSource };
 
 /** `reportingController` of every Event. */
 export const REPORTING_CONTROLLER = 'remote-cluster-guard.io/webhook';

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { startPeriodicAudit } from '../../../src/cli/audit.js';
+import { ConfigError, parseConfig } from '../../../src/config/config-file.js';
 import type { RunningServer } from '../../../src/cli/serve.js';
 import type { ObjectResult } from '../../../src/cli/validate.js';
 import { Engine } from '../../../src/engine/engine.js';
@@ -24,6 +25,7 @@ import { KubeEventSink } from '../../../src/server/events/kube-sink.js';
 import type { EventSink } from '../../../src/server/events/recorder.js';
 import { Metrics } from '../../../src/server/metrics.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
+import { runCli } from '../../helpers/cli.js';
 import { admit, metricsText, serve } from './server.js';
 import { cluster, LICENSE, sample, SELF_REF, tempDir, waitFor } from './support.js';
 
@@ -159,6 +161,47 @@ describe('serve --emit-events', () => {
       stop();
     }
     assert.deepEqual([...new Set(seen.map((r) => `${r.namespace}/${r.name} ${r.uid}`))], ['ns-three/cluster-three uid-of-cluster-three']);
+  });
+});
+
+describe('turning Events on', () => {
+  const RULE_IDS = ALL_RULES.map((r) => r.id);
+  const servers: RunningServer[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it('the configuration file key emitEvents: [admission, audit], each once; anything else refused naming the key', () => {
+    assert.deepEqual(parseConfig('emitEvents: [admission, audit, admission]\n', 'c.yaml', RULE_IDS).emitEvents, ['admission', 'audit']);
+    assert.equal(parseConfig('rules: {}\n', 'c.yaml', RULE_IDS).emitEvents, undefined);
+    assert.throws(
+      () => parseConfig('emitEvents: [denials]\n', 'c.yaml', RULE_IDS),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /^c\.yaml: emitEvents\[0\]: /);
+        return true;
+      },
+    );
+  });
+
+  it('the configuration file turns them on without the flag', async () => {
+    const config = join(dir, 'events-config.yaml');
+    writeFileSync(config, 'emitEvents: [admission]\n');
+    const sink = new RecordingSink();
+    const server = await serve({ config, eventSink: sink });
+    servers.push(server);
+    assert.equal((await admit(server.port, cluster([SELF_REF]))).allowed, false);
+    await waitFor('the Event', () => sink.created.length === 1);
+  });
+
+  it('Events of the audit without a periodic audit: refused at start', async () => {
+    await assert.rejects(serve({ emitEvents: ['audit'], eventSink: new RecordingSink() }), /need --audit-interval/);
+  });
+
+  it('--emit-events takes admission, audit or both, comma-separated; anything else exits 2 naming the flag', async () => {
+    const r = await runCli(['serve', '--emit-events', 'admission,denials']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--emit-events.*must be admission, audit or both, comma-separated/);
   });
 });
 
