@@ -47,11 +47,16 @@ interface KubeEventJson {
   series?: { count: number; lastObservedTime: string };
 }
 
-/** The webhook's Events, as `kubectl get events.events.k8s.io -A -o json` lists them. */
+/** The webhook's Events, listed with the README's command. */
 async function webhookEvents(): Promise<KubeEventJson[]> {
-  const r = await kubectl(['get', 'events.events.k8s.io', '-A', '-o', 'json']);
+  const r = await kubectl(['get', 'events.events.k8s.io', '-A', '--field-selector', `reportingController=${CONTROLLER}`, '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { items: KubeEventJson[] }).items.filter((e) => e.reportingController === CONTROLLER);
+  const items = (JSON.parse(r.stdout) as { items: KubeEventJson[] }).items;
+  assert.ok(
+    items.every((e) => e.reportingController === CONTROLLER),
+    'the field selector lists only the webhook Events',
+  );
+  return items;
 }
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
