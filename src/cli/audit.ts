@@ -35,6 +35,7 @@ function auditObject(object: StateObject, state: MemoryClusterState, engine: Eng
     kind: object.kind,
     namespace: decision.namespace,
     name: decision.name,
+    ...(object.metadata.uid ? { uid: object.metadata.uid } : {}),
     operation: 'CREATE',
     decision,
   };
@@ -90,6 +91,8 @@ export interface PeriodicAuditOptions {
   metrics: Metrics;
   log: Logger;
   intervalSeconds: number;
+  /** Called with each object that has a deny finding, as the run finds it (serve --emit-events audit). Must not throw. */
+  onViolation?: (result: ObjectResult) => void;
 }
 
 /**
@@ -114,7 +117,10 @@ export function startPeriodicAudit(o: PeriodicAuditOptions): () => void {
         o.engine,
         (r) => {
           objects++;
-          if (!r.decision.allowed) denied++;
+          if (!r.decision.allowed) {
+            denied++;
+            o.onViolation?.(r);
+          }
           for (const f of reportedFindings(r.decision)) {
             const key = `${f.rule}\0${r.kind}\0${f.action}`;
             const entry = counts.get(key) ?? { labels: { rule: f.rule, kind: r.kind, action: f.action }, n: 0 };

@@ -12,7 +12,7 @@ import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
 import { DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS } from '../server/https-server.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
-import { loadConfig, ConfigError, settingsOf, type Settings } from '../config/config-file.js';
+import { EVENT_SOURCES, loadConfig, ConfigError, settingsOf, type EventSource, type Settings } from '../config/config-file.js';
 import { DEFAULT_POLICY, modeOf, type RuleMode } from '../config/policy.js';
 import type { AnyRule } from '../engine/rule.js';
 import { Engine } from '../engine/engine.js';
@@ -42,6 +42,16 @@ function integer(min: number, max: number) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
     return n;
   };
+}
+
+/** `--emit-events admission,audit`: the comma-separated sources, each once. */
+function eventSources(value: string): EventSource[] {
+  const sources = value.split(',').map((s) => s.trim());
+  for (const s of sources) {
+    if (!(EVENT_SOURCES as readonly string[]).includes(s))
+      throw new InvalidArgumentError(`must be ${EVENT_SOURCES.join(', ')} or both, comma-separated`);
+  }
+  return [...new Set(sources)] as EventSource[];
 }
 
 /** An error of a command's action (not of its flags, which commander reports): one line on stderr, exit 2. */
@@ -196,6 +206,16 @@ export function buildProgram(): Command {
     )
     .option('--decision-log-required', '/readyz answers 503 while the --decision-log file cannot be written (default: stay ready)')
     .option('--audit-interval <seconds>', 'audit every existing object this often (0: never)', integer(0, 86_400), 0)
+    .option(
+      '--emit-events <sources>',
+      'write Kubernetes Events (events.k8s.io/v1) for denials (admission) and periodic audit violations (audit): admission, audit or admission,audit',
+      eventSources,
+    )
+    .option(
+      '--events-namespace <ns>',
+      'namespace of Events about namespaced objects that do not exist yet (a denied CREATE); default $POD_NAMESPACE, else remote-cluster-guard',
+      process.env['POD_NAMESPACE'] || DEFAULT_NAMESPACE,
+    )
     .option('--shutdown-delay <seconds>', 'after SIGTERM, keep serving this long while readiness is false', integer(0, 60), 5)
     .option(
       '--drain-timeout <seconds>',

@@ -25,16 +25,18 @@ import {
   type TlsMinVersion,
 } from '../certs/serving-certificate.js';
 import { settlesWithin } from '../common/deadline.js';
-import { readConfigFile, settingsOf } from '../config/config-file.js';
+import { readConfigFile, settingsOf, type EventSource } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, podName, type Logger } from '../log/logger.js';
 import { DEFAULT_MAX_INFLIGHT_BODY_BYTES } from '../server/admission-handler.js';
 import { createRequestListener, createSideListener, type AppDeps, type Endpoints } from '../server/app.js';
 import { BodyBudget } from '../server/body-budget.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
 import { decisionLogger } from '../server/decision-log.js';
+import { KubeEventSink } from '../server/events/kube-sink.js';
+import { EventRecorder, type EventSink } from '../server/events/recorder.js';
 import { DecisionLogFile } from '../server/decision-log-file.js';
 import { createHttpServer } from '../server/http-server.js';
 import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
@@ -104,6 +106,15 @@ export interface ServeOptions {
   idleTimeout?: number;
   /** Seconds between audits of every existing object; 0 disables. */
   auditInterval: number;
+  /**
+   * `--emit-events`: Kubernetes Events for denials (admission) and periodic audit violations (audit); none when unset.
+   * The configuration file's `emitEvents`, when it has one, wins (as its other keys do).
+   */
+  emitEvents?: EventSource[];
+  /** Namespace of Events about namespaced objects that do not exist yet (a denied CREATE); default remote-cluster-guard. */
+  eventsNamespace?: string;
+  /** Where Events are written; the cluster of `kubeconfig` (else KUBECONFIG or the Pod's) when unset (tests pass their own). */
+  eventSink?: EventSink;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
   shutdownDelay: number;
   /**
@@ -275,6 +286,8 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
   const { policy, operatorNamespace } = settingsOf(loaded?.config, opts);
+  const emit = new Set(loaded?.config.emitEvents ?? opts.emitEvents ?? []);
+  if (emit.has('audit') && !(opts.auditInterval > 0)) throw new Error('Events of the audit (emitEvents audit) need --audit-interval');
 
   // Before anything is created or started: a mistyped CA path is an error of the flags.
   const clientCa = opts.clientCa === undefined ? undefined : caFile('--client-ca', opts.clientCa);
@@ -306,6 +319,20 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     ? [decisionLogger(createLogger('info', opts.decisionDestination ?? destination(1)))]
     : [decisionLogger(log), ...(decisionFile ? [decisionLogger(createLogger('info', decisionFile))] : [])];
 
+  // The cluster of --kubeconfig (else KUBECONFIG or the Pod's), also with --state: Events need one.
+  const events =
+    emit.size > 0
+      ? new EventRecorder({
+          sink: opts.eventSink ?? new KubeEventSink(loadKubeConfig(opts.kubeconfig)),
+          log,
+          webhookNamespace: opts.eventsNamespace ?? DEFAULT_NAMESPACE,
+          reportingInstance: podName(),
+          counted: (result) => metrics.events.inc({ result }),
+          failed: (cause) => metrics.eventWriteFailures.inc({ cause }),
+        })
+      : undefined;
+  if (events) metrics.eventsEnabled();
+
   const bodyBudget = new BodyBudget(opts.maxInflightBodyBytes ?? DEFAULT_MAX_INFLIGHT_BODY_BYTES);
   let shuttingDown = false;
   const deps: AppDeps = {
@@ -316,6 +343,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
     bodyBudget,
+    ...(events && emit.has('admission') ? { events } : {}),
     ...(source.live ? { prepare: (r) => source.live!.prepare(r) } : {}),
     ready: () => {
       if (shuttingDown) return { ready: false, reason: 'shutting down' };
@@ -384,6 +412,8 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
               engine.setPolicy(c.policy);
               if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace)
                 log.warn({}, 'operatorNamespace changes take effect at the next restart');
+              if ([...new Set(c.emitEvents ?? opts.emitEvents ?? [])].sort().join() !== [...emit].sort().join())
+                log.warn({}, 'emitEvents changes take effect at the next restart');
             },
             failed: () => metrics.configReloadFailures.inc(),
           },
@@ -392,10 +422,17 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       : () => {};
   const stopAudit =
     opts.auditInterval > 0
-      ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval })
+      ? startPeriodicAudit({
+          engine,
+          state: source.state,
+          metrics,
+          log,
+          intervalSeconds: opts.auditInterval,
+          ...(events && emit.has('audit') ? { onViolation: (r) => events.audit(r) } : {}),
+        })
       : () => {};
   log.info(
-    { port, ...side.ports, host: opts.host, clientAuth: Boolean(opts.clientCa), rules: ruleIds, policy },
+    { port, ...side.ports, host: opts.host, clientAuth: Boolean(opts.clientCa), rules: ruleIds, policy, emitEvents: [...emit] },
     'serving admission webhook',
   );
 
@@ -418,6 +455,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     // The probe and metrics ports last: readiness stays visible as false until the webhook port has closed.
     await closeServers(side.servers, left());
     if (source.live) await settlesWithin(source.live.stop(), left());
+    await events?.close(left());
     await decisionFile?.close(left());
     log.info({}, 'stopped');
   };

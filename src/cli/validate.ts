@@ -127,6 +127,8 @@ export interface ObjectResult {
   kind: string;
   namespace: string;
   name: string;
+  /** `metadata.uid`, when the object has one (an audited object of a live cluster). */
+  uid?: string;
   /** UPDATE when the object's identity was in the state before the inputs were added, else CREATE (audit: always CREATE). */
   operation: CheckedOperation;
   decision: Decision;

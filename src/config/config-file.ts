@@ -8,6 +8,7 @@
  * excludedNamespaces: [sandbox]
  * unsynced: deny                 # or warn: answer while the live state has not synced
  * ratcheting: true
+ * emitEvents: [admission, audit] # Kubernetes Events (serve --emit-events); read at start
  * ```
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
@@ -19,9 +20,15 @@ import { z } from 'zod';
 import { fieldPath } from '../common/field-path.js';
 import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
 
+/** What `serve --emit-events` (and `emitEvents` here) can turn into Kubernetes Events: denials, periodic audit violations. */
+export const EVENT_SOURCES = ['admission', 'audit'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
 export interface Config {
   policy: Policy;
   operatorNamespace?: string;
+  /** Sources of Kubernetes Events; read at start (a change takes effect at the next restart). */
+  emitEvents?: EventSource[];
 }
 
 /** A configuration file that cannot be used; the message names the file and the key. */
@@ -35,6 +42,7 @@ const Schema = z.strictObject({
   excludedNamespaces: z.array(z.string().min(1)).optional(),
   unsynced: z.enum(['deny', 'warn']).optional(),
   ratcheting: z.boolean().optional(),
+  emitEvents: z.array(z.enum(EVENT_SOURCES)).optional(),
 });
 
 /** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */
@@ -64,7 +72,11 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
     ratcheting: r.data.ratcheting ?? DEFAULT_POLICY.ratcheting,
     generation: createHash('sha256').update(text).digest('hex').slice(0, 12),
   };
-  return { policy, ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}) };
+  return {
+    policy,
+    ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}),
+    ...(r.data.emitEvents ? { emitEvents: [...new Set(r.data.emitEvents)] } : {}),
+  };
 }
 
 /** Reads and parses a configuration file; `text` is what was parsed, for the watcher to compare changes against. */

@@ -13,6 +13,7 @@ import getRawBody from 'raw-body';
 import { parseAdmissionReview } from '../admission/parse.js';
 import { admissionResponse, errorResponse } from '../admission/response.js';
 import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } from '../admission/types.js';
+import type { Decision } from '../engine/decision.js';
 import type { Engine, Phase } from '../engine/engine.js';
 import { objectRequest, type ObjectRequest } from '../kube/object-request.js';
 import type { ClusterState } from '../state/cluster-state.js';
@@ -48,6 +49,17 @@ export interface AdmissionDeps {
    * log, a `--decision-log` file, stdout); default: the process logger `log`.
    */
   decisionLogs?: readonly Logger[];
+  /**
+   * Kubernetes Events of denials (`serve --emit-events admission`,
+   * events/recorder.ts): handed each denied request after its answer is
+   * sent. Must return at once and not throw. Unset: nothing is done.
+   */
+  events?: AdmissionEvents;
+}
+
+/** What the handler hands denials to. */
+export interface AdmissionEvents {
+  admission(request: AdmissionRequest, decision: Decision): void;
 }
 
 /** Default body limit: an UPDATE carries object and oldObject, each up to etcd's 1.5 MiB. */
@@ -113,10 +125,12 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
   const path = `/${phase}`;
   const decisionLogs = deps.decisionLogs ?? [decisionLogger(deps.log)];
 
+  const events = deps.events;
   const answer = (res: ServerResponse, request: AdmissionRequest, engineRequest: ObjectRequest, started: number): void => {
     let response: AdmissionResponse;
+    let decision: Decision | undefined;
     try {
-      const decision = deps.engine.evaluate(engineRequest, phase, deps.state);
+      decision = deps.engine.evaluate(engineRequest, phase, deps.state);
       response = admissionResponse(request.uid, decision);
       const record = { uid: request.uid, path, request, decision };
       for (const log of decisionLogs) logDecision(log, record);
@@ -132,6 +146,8 @@ export function admissionHandler(phase: Exclude<Phase, 'both'>, deps: AdmissionD
       response = errorResponse(request.uid, 'remote-cluster-guard could not evaluate this request; see the webhook log');
     }
     sendJson(res, 200, { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response });
+    // After the answer is written: the recorder only queues (its writes happen in a later turn).
+    if (events !== undefined && decision !== undefined && !decision.allowed) events.admission(request, decision);
   };
 
   const budget = deps.bodyBudget;

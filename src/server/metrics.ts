@@ -17,6 +17,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { REFUSAL_REASONS } from '../certs/pair-check.js';
 import { reportedFindings, type Decision } from '../engine/decision.js';
+import { EVENT_RESULTS, WRITE_FAILURE_CAUSES } from './events/recorder.js';
 import { STATE_RESOURCES, type StateResource } from '../state/cluster-state.js';
 
 const PREFIX = 'remote_cluster_guard_';
@@ -167,6 +168,19 @@ export class Metrics {
     labelNames: ['rule', 'kind', 'action'] as const,
     registers: [this.registry],
   });
+  /** With --emit-events (`eventsEnabled`), every result and cause starts at 0, so `increase()` alerts see the first one. */
+  readonly events = new Counter({
+    name: `${PREFIX}events_total`,
+    help: 'Kubernetes Events (--emit-events) by result: created; series_updated (a repeat counted on an existing Event); rate_limited (not written: the per-object rate limit); queue_full (dropped: the queue was full); failed (see event_write_failures_total).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly eventWriteFailures = new Counter({
+    name: `${PREFIX}event_write_failures_total`,
+    help: 'Kubernetes Event writes that failed, by cause: the answer (forbidden, not_found, conflict, invalid, too_many_requests, server_error) or none (unreachable, timeout).',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
   readonly auditLastRun = new Gauge({
     name: `${PREFIX}audit_last_run_timestamp_seconds`,
     help: 'When the last periodic audit finished (Unix time, seconds).',
@@ -225,6 +239,12 @@ export class Metrics {
         if (bytes !== undefined) this.set(bytes);
       },
     });
+  }
+
+  /** Exports every Event result and write failure cause at 0 (`serve --emit-events`). */
+  eventsEnabled(): void {
+    for (const result of EVENT_RESULTS) this.events.inc({ result }, 0);
+    for (const cause of WRITE_FAILURE_CAUSES) this.eventWriteFailures.inc({ cause }, 0);
   }
 
   /** Counts a request refused for want of capacity. */

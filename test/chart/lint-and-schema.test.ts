@@ -38,6 +38,8 @@ describe('values.schema.json rejects bad values, naming them', () => {
     ['config.unsynced=allow', /at '\/config\/unsynced': value must be one of 'deny', 'warn'/],
     ['metrics.serviceMonitor.enabled=yes', /at '\/metrics\/serviceMonitor\/enabled': got string, want boolean/],
     ['imgae.tag=1.0.0', /at '': additional properties 'imgae' not allowed/],
+    ['events={admission,bogus}', /at '\/events\/1': value must be one of 'admission', 'audit'/],
+    ['decisionLog=file', /at '\/decisionLog': value must be one of 'stdout', 'processLog'/],
     ['image.tga=1.0.0', /at '\/image': additional properties 'tga' not allowed/],
   ] as const) {
     it(`--set ${set}`, async () => {
@@ -72,6 +74,12 @@ describe('values that cannot work together fail with one line', () => {
       r.stderr,
       /certificates\.mode=certManager needs cert-manager, but this cluster does not serve cert-manager\.io\/v1: install cert-manager, or choose certificates\.mode selfManaged or secret/,
     );
+  });
+
+  it('events: audit without the periodic audit (serve refuses --emit-events audit without --audit-interval)', async () => {
+    const r = await template(['--set', 'events={audit}', '--set', 'auditIntervalSeconds=0']);
+    assert.notEqual(r.code, 0);
+    assertOneLineFailure(r.stderr, /events: audit needs the periodic audit: set auditIntervalSeconds above 0/);
   });
 
   it('clientAuth.commonNames without clientAuth.caConfigMap (serve refuses --client-cn without --client-ca)', async () => {

@@ -98,6 +98,7 @@ describe('helm template with the default values (certificates.mode selfManaged)'
       '--cert-check-interval=60',
       '--config=/etc/remote-cluster-guard/config/config.yaml',
       '--audit-interval=300',
+      '--decision-log=-',
     ]);
     const volumes = deployment(objects).spec.template.spec.volumes;
     assert.deepEqual(volumes.find((v) => v.name === 'tls')?.emptyDir, { medium: 'Memory', sizeLimit: '1Mi' });
@@ -289,6 +290,40 @@ describe('webhook values', () => {
   });
 });
 
+describe('decisionLog and events', () => {
+  it('by default: decisions alone on stdout (--decision-log=-), the pod name and namespace from the downward API, no Events and no right to write them', async () => {
+    const objects = await render();
+    const c = container(objects);
+    assert.ok(c.args.includes('--decision-log=-'));
+    assert.ok(!c.args.some((a) => a.startsWith('--emit-events')));
+    assert.deepEqual(
+      (c as unknown as { env: { name: string; valueFrom: { fieldRef: { fieldPath: string } } }[] }).env.map((e) => [
+        e.name,
+        e.valueFrom.fieldRef.fieldPath,
+      ]),
+      [
+        ['POD_NAME', 'metadata.name'],
+        ['POD_NAMESPACE', 'metadata.namespace'],
+      ],
+    );
+    assert.ok(!objects.some((o) => o.metadata.name.endsWith('-events')));
+  });
+
+  it('decisionLog processLog leaves the decisions on the process log', async () => {
+    assert.ok(!container(await render(['--set', 'decisionLog=processLog'])).args.some((a) => a.startsWith('--decision-log')));
+  });
+
+  it('events: --emit-events and a ClusterRole to create and patch Events, as deploy/components/events', async () => {
+    const objects = await render(['--set', 'events={admission,audit}']);
+    assert.ok(container(objects).args.includes('--emit-events=admission,audit'));
+    assert.deepEqual(rulesOf(objects, 'ClusterRole', 'remote-cluster-guard-events'), [
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ]);
+    const binding = find(objects, 'ClusterRoleBinding', 'remote-cluster-guard-events') as unknown as { subjects: unknown };
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'remote-cluster-guard', namespace: 'remote-cluster-guard' }]);
+  });
+});
+
 describe('clientAuth', () => {
   it('asks callers for a certificate of the CA in the given ConfigMap, with the given CNs, as deploy/components/client-auth', async () => {
     const objects = await render([
@@ -338,10 +373,14 @@ describe('config', () => {
       'config.yaml',
       ALL_RULES.map((r) => r.id),
     );
-    assert.deepEqual(config, {
-      policy: { modes: { 'es-enterprise-license': 'warn' }, excludedNamespaces: ['sandbox'], unsynced: 'warn', ratcheting: false },
-      operatorNamespace: 'eck',
-    });
+    const { generation: _, ...policy } = config.policy;
+    assert.deepEqual(
+      { ...config, policy },
+      {
+        policy: { modes: { 'es-enterprise-license': 'warn' }, excludedNamespaces: ['sandbox'], unsynced: 'warn', ratcheting: false },
+        operatorNamespace: 'eck',
+      },
+    );
     const c = container(objects);
     const mount = c.volumeMounts.find((m) => m.name === 'config')!;
     assert.equal(mount.subPath, undefined, 'a subPath mount is never updated in a running Pod');
@@ -358,7 +397,8 @@ describe('config', () => {
   it('the default configuration file is accepted as it is', async () => {
     const configMap = find(await render(), 'ConfigMap', 'remote-cluster-guard-config') as unknown as { data: Record<string, string> };
     const ids = ALL_RULES.map((r) => r.id);
-    assert.deepEqual(parseConfig(configMap.data['config.yaml']!, 'config.yaml', ids).policy, {
+    const { generation: _, ...policy } = parseConfig(configMap.data['config.yaml']!, 'config.yaml', ids).policy;
+    assert.deepEqual(policy, {
       modes: {},
       excludedNamespaces: [],
       unsynced: 'deny',

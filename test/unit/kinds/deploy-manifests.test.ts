@@ -142,6 +142,8 @@ describe('deploy/base agrees with the kind list', () => {
         for (const verb of ['list', 'watch']) assert.ok(verbs.includes(verb), `ClusterRole: ${verb} on ${group}/${KINDS[kind].resource}`);
       }
     }
+    // Events are off in the base, and so is the right to write them (deploy/components/events).
+    assert.deepEqual(grants('events.k8s.io', 'events'), [], 'the base ClusterRole cannot write Events');
     const crdVerbs = grants('apiextensions.k8s.io', 'customresourcedefinitions');
     for (const verb of ['list', 'watch']) assert.ok(crdVerbs.includes(verb), `ClusterRole: ${verb} on customresourcedefinitions`);
     for (const r of rules) {
@@ -174,6 +176,21 @@ function portFlag(args: readonly string[], flag: string): number {
   assert.equal(found.length, 1, `one --${flag}= in ${JSON.stringify(args)}`);
   return Number(found[0]!.slice(flag.length + 3));
 }
+
+describe('deploy/components/events', () => {
+  it('turns on --emit-events for denials and audit violations, and grants create and patch on Events and nothing else', () => {
+    const deployment = docs('deploy/base/deployment.yaml')[0] as unknown as { spec: { template: { spec: { containers: Container[] } } } };
+    const patched = fjp.applyPatch(structuredClone(deployment), componentPatch('events'), true).newDocument;
+    assert.ok(patched.spec.template.spec.containers[0]!.args.includes('--emit-events=admission,audit'));
+    const roles = docs('deploy/components/events/rbac.yaml').filter((d) => d.kind === 'ClusterRole') as unknown as {
+      rules: PolicyRule[];
+    }[];
+    assert.deepEqual(
+      roles.flatMap((r) => r.rules),
+      [{ apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] }],
+    );
+  });
+});
 
 describe('deploy/ ports: webhook, metrics and probes apart', () => {
   const deployment = docs('deploy/base/deployment.yaml')[0] as unknown as { spec: { template: { spec: { containers: Container[] } } } };

@@ -15,4 +15,5 @@ import './client-auth.suite.js';
 import './side-ports.suite.js';
 import './graceful-shutdown.suite.js';
 import './audit.suite.js';
+import './events.suite.js';
 import './limits.suite.js';

@@ -62,6 +62,9 @@ every kind and reports the errors at the end).
 */}}
 {{- define "rcg.preflight" -}}
 {{- include "rcg.checkCertificates" . }}
+{{- if and (has "audit" .Values.events) (not .Values.auditIntervalSeconds) }}
+{{- fail "events: audit needs the periodic audit: set auditIntervalSeconds above 0" }}
+{{- end }}
 {{- if and .Values.clientAuth.commonNames (not .Values.clientAuth.caConfigMap) }}
 {{- fail "clientAuth.commonNames needs clientAuth.caConfigMap (the CA of the client certificates whose CNs they are)" }}
 {{- end }}
