@@ -25,7 +25,7 @@ import {
   type TlsMinVersion,
 } from '../certs/serving-certificate.js';
 import { settlesWithin } from '../common/deadline.js';
-import { readConfigFile, settingsOf } from '../config/config-file.js';
+import { readConfigFile, settingsOf, type ReportsSetting } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
@@ -39,6 +39,7 @@ import { DecisionLogFile } from '../server/decision-log-file.js';
 import { createHttpServer } from '../server/http-server.js';
 import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
+import { ReportWriter } from '../server/report-writer.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
@@ -104,6 +105,11 @@ export interface ServeOptions {
   idleTimeout?: number;
   /** Seconds between audits of every existing object; 0 disables. */
   auditInterval: number;
+  /**
+   * `--reports`: where each audit's results go as policy reports (live state only); default `auto`.
+   * The configuration file's `reports` key wins when set.
+   */
+  reports?: ReportsSetting;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
   shutdownDelay: number;
   /**
@@ -380,6 +386,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           {
             apply: (c) => {
               engine.setPolicy(c.policy);
+              reportsSetting = c.reports ?? opts.reports ?? 'auto';
               if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace)
                 log.warn({}, 'operatorNamespace changes take effect at the next restart');
             },
@@ -388,9 +395,27 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           opts.configReloadIntervalMs ?? 2000,
         )
       : () => {};
+  let reportsSetting: ReportsSetting = loaded?.config.reports ?? opts.reports ?? 'auto';
+  // Reports go to the cluster the state is watched in; manifests have none.
+  const reports =
+    source.live && opts.auditInterval > 0
+      ? new ReportWriter(loadKubeConfig(opts.kubeconfig), {
+          log,
+          metrics,
+          setting: () => reportsSetting,
+          webhookConfiguration: opts.webhookConfiguration,
+        })
+      : undefined;
   const stopAudit =
     opts.auditInterval > 0
-      ? startPeriodicAudit({ engine, state: source.state, metrics, log, intervalSeconds: opts.auditInterval })
+      ? startPeriodicAudit({
+          engine,
+          state: source.state,
+          metrics,
+          log,
+          intervalSeconds: opts.auditInterval,
+          ...(reports ? { reports } : {}),
+        })
       : () => {};
   log.info(
     { port, ...side.ports, host: opts.host, clientAuth: Boolean(opts.clientCa), rules: ruleIds, policy },

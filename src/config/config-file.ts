@@ -8,6 +8,7 @@
  * excludedNamespaces: [sandbox]
  * unsynced: deny                 # or warn: answer while the live state has not synced
  * ratcheting: true
+ * reports: auto                  # policy reports of the audit: auto | openreports | wgpolicyk8s | off
  * ```
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
@@ -19,9 +20,19 @@ import { z } from 'zod';
 import { fieldPath } from '../common/field-path.js';
 import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
 
+/**
+ * Where the audit writes policy reports (`serve --reports`, the `reports`
+ * key): `auto` (OpenReports when served, else wgpolicyk8s), one of the two
+ * APIs, or `off`.
+ */
+export const REPORTS_SETTINGS = ['auto', 'openreports', 'wgpolicyk8s', 'off'] as const;
+export type ReportsSetting = (typeof REPORTS_SETTINGS)[number];
+
 export interface Config {
   policy: Policy;
   operatorNamespace?: string;
+  /** The `reports` key; unset: the `--reports` flag decides. */
+  reports?: ReportsSetting;
 }
 
 /** A configuration file that cannot be used; the message names the file and the key. */
@@ -35,6 +46,7 @@ const Schema = z.strictObject({
   excludedNamespaces: z.array(z.string().min(1)).optional(),
   unsynced: z.enum(['deny', 'warn']).optional(),
   ratcheting: z.boolean().optional(),
+  reports: z.enum(REPORTS_SETTINGS).optional(),
 });
 
 /** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */
@@ -64,7 +76,11 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
     ratcheting: r.data.ratcheting ?? DEFAULT_POLICY.ratcheting,
     generation: createHash('sha256').update(text).digest('hex').slice(0, 12),
   };
-  return { policy, ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}) };
+  return {
+    policy,
+    ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}),
+    ...(r.data.reports ? { reports: r.data.reports } : {}),
+  };
 }
 
 /** Reads and parses a configuration file; `text` is what was parsed, for the watcher to compare changes against. */
