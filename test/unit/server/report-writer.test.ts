@@ -147,7 +147,7 @@ const writer = () =>
     now: () => 1_700_000_000,
   });
 const counter = async (c: Metrics['reportWriteFailures'] | Metrics['reportWrites'], label: string, value: string) =>
-  (await c.get()).values.find((v) => v.labels[label] === value)?.value ?? 0;
+  (await c.get()).values.find((v) => (v.labels as Record<string, unknown>)[label] === value)?.value ?? 0;
 const logged = (msg: string) => lines.filter((l) => l['msg'] === msg);
 
 before(async () => {
