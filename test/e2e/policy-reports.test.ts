@@ -1,8 +1,9 @@
 /**
  * End to end: `audit --write-reports` against the real kube-apiserver with
- * the upstream report CRDs (test/e2e/crds/openreports.yaml,
- * wgpolicyk8s.yaml), which validates every report against their OpenAPI
- * schemas (the writer also asks for strict field validation). Violations
+ * report CRDs written after the upstream APIs (test/e2e/crds/openreports.yaml,
+ * wgpolicyk8s.yaml): the API server validates every report against their
+ * OpenAPI schemas, and the writer's strict field validation refuses a field
+ * they do not have. Violations
  * appear as reports with matching summaries; a fixed or deleted object's
  * result goes; an unchanged audit writes nothing; an edited or deleted report
  * is put back; the API follows --reports and the CRDs served at run time.
