@@ -199,8 +199,10 @@ export function summarize(results: readonly ReportResult[]): ReportSummary {
   return s;
 }
 
+/** Code-unit order (not localeCompare, several times slower at 20,000 objects): any fixed order keeps the split stable. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byObjectThenRule = (a: AuditedObject, b: AuditedObject) =>
-  a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  compare(a.kind, b.kind) || compare(a.namespace, b.namespace) || compare(a.name, b.name);
 
 /** `remote-cluster-guard`, then `remote-cluster-guard-2`, ... */
 export function reportName(index: number): string {
@@ -264,22 +266,32 @@ export function buildReports(objects: readonly AuditedObject[], api: ReportApi, 
   return reports;
 }
 
+/** JSON.stringify replacer: each object with its keys sorted (itself when they already are, as the API server returns them). */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
+  if (sorted) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of keys.sort()) out[k] = o[k];
+  return out;
+}
+
 /** JSON with object keys sorted at every level, so two equal values give one text whatever their key order. */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return JSON.stringify(value, sortedKeys);
 }
 
 /** A result's canonical text without its timestamp: equal for the same finding found at another time. */
 export function resultKey(r: unknown): string {
+  return canonicalJson(withoutTimestamp(r));
+}
+
+function withoutTimestamp(r: unknown): unknown {
   const { timestamp: _t, ...rest } = r as { timestamp?: unknown };
-  return canonicalJson(rest);
+  return rest;
 }
 
 /** The part of a report the writer keeps current, as canonical text without timestamps: a stored report equal to a desired one is not written. */
@@ -294,7 +306,7 @@ export function reportKey(r: {
     owners: (r.metadata?.ownerReferences ?? []).map((o) => o.uid),
     source: r.source,
     summary: r.summary,
-    results: (r.results ?? []).map(resultKey),
+    results: (r.results ?? []).map(withoutTimestamp),
   });
 }
 
