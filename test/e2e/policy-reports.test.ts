@@ -6,7 +6,9 @@
  * they do not have. Violations
  * appear as reports with matching summaries; a fixed or deleted object's
  * result goes; an unchanged audit writes nothing; an edited or deleted report
- * is put back; the API follows --reports and the CRDs served at run time.
+ * is put back; the API follows --reports and the CRDs served at run time;
+ * `serve --audit-interval` writes them after its audits and not again while
+ * nothing changes (its writes metric).
  *
  * Uninstall: the reports are owned by the install's
  * ValidatingWebhookConfiguration. The harness runs no
@@ -16,11 +18,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { makeCerts, metricValue, startWebhook } from './support/webhook.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const crd = (name: string) => readFileSync(join(ROOT, 'test/e2e/crds', name), 'utf-8');
@@ -124,7 +128,7 @@ after(async () => {
   await cluster?.stop();
 });
 
-describe('audit --write-reports', { concurrency: false }, () => {
+describe('policy reports', { concurrency: false }, () => {
   it('writes OpenReports reports (auto): one per namespace, one cluster report, summaries matching the results, owned by the webhook configuration', async () => {
     const r = await audit();
     assert.equal(r.code, 1, `exit 1 for the denials:\n${r.stderr}`);
@@ -229,13 +233,47 @@ describe('audit --write-reports', { concurrency: false }, () => {
     assert.deepEqual(counts(await audit('--reports', 'wgpolicyk8s')).unchanged, 2, 'unchanged PolicyReports are not rewritten');
   });
 
+  it("serve --audit-interval writes them after each audit, the config file's reports key over the flag, and an unchanged audit writes nothing", async () => {
+    const certs = await makeCerts();
+    const config = join(mkdtempSync(join(tmpdir(), 'rcg-e2e-reports-')), 'config.yaml');
+    writeFileSync(config, 'reports: openreports\n');
+    const hook = await startWebhook({
+      cluster,
+      ...certs,
+      extraArgs: ['--audit-interval', '1', '--reports', 'wgpolicyk8s', '--config', config, '--webhook-configuration', OWNER],
+    });
+    try {
+      const value = (text: string, name: string) => metricValue(text, name) ?? 0;
+      const writes = (text: string) =>
+        ['create', 'update', 'delete'].map((verb) => value(text, `remote_cluster_guard_report_writes_total{verb="${verb}"}`));
+      // OpenReports (the file) created, the PolicyReports of the previous test (the flag's API) deleted.
+      await hook.waitForMetrics((t) => writes(t).join() === '2,0,2', 'the reports written by the first audit', 60_000);
+      const c = await get('clusterreports.openreports.io', 'remote-cluster-guard');
+      assert.deepEqual(c?.summary, { pass: 2, fail: 1, warn: 0, error: 0, skip: 0 });
+      const lastRun = async () => value((await hook.get('/metrics')).body, 'remote_cluster_guard_audit_last_run_timestamp_seconds');
+      const seen = await lastRun();
+      // Two more complete audits: the reports are not written again.
+      await hook.waitForMetrics(
+        (t) => value(t, 'remote_cluster_guard_audit_last_run_timestamp_seconds') >= seen + 2,
+        'two more audits',
+        60_000,
+      );
+      const text = (await hook.get('/metrics')).body;
+      assert.deepEqual(writes(text), [2, 0, 2]);
+      assert.equal(value(text, 'remote_cluster_guard_report_write_failures_total{reason="server_error"}'), 0);
+    } finally {
+      await hook.stop();
+    }
+  });
+
   it('follows the CRDs served at run time: OpenReports removed → wgpolicyk8s; none served → a one-line error, exit 2', async () => {
     await ok(['delete', 'crd', 'reports.openreports.io', 'clusterreports.openreports.io']);
     // Discovery drops the group within seconds of the CRDs' deletion.
     for (let i = 0; ; i++) {
       const r = await audit();
       if (counts(r).api === 'wgpolicyk8s') {
-        assert.equal(counts(r).unchanged, 2);
+        assert.equal(counts(r).failed, 0);
+        assert.ok(await get('clusterpolicyreports.wgpolicyk8s.io', 'remote-cluster-guard'));
         break;
       }
       assert.ok(i < 30, `still ${counts(r).api} after the OpenReports CRDs were deleted`);
