@@ -116,7 +116,13 @@ async function main(): Promise<void> {
   const api = apiClient(cluster);
   try {
     await cluster.kubectlRun(['apply', '-f', join(ROOT, 'test/e2e/crds/openreports.yaml')]);
-    await cluster.kubectlRun(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    // A CRD read before the API server has set its first condition fails `kubectl wait`: ask again.
+    for (let i = 0; ; i++) {
+      const r = await cluster.kubectlRun(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'], { allowFail: true });
+      if (r.code === 0) break;
+      if (i >= 10) throw new Error(`report CRDs not established: ${r.stderr}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
     const namespaces = [
       ...new Set(
         objects(COUNT, 0)

@@ -102,7 +102,11 @@ before(
     cluster = await startTestCluster();
     for (const f of ['elasticsearch.yaml', 'calico-crd.yaml', 'openreports.yaml', 'wgpolicyk8s.yaml'])
       await ok(['apply', '-f', '-'], crd(f));
-    await ok(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    // A CRD read before the API server has set its first condition fails `kubectl wait`: ask again.
+    for (let i = 0; (await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'])).code !== 0; i++) {
+      assert.ok(i < 10, 'the CRDs are established');
+      await new Promise((res) => setTimeout(res, 500));
+    }
     for (const ns of ['ns-a', 'ns-b']) await ok(['create', 'namespace', ns]);
     // No webhook is registered: the objects are stored as they are, violations included, as in a cluster adopting the webhook.
     await ok(['apply', '-f', '-'], es('ns-a', 'bad', 'x:y'));
