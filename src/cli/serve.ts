@@ -40,6 +40,8 @@ import { createHttpServer } from '../server/http-server.js';
 import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
 import { ReportWriter } from '../server/report-writer.js';
+import type { AuditedObject } from '../reports/audited.js';
+import { STATE_RESOURCES } from '../state/cluster-state.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
@@ -397,7 +399,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       : () => {};
   let reportsSetting: ReportsSetting = loaded?.config.reports ?? opts.reports ?? 'auto';
   // Reports go to the cluster the state is watched in; manifests have none.
-  const reports =
+  const writer =
     source.live && opts.auditInterval > 0
       ? new ReportWriter(loadKubeConfig(opts.kubeconfig), {
           log,
@@ -406,6 +408,15 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           webhookConfiguration: opts.webhookConfiguration,
         })
       : undefined;
+  // An audit of a state not synced (or stale past --max-staleness) lacks objects: its reports would delete their results.
+  const reports = writer && {
+    write: (objects: readonly AuditedObject[]) => {
+      const pending = STATE_RESOURCES.filter((r) => !source.state.isSynced(r));
+      if (pending.length === 0) return writer.write(objects);
+      log.warn({ unsynced: pending }, 'policy reports not written: the state is not synced');
+      return Promise.resolve();
+    },
+  };
   const stopAudit =
     opts.auditInterval > 0
       ? startPeriodicAudit({
