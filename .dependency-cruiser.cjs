@@ -12,7 +12,7 @@ const LAYERS = [
   ['config', 'certs'], // policy and configuration file; serving certificates
   ['state'], // cluster state: in memory, and its live feed
   ['engine'], // runs rules on an engine request
-  ['rules', 'admission'], // the rules; the AdmissionReview protocol
+  ['rules', 'admission', 'reports'], // the rules; the AdmissionReview protocol; policy reports built from audit results (pure)
   ['server'], // HTTPS endpoints, metrics, decision log
   ['cli'], // commands: wiring only
 ];

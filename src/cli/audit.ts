@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../server/metrics.js';
 import type { HandledKind, HandledObjects } from '../kube/kinds.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
+import { auditedObject, type AuditedObject } from '../reports/audited.js';
 import type { ObjectResult, ValidateResult } from './validate.js';
 
 /** Milliseconds one slice of the periodic audit may hold the event loop before it yields. */
@@ -93,6 +94,12 @@ export interface PeriodicAuditOptions {
   intervalSeconds: number;
   /** Called with each object that has a deny finding, as the run finds it (serve --emit-events audit). Must not throw. */
   onViolation?: (result: ObjectResult) => void;
+  /**
+   * Called once at the end of each complete run with every audited object in
+   * compact form (src/reports/audited.ts), and awaited, so a run and the next
+   * never overlap; the policy report writer (src/server/report-writer.ts).
+   */
+  reports?: { write(objects: readonly AuditedObject[]): Promise<unknown> };
 }
 
 /**
@@ -112,6 +119,7 @@ export function startPeriodicAudit(o: PeriodicAuditOptions): () => void {
       const counts = new Map<string, { labels: { rule: string; kind: string; action: string }; n: number }>();
       let objects = 0;
       let denied = 0;
+      const audited: AuditedObject[] = [];
       const complete = await auditInSlices(
         o.state,
         o.engine,
@@ -121,6 +129,7 @@ export function startPeriodicAudit(o: PeriodicAuditOptions): () => void {
             denied++;
             o.onViolation?.(r);
           }
+          if (o.reports) audited.push(auditedObject(r, r.decision));
           for (const f of reportedFindings(r.decision)) {
             const key = `${f.rule}\0${r.kind}\0${f.action}`;
             const entry = counts.get(key) ?? { labels: { rule: f.rule, kind: r.kind, action: f.action }, n: 0 };
@@ -138,6 +147,7 @@ export function startPeriodicAudit(o: PeriodicAuditOptions): () => void {
       for (const { labels, n } of counts.values()) o.metrics.auditViolations.set(labels, n);
       o.metrics.auditLastRun.set(Date.now() / 1000);
       o.log.info({ objects, denied, ms: Date.now() - started }, 'audit finished');
+      await o.reports?.write(audited);
     } catch (err) {
       o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit failed');
     } finally {

@@ -12,7 +12,16 @@ import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/connection-limit.js';
 import { DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS } from '../server/https-server.js';
 import { runCerts } from './certs.js';
 import { auditState } from './audit.js';
-import { EVENT_SOURCES, loadConfig, ConfigError, settingsOf, type EventSource, type Settings } from '../config/config-file.js';
+import {
+  EVENT_SOURCES,
+  loadConfig,
+  ConfigError,
+  REPORTS_SETTINGS,
+  settingsOf,
+  type EventSource,
+  type ReportsSetting,
+  type Settings,
+} from '../config/config-file.js';
 import { DEFAULT_POLICY, modeOf, type RuleMode } from '../config/policy.js';
 import type { AnyRule } from '../engine/rule.js';
 import { Engine } from '../engine/engine.js';
@@ -32,6 +41,12 @@ const failOnOption = () =>
   new Option('--fail-on <level>', 'exit 1 on a denial (deny), or on a denial or a warning (warn)')
     .choices(['deny', 'warn'])
     .default('deny');
+
+/** `--reports`, the same for `serve` and `audit --write-reports`. */
+const reportsOption = (what: string) =>
+  new Option('--reports <api>', `${what}: auto (openreports.io if served, else wgpolicyk8s.io), openreports, wgpolicyk8s or off`)
+    .choices(REPORTS_SETTINGS)
+    .default('auto');
 
 /** `a, b and c`: the admitted kinds in help text, from the kind list. */
 const andList = (items: readonly string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
@@ -105,14 +120,46 @@ async function watchCluster(kubeconfig: string | undefined, operatorNamespace: s
  * webhook does; `--operator-namespace` when the file sets none. Throws
  * ConfigError for an invalid file.
  */
-function cliConfig(o: { config?: string; operatorNamespace: string }): Settings {
+function cliConfig(o: { config?: string; operatorNamespace: string }): Settings & { reports?: ReportsSetting } {
   const config = o.config
     ? loadConfig(
         o.config,
         ALL_RULES.map((r) => r.id),
       )
     : undefined;
-  return settingsOf(config, o);
+  return { ...settingsOf(config, o), ...(config?.reports ? { reports: config.reports } : {}) };
+}
+
+/**
+ * `audit --write-reports`: the audit's results as policy reports in the
+ * audited cluster, through the writer `serve` uses. Throws CliError when no
+ * report API is served or a write failed after its retries (the writer has
+ * logged why on stderr).
+ */
+async function writeReports(
+  kubeconfig: string | undefined,
+  setting: ReportsSetting,
+  webhookConfiguration: string,
+  result: ReturnType<typeof auditState>,
+): Promise<void> {
+  const [{ ReportWriter }, { loadKubeConfig }, { createLogger }, { auditedObject }] = await Promise.all([
+    import('../server/report-writer.js'),
+    import('../state/live/cluster-watcher.js'),
+    import('../log/logger.js'),
+    import('../reports/audited.js'),
+  ]);
+  const writer = new ReportWriter(loadKubeConfig(kubeconfig), {
+    log: createLogger('warn', process.stderr),
+    setting: () => setting,
+    webhookConfiguration,
+  });
+  const run = await writer.write(result.results.map((r) => auditedObject(r, r.decision)));
+  if (setting !== 'off' && !run.api)
+    throw new CliError(`--write-reports: no policy report API (--reports ${setting}) is served by the cluster`);
+  process.stderr.write(
+    `policy reports (${run.api ?? 'off'}): ${run.created} created, ${run.updated} updated, ${run.deleted} deleted, ${run.unchanged} unchanged, ${run.failed} failed\n`,
+  );
+  if (run.failed > 0) throw new CliError(`--write-reports: ${run.failed} policy report writes failed`);
 }
 
 /**
@@ -216,6 +263,7 @@ export function buildProgram(): Command {
       'namespace of Events about namespaced objects that do not exist yet (a denied CREATE); default $POD_NAMESPACE, else remote-cluster-guard',
       process.env['POD_NAMESPACE'] || DEFAULT_NAMESPACE,
     )
+    .addOption(reportsOption('after each audit, write its results as policy reports'))
     .option('--shutdown-delay <seconds>', 'after SIGTERM, keep serving this long while readiness is false', integer(0, 60), 5)
     .option(
       '--drain-timeout <seconds>',
@@ -293,9 +341,17 @@ export function buildProgram(): Command {
     .addOption(failOnOption())
     .option('--sync-timeout <seconds>', 'how long to wait for the live state', integer(1, 600), DEFAULT_SYNC_TIMEOUT)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
+    .option('--write-reports', 'also write the results as policy reports into the audited cluster (--reports picks the API)')
+    .addOption(reportsOption('with --write-reports, the report API'))
+    .option(
+      '--webhook-configuration <name>',
+      'with --write-reports, the ValidatingWebhookConfiguration that owns the reports when it exists',
+      'remote-cluster-guard',
+    )
     .action(async (o) => {
-      const { policy, operatorNamespace } = cliConfig(o);
+      const { policy, operatorNamespace, reports } = cliConfig(o);
       const useLive = o.state.length === 0;
+      if (o.writeReports && !useLive) throw new CliError('--write-reports needs a cluster (--kubeconfig), not --state');
       const live = useLive ? await watchCluster(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
       try {
         const state = live?.state ?? addToState(loadManifests(o.state)).state;
@@ -304,6 +360,7 @@ export function buildProgram(): Command {
         const result = auditState(state, engine);
         process.stdout.write(formatResult(o.output, result));
         process.exitCode = exitStatus(result, o.failOn as FailOn);
+        if (o.writeReports) await writeReports(o.kubeconfig, reports ?? (o.reports as ReportsSetting), o.webhookConfiguration, result);
       } finally {
         await live?.stop();
       }

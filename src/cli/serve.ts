@@ -25,7 +25,7 @@ import {
   type TlsMinVersion,
 } from '../certs/serving-certificate.js';
 import { settlesWithin } from '../common/deadline.js';
-import { readConfigFile, settingsOf, type EventSource } from '../config/config-file.js';
+import { readConfigFile, settingsOf, type EventSource, type ReportsSetting } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
@@ -41,6 +41,9 @@ import { DecisionLogFile } from '../server/decision-log-file.js';
 import { createHttpServer } from '../server/http-server.js';
 import { createHttpsServer, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, listen } from '../server/https-server.js';
 import { Metrics } from '../server/metrics.js';
+import { ReportWriter } from '../server/report-writer.js';
+import type { AuditedObject } from '../reports/audited.js';
+import { STATE_RESOURCES } from '../state/cluster-state.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
@@ -115,6 +118,11 @@ export interface ServeOptions {
   eventsNamespace?: string;
   /** Where Events are written; the cluster of `kubeconfig` (else KUBECONFIG or the Pod's) when unset (tests pass their own). */
   eventSink?: EventSink;
+  /**
+   * `--reports`: where each audit's results go as policy reports (live state only); default `auto`.
+   * The configuration file's `reports` key wins when set.
+   */
+  reports?: ReportsSetting;
   /** Seconds to keep serving after SIGTERM while readiness is false. */
   shutdownDelay: number;
   /**
@@ -410,6 +418,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           {
             apply: (c) => {
               engine.setPolicy(c.policy);
+              reportsSetting = c.reports ?? opts.reports ?? 'auto';
               if ((c.operatorNamespace ?? opts.operatorNamespace) !== operatorNamespace)
                 log.warn({}, 'operatorNamespace changes take effect at the next restart');
               if ([...new Set(c.emitEvents ?? opts.emitEvents ?? [])].sort().join() !== [...emit].sort().join())
@@ -420,6 +429,26 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           opts.configReloadIntervalMs ?? 2000,
         )
       : () => {};
+  let reportsSetting: ReportsSetting = loaded?.config.reports ?? opts.reports ?? 'auto';
+  // Reports go to the cluster the state is watched in; manifests have none.
+  const writer =
+    source.live && opts.auditInterval > 0
+      ? new ReportWriter(loadKubeConfig(opts.kubeconfig), {
+          log,
+          metrics,
+          setting: () => reportsSetting,
+          webhookConfiguration: opts.webhookConfiguration,
+        })
+      : undefined;
+  // An audit of a state not synced (or stale past --max-staleness) lacks objects: its reports would delete their results.
+  const reports = writer && {
+    write: (objects: readonly AuditedObject[]) => {
+      const pending = STATE_RESOURCES.filter((r) => !source.state.isSynced(r));
+      if (pending.length === 0) return writer.write(objects);
+      log.warn({ unsynced: pending }, 'policy reports not written: the state is not synced');
+      return Promise.resolve();
+    },
+  };
   const stopAudit =
     opts.auditInterval > 0
       ? startPeriodicAudit({
@@ -429,6 +458,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           log,
           intervalSeconds: opts.auditInterval,
           ...(events && emit.has('audit') ? { onViolation: (r) => events.audit(r) } : {}),
+          ...(reports ? { reports } : {}),
         })
       : () => {};
   log.info(

@@ -9,6 +9,7 @@
  * unsynced: deny                 # or warn: answer while the live state has not synced
  * ratcheting: true
  * emitEvents: [admission, audit] # Kubernetes Events (serve --emit-events); read at start
+ * reports: auto                  # policy reports of the audit: auto | openreports | wgpolicyk8s | off
  * ```
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
@@ -23,12 +24,21 @@ import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
 /** What `serve --emit-events` (and `emitEvents` here) can turn into Kubernetes Events: denials, periodic audit violations. */
 export const EVENT_SOURCES = ['admission', 'audit'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
+/**
+ * Where the audit writes policy reports (`serve --reports`, the `reports`
+ * key): `auto` (OpenReports when served, else wgpolicyk8s), one of the two
+ * APIs, or `off`.
+ */
+export const REPORTS_SETTINGS = ['auto', 'openreports', 'wgpolicyk8s', 'off'] as const;
+export type ReportsSetting = (typeof REPORTS_SETTINGS)[number];
 
 export interface Config {
   policy: Policy;
   operatorNamespace?: string;
   /** Sources of Kubernetes Events; read at start (a change takes effect at the next restart). */
   emitEvents?: EventSource[];
+  /** The `reports` key; unset: the `--reports` flag decides. */
+  reports?: ReportsSetting;
 }
 
 /** A configuration file that cannot be used; the message names the file and the key. */
@@ -43,6 +53,7 @@ const Schema = z.strictObject({
   unsynced: z.enum(['deny', 'warn']).optional(),
   ratcheting: z.boolean().optional(),
   emitEvents: z.array(z.enum(EVENT_SOURCES)).optional(),
+  reports: z.enum(REPORTS_SETTINGS).optional(),
 });
 
 /** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */
@@ -76,6 +87,7 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
     policy,
     ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}),
     ...(r.data.emitEvents ? { emitEvents: [...new Set(r.data.emitEvents)] } : {}),
+    ...(r.data.reports ? { reports: r.data.reports } : {}),
   };
 }
 

@@ -22,6 +22,21 @@ import { STATE_RESOURCES, type StateResource } from '../state/cluster-state.js';
 
 const PREFIX = 'remote_cluster_guard_';
 
+/** Why a request of the policy report writer failed (`report_write_failures_total{reason}`, report-writer.ts). */
+export const REPORT_FAILURE_REASONS = [
+  'forbidden',
+  'not_found',
+  'conflict',
+  'invalid',
+  'throttled',
+  'server_error',
+  'unreachable',
+] as const;
+export type ReportFailureReason = (typeof REPORT_FAILURE_REASONS)[number];
+/** Policy report writes by verb (`report_writes_total{verb}`): `create` and `update` are server-side applies. */
+export const REPORT_WRITE_VERBS = ['create', 'update', 'delete'] as const;
+export type ReportWriteVerb = (typeof REPORT_WRITE_VERBS)[number];
+
 /** Why a request was refused for want of capacity (`requests_shed_total`). */
 export type ShedReason = 'body_budget';
 
@@ -187,9 +202,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly reportWrites = new Counter({
+    name: `${PREFIX}report_writes_total`,
+    help: 'Policy reports written after an audit, by verb (create and update are server-side applies; delete).',
+    labelNames: ['verb'] as const,
+    registers: [this.registry],
+  });
+  readonly reportWriteFailures = new Counter({
+    name: `${PREFIX}report_write_failures_total`,
+    help: 'Failed requests of the policy report writer (each attempt), by reason (src/server/report-writer.ts).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(sources: MetricsSources = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     for (const reason of REFUSAL_REASONS) this.certificateReloadFailures.inc({ reason }, 0);
+    for (const verb of REPORT_WRITE_VERBS) this.reportWrites.inc({ verb }, 0);
+    for (const reason of REPORT_FAILURE_REASONS) this.reportWriteFailures.inc({ reason }, 0);
     const resources = STATE_RESOURCES;
     new Gauge({
       name: `${PREFIX}state_synced`,

@@ -92,12 +92,13 @@ describe('helm template with the default values (certificates.mode selfManaged)'
       '--cert-namespace=remote-cluster-guard',
       '--cert-secret=remote-cluster-guard-certs',
       '--cert-service=remote-cluster-guard',
-      '--webhook-configuration=remote-cluster-guard',
       '--cert-validity-days=365',
       '--cert-renew-before-days=30',
       '--cert-check-interval=60',
+      '--webhook-configuration=remote-cluster-guard',
       '--config=/etc/remote-cluster-guard/config/config.yaml',
       '--audit-interval=300',
+      '--reports=auto',
       '--decision-log=-',
     ]);
     const volumes = deployment(objects).spec.template.spec.volumes;
@@ -307,6 +308,18 @@ describe('decisionLog and events', () => {
       ],
     );
     assert.ok(!objects.some((o) => o.metadata.name.endsWith('-events')));
+  });
+
+  it('reports: the flag, and with off no right to write reports or read the webhook configuration', async () => {
+    const reportGroups = (objects: K8sObject[]) =>
+      rulesOf(objects, 'ClusterRole', 'remote-cluster-guard')
+        .flatMap((r) => r.apiGroups)
+        .filter((g) => ['openreports.io', 'wgpolicyk8s.io', 'admissionregistration.k8s.io'].includes(g))
+        .sort();
+    assert.deepEqual(reportGroups(await render()), ['admissionregistration.k8s.io', 'openreports.io', 'wgpolicyk8s.io']);
+    const off = await render(['--set', 'reports=off']);
+    assert.ok(container(off).args.includes('--reports=off'));
+    assert.deepEqual(reportGroups(off), []);
   });
 
   it('decisionLog processLog leaves the decisions on the process log', async () => {

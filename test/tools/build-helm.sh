@@ -6,7 +6,7 @@
 # Both are compiled from the Go module proxy with `go install module@version`
 # into ${RCG_TOOL_CACHE:-$HOME/.cache/remote-cluster-guard}/helm-<helm>_helm-docs-<helm-docs>/bin,
 # so a version bump here builds a fresh directory and an old one is never reused.
-# Cold build on the 2-core machine: ~2-4 min (helm) + ~30 s (helm-docs); warm: ~0.1 s.
+# Cold build on the 2-core machine: ~2-10 min (helm, depending on load) + ~30 s (helm-docs); warm: ~0.1 s.
 #
 # Environment:
 #   RCG_TOOL_CACHE   cache root (default: $HOME/.cache/remote-cluster-guard)
@@ -15,7 +15,10 @@
 # Everything but the final bin dir line goes to stderr.
 set -euo pipefail
 
-HELM_VERSION=v3.22.0        # helm.sh/helm/v3
+# Helm 4: its uninstall deletes the two webhook configurations before anything else
+# (pkg/release/v1/util/kind_sorter.go UninstallOrder), so an uninstall never leaves a
+# failurePolicy Fail webhook without its Service; Helm 3.22 deletes them last.
+HELM_VERSION=v4.3.1         # helm.sh/helm/v4
 HELM_DOCS_VERSION=v1.14.2   # github.com/norwoodj/helm-docs
 
 log() { printf '[helm/build] %s\n' "$*" >&2; }
@@ -57,7 +60,7 @@ install_tool() { # name module@version [ldflags]
 }
 
 # The same version stamp as Helm's own Makefile, so `helm version` reports the release.
-install_tool helm "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}" "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}"
+install_tool helm "helm.sh/helm/v4/cmd/helm@${HELM_VERSION}" "-X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}"
 install_tool helm-docs "github.com/norwoodj/helm-docs/cmd/helm-docs@${HELM_DOCS_VERSION}"
 
 "$bin/helm" version --short >&2 || die "built helm does not run"

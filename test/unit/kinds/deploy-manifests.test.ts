@@ -18,7 +18,10 @@
  *   its groups (the live state's watches); besides, only core ConfigMaps
  *   (the CA ConfigMaps sources.ts watches and configmap-fetcher.ts gets) and
  *   list + watch on CRDs (cluster-watcher.ts watches them to find a kind whose
- *   CRD is installed later, and probes the API server with a CRD list).
+ *   CRD is installed later, and probes the API server with a CRD list), and
+ *   the policy reports' needs (report-writer.ts): create, get, list, patch
+ *   and delete on the report kinds of both report APIs, get on the install's
+ *   ValidatingWebhookConfiguration by name.
  * - Deployment: a startupProbe on /healthz (the port opens before the API
  *   server is asked anything).
  *
@@ -36,6 +39,7 @@ import fjp, { type Operation } from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { HANDLED_KINDS, KINDS, type HandledKind } from '../../../src/kube/kinds.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
+import { REPORT_APIS } from '../../../src/reports/build.js';
 
 const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf-8');
 const docs = (path: string) => parseAllDocuments(read(path)).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
@@ -54,6 +58,7 @@ interface WebhookConfiguration {
 interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -130,7 +135,7 @@ describe('deploy/base agrees with the kind list', () => {
     assertRulesFitKinds(config);
   });
 
-  it('the ClusterRole grants list and watch on every admitted kind in each of its groups, and otherwise only core ConfigMaps and CRD list/watch', () => {
+  it('the ClusterRole grants list and watch on every admitted kind in each of its groups, and otherwise only core ConfigMaps, CRD list/watch and the policy reports', () => {
     const roles = docs('deploy/base/rbac.yaml').filter((d) => d.kind === 'ClusterRole') as unknown as { rules: PolicyRule[] }[];
     assert.equal(roles.length, 1, 'one ClusterRole in deploy/base/rbac.yaml');
     const rules = roles[0]!.rules;
@@ -144,6 +149,15 @@ describe('deploy/base agrees with the kind list', () => {
     }
     // Events are off in the base, and so is the right to write them (deploy/components/events).
     assert.deepEqual(grants('events.k8s.io', 'events'), [], 'the base ClusterRole cannot write Events');
+    const reportKinds = Object.values(REPORT_APIS).flatMap((a) =>
+      [a.namespaced, a.cluster].map((k) => ({ group: a.group, resource: k.plural })),
+    );
+    for (const { group, resource } of reportKinds)
+      for (const verb of ['create', 'get', 'list', 'patch', 'delete'])
+        assert.ok(grants(group, resource).includes(verb), `ClusterRole: ${verb} on ${group}/${resource}`);
+    const isReport = (group: string, resource: string, r: PolicyRule) =>
+      reportKinds.some((k) => k.group === group && k.resource === resource) &&
+      r.verbs.every((v) => ['create', 'get', 'list', 'patch', 'delete'].includes(v));
     const crdVerbs = grants('apiextensions.k8s.io', 'customresourcedefinitions');
     for (const verb of ['list', 'watch']) assert.ok(crdVerbs.includes(verb), `ClusterRole: ${verb} on customresourcedefinitions`);
     for (const r of rules) {
@@ -154,7 +168,11 @@ describe('deploy/base agrees with the kind list', () => {
               ? resource === 'configmaps'
               : group === 'apiextensions.k8s.io'
                 ? resource === 'customresourcedefinitions' && r.verbs.every((v) => v === 'list' || v === 'watch')
-                : kindAt(group, resource) !== undefined;
+                : group === 'admissionregistration.k8s.io'
+                  ? resource === 'validatingwebhookconfigurations' &&
+                    r.verbs.join() === 'get' &&
+                    r.resourceNames?.join() === 'remote-cluster-guard'
+                  : kindAt(group, resource) !== undefined || isReport(group, resource, r);
           assert.ok(expected, `ClusterRole grants ${r.verbs.join(',')} on ${group || 'core'}/${resource}, which no admitted kind needs`);
         }
       }

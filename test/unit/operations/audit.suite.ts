@@ -16,6 +16,7 @@ import { DEFAULT_POLICY } from '../../../src/config/policy.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
+import type { AuditedObject } from '../../../src/reports/audited.js';
 import { Metrics } from '../../../src/server/metrics.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { runCli } from '../../helpers/cli.js';
@@ -98,6 +99,40 @@ describe('periodic audit', () => {
     } finally {
       stop();
     }
+  });
+
+  it('hands every audited object, in compact form, to the report writer once per complete run, and waits for it', async () => {
+    const { state } = addToState(loadManifests([...GOOD, BAD]));
+    const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' });
+    const runs: AuditedObject[][] = [];
+    let writing = 0;
+    let overlapped = false;
+    const reports = {
+      write: async (objects: readonly AuditedObject[]) => {
+        if (writing++ > 0) overlapped = true;
+        runs.push([...objects]);
+        await new Promise((r) => setTimeout(r, 60));
+        writing--;
+      },
+    };
+    const stop = startPeriodicAudit({ engine, state, metrics: new Metrics(), log: createLogger('silent'), intervalSeconds: 0.02, reports });
+    try {
+      await waitFor('two report runs', () => runs.length >= 2, 30_000);
+    } finally {
+      stop();
+    }
+    assert.equal(overlapped, false, 'a run does not start while the previous one writes its reports');
+    const first = runs[0]!;
+    assert.deepEqual(
+      first.map((o) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`).sort(),
+      [...EVERY_OBJECT, 'Elasticsearch ns-three/cluster-three'].sort(),
+    );
+    const bad = first.find((o) => o.name === 'cluster-three')!;
+    assert.deepEqual(
+      bad.outcomes.map((o) => [o.rule, o.mode, o.result]),
+      [['es-remote-ref', 'enforce', 'fail']],
+    );
+    assert.ok(first.filter((o) => o !== bad).every((o) => o.outcomes.length === 0));
   });
 
   it('counts findings of rules in audit mode with action audit', async () => {
