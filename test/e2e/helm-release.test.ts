@@ -11,8 +11,8 @@
  * - every certificate mode renders objects the kube-apiserver accepts;
  * - `helm upgrade` keeps the caBundle the webhook wrote (the chart leaves the
  *   field out) and updates the configuration ConfigMap in place;
- * - `helm uninstall` deletes the two webhook configurations last, after the
- *   Service (the order the chart README and NOTES warn about).
+ * - `helm uninstall` (Helm 4) deletes the two webhook configurations before
+ *   anything else, so no write meets a webhook with no Service to call.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -108,7 +108,7 @@ describe('the Helm release against a real kube-apiserver', () => {
     assert.notEqual(r.code, 0);
     assert.match(
       r.stderr,
-      /^Error: INSTALLATION FAILED: Unable to continue with install: \w+ "remote-cluster-guard\S*" in namespace "\S*" exists and cannot be imported into the current release/m,
+      /^Error: INSTALLATION FAILED: unable to continue with install: \w+ "remote-cluster-guard\S*" in namespace "\S*" exists and cannot be imported into the current release/im,
     );
     for (const kind of ['deployment', 'service', 'configmap', 'serviceaccount']) {
       const name = kind === 'configmap' ? `${RELEASE}-config` : RELEASE;
@@ -187,12 +187,19 @@ describe('the Helm release against a real kube-apiserver', () => {
     }
   });
 
-  it('helm uninstall deletes the Service first and the two webhook configurations last', async () => {
+  it('helm uninstall deletes the two webhook configurations before anything else, so no write is refused by a webhook with no Service', async () => {
     const r = await helm(['uninstall', RELEASE, '--namespace', NAMESPACE, '--debug']);
     assert.equal(r.code, 0, r.stderr);
-    const deleted = [...(r.stdout + r.stderr).matchAll(/Starting delete for "([^"]+)" (\w+)/g)].map((m) => `${m[2]}/${m[1]}`);
-    assert.equal(deleted[0], `Service/${RELEASE}`, deleted.join('\n'));
-    assert.deepEqual(deleted.slice(-2).sort(), [`MutatingWebhookConfiguration/${RELEASE}`, `ValidatingWebhookConfiguration/${RELEASE}`]);
+    // Helm 4 logs each deletion (pkg/kube/client.go: "starting delete resource" with name and kind), in UninstallOrder.
+    const deleted = [...(r.stdout + r.stderr).matchAll(/msg="starting delete resource".*?name=(\S+).*?kind=(\w+)/g)].map(
+      (m) => `${m[2]}/${m[1]}`,
+    );
+    assert.ok(deleted.includes(`Service/${RELEASE}`), deleted.join('\n'));
+    assert.deepEqual(
+      deleted.slice(0, 2),
+      [`ValidatingWebhookConfiguration/${RELEASE}`, `MutatingWebhookConfiguration/${RELEASE}`],
+      deleted.join('\n'),
+    );
     for (const kind of WEBHOOK_CONFIGURATIONS) assert.equal(await exists(kind, RELEASE), false, kind);
   });
 });

@@ -57,7 +57,7 @@ Checks what an install needs before Helm creates anything; renders nothing,
 or fails with one line. Included by the Deployment (every mode renders it).
 A failure here matters: once Helm starts creating, an object that fails does
 not stop the others, so a failed install would still leave both webhook
-configurations behind (Helm v3.22 pkg/kube/client.go batchPerform creates
+configurations behind (Helm 4 pkg/kube/client.go batchPerform creates
 every kind and reports the errors at the end).
 */}}
 {{- define "rcg.preflight" -}}
