@@ -122,6 +122,17 @@ export function legacySpelling(pool: IPPool, field: 'ipipMode' | 'natOutgoing'):
 export const IPPool = IPPoolObject.transform(normaliseLegacyIPPool);
 export type IPPool = z.output<typeof IPPool>;
 
+/**
+ * A pool only for LoadBalancer addresses: `allowedUses` is exactly
+ * `[LoadBalancer]`. Felix leaves such pools out of the pools traffic to which
+ * is never NATed (projectcalico/calico felix/dataplane/linux/masq_mgr.go
+ * `isLoadBalancerOnly`).
+ */
+export function loadBalancerOnly(pool: IPPool): boolean {
+  const uses = pool.spec?.allowedUses ?? [];
+  return uses.length === 1 && uses[0] === 'LoadBalancer';
+}
+
 /** RemoteClusterConfiguration `spec`. Secret-bearing fields are never echoed in messages or logs. */
 export const RemoteClusterConfigurationSpec = z.object({
   clusterAccessSecret: z

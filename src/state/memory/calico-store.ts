@@ -16,7 +16,13 @@
  * remote CIDR" is read off the same trie walk (`overlappingMarked`), not
  * looked up again per pool.
  */
-import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
+import {
+  FEDERATION_POOL_LABEL,
+  loadBalancerOnly,
+  REMOTE_CIDRS_ANNOTATION,
+  type IPPool,
+  type RemoteClusterConfiguration,
+} from '../../kube/calico.js';
 import type { CalicoState, CidrEntry, CidrRole } from '../calico-state.js';
 import type { RemoteClusterRangeSink, RemoteRange, RemoteRangeOrigin, RemoteRangeSource } from '../remote-cluster-ranges.js';
 import { parseCidr, parseCidrList, type Cidr, type IpFamily } from '../../net/cidr/cidr.js';
@@ -26,12 +32,6 @@ import { CidrTrie } from '../../net/cidr/cidr-trie.js';
 type Indexed =
   | { kind: 'pool'; name: string; cidr: Cidr; written: string; disabled: boolean; labelled: boolean; loadBalancerOnly: boolean }
   | { kind: 'remote'; name: string; cidr: Cidr; written: string; range: RemoteRange };
-
-/** Felix's `isLoadBalancerOnly` (felix/dataplane/linux/masq_mgr.go): `allowedUses` is exactly `[LoadBalancer]`. */
-export function loadBalancerOnly(pool: IPPool): boolean {
-  const uses = pool.spec?.allowedUses ?? [];
-  return uses.length === 1 && uses[0] === 'LoadBalancer';
-}
 
 /** True when the pool counts for Calico's overlay default: `vxlanMode` other than `Never`, unset included. */
 export function poolUsesVXLAN(pool: IPPool): boolean {
