@@ -230,6 +230,7 @@ export const natCoverageRccRule: Rule<'RemoteClusterConfiguration'> = {
   id: NAT_COVERAGE_RULE,
   kind: 'RemoteClusterConfiguration',
   summary: 'While an IPPool has natOutgoing on, the remote cluster ranges are covered by local IPPools',
-  needs: ['IPPool'],
+  // An RCC without declared ranges must not wait for the IPPool informer (with no pools read, nothing is reported).
+  needs: (rcc) => (rcc.metadata.annotations?.[REMOTE_CIDRS_ANNOTATION] ? ['IPPool'] : []),
   validate: validateRcc,
 };

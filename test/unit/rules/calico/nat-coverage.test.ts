@@ -57,6 +57,13 @@ for (const g of GROUPS) {
         assert.equal(findingsOf(run(remote('cluster1', '192.168.0.0/18, fd00:20::/48'), { state: v6 }), R).length, 1);
       });
 
+      it('waits for the IPPools only when it declares ranges', () => {
+        const state = stateOf(natPool());
+        state.setSynced('IPPool', false);
+        assertNoFindings(run(rcc(g, 'cluster1', K8S), { state }), R);
+        assertDenied(run(remote('cluster1', '192.168.0.0/18'), { state }), R, '', 'cannot verify yet');
+      });
+
       it('checks discovered ranges of the cluster too', () => {
         const state = stateOf(natPool());
         state.calico.setRemoteRanges('cluster1', 'discovered', [
