@@ -23,12 +23,23 @@
  * of a kubeconfig, overriding `kubeconfig` when set.
  */
 import { z } from 'zod';
-import { ObjectMeta } from './meta.js';
+import { ObjectMeta, parseApiVersion } from './meta.js';
 
 export const CALICO_CRD_GROUP = 'crd.projectcalico.org';
 export const CALICO_API_GROUP = 'projectcalico.org';
 
-/** IPPool `spec`. `blockSize` is a prefix length (bits), not an address count. */
+/**
+ * Calico API v1's IPIP settings (`spec.ipip` of a crd.projectcalico.org/v1
+ * IPPool written by a Calico v2 client): `mode` is `always` or `cross-subnet`.
+ */
+const LegacyIPIP = z.object({ enabled: z.boolean().optional(), mode: z.string().optional() });
+
+/**
+ * IPPool `spec`. `blockSize` is a prefix length (bits), not an address count.
+ * `ipip` and `nat-outgoing` are the Calico API v1 spellings (see
+ * `normaliseLegacyIPPool`); after decoding, `ipipMode` and `natOutgoing`
+ * already hold what Calico makes of them.
+ */
 export const IPPoolSpec = z.object({
   cidr: z.string().optional(),
   blockSize: z.number().int().optional(),
@@ -40,15 +51,87 @@ export const IPPoolSpec = z.object({
   nodeSelector: z.string().optional(),
   allowedUses: z.array(z.string()).optional(),
   assignmentMode: z.string().optional(),
+  ipip: LegacyIPIP.optional(),
+  'nat-outgoing': z.boolean().optional(),
 });
+export type IPPoolSpec = z.infer<typeof IPPoolSpec>;
 
-export const IPPool = z.object({
+const IPPoolObject = z.object({
   apiVersion: z.string(),
   kind: z.literal('IPPool'),
   metadata: ObjectMeta,
   spec: IPPoolSpec.optional(),
 });
-export type IPPool = z.infer<typeof IPPool>;
+
+/** True for an object of the `crd.projectcalico.org` group, the one whose legacy spellings Calico reads. */
+function inCrdGroup(pool: { apiVersion: string }): boolean {
+  return parseApiVersion(pool.apiVersion).group === CALICO_CRD_GROUP;
+}
+
+/**
+ * What Calico's Kubernetes datastore backend makes of the Calico API v1
+ * spellings in a `crd.projectcalico.org/v1` IPPool, so that every rule reads
+ * the pool as Calico does: Calico v3.31 and earlier, projectcalico/calico
+ * `libcalico-go/lib/backend/k8s/resources/ippool.go`
+ * `IPPoolv1v3Converter.ConvertFromK8s`, applied on every read of the CRD:
+ *
+ * - `ipip` set (even `{}`): `ipipMode` becomes `Never` unless `ipip.enabled`,
+ *   else `CrossSubnet` when `ipip.mode` is `cross-subnet`, else `Always`
+ *   (whatever `ipipMode` said: the legacy field wins);
+ * - `natOutgoing` becomes `nat-outgoing || natOutgoing`.
+ *
+ * Those are the only two fields the converter maps: `disabled`,
+ * `nodeSelector` and `blockSize` have one spelling, and
+ * `libcalico-go/lib/upgrade/converters/ippool.go` (`IPPool.BackendV1ToAPIV3`)
+ * converts etcd v2 data for `calico-upgrade`, never a CRD object. From
+ * v3.32.0 (commit "Ability to use projectcalico.org/v3 custom resource
+ * definitions") the converter maps nothing and the CRD schema no longer has
+ * `ipip` or `nat-outgoing`, so the kube-apiserver prunes them before any
+ * webhook sees them and this is a no-op. `projectcalico.org/v3` objects are
+ * left alone: Calico's validator refuses both fields there (`mustBeNil`,
+ * `mustBeFalse` on `IPPoolSpec.IPIP` / `NATOutgoingV1`).
+ *
+ * The legacy fields stay in the decoded spec (rules name them in messages,
+ * `legacySpelling`); the raw object is never changed, so no patch is made
+ * from this. Idempotent: decoding the result again gives the same spec.
+ */
+export function normaliseLegacyIPPool<T extends { apiVersion: string; spec?: IPPoolSpec | undefined }>(pool: T): T {
+  const spec = pool.spec;
+  if (!spec || !inCrdGroup(pool) || (spec.ipip === undefined && spec['nat-outgoing'] === undefined)) return pool;
+  const out: IPPoolSpec = { ...spec };
+  if (spec.ipip !== undefined) {
+    out.ipipMode = !spec.ipip.enabled ? 'Never' : spec.ipip.mode === 'cross-subnet' ? 'CrossSubnet' : 'Always';
+  }
+  if (spec['nat-outgoing'] === true) out.natOutgoing = true;
+  return { ...pool, spec: out };
+}
+
+/**
+ * The legacy field behind the effective `ipipMode` or `natOutgoing` of a
+ * decoded pool (`ipip`, `nat-outgoing`), for messages and field paths; undefined
+ * when the current spelling decides.
+ */
+export function legacySpelling(pool: IPPool, field: 'ipipMode' | 'natOutgoing'): 'ipip' | 'nat-outgoing' | undefined {
+  const spec = pool.spec;
+  if (!spec || !inCrdGroup(pool)) return undefined;
+  if (field === 'ipipMode') return spec.ipip !== undefined ? 'ipip' : undefined;
+  return spec['nat-outgoing'] === true ? 'nat-outgoing' : undefined;
+}
+
+/** An IPPool, decoded with its legacy spellings normalised (`normaliseLegacyIPPool`). */
+export const IPPool = IPPoolObject.transform(normaliseLegacyIPPool);
+export type IPPool = z.output<typeof IPPool>;
+
+/**
+ * A pool only for LoadBalancer addresses: `allowedUses` is exactly
+ * `[LoadBalancer]`. Felix leaves such pools out of the pools traffic to which
+ * is never NATed (projectcalico/calico felix/dataplane/linux/masq_mgr.go
+ * `isLoadBalancerOnly`).
+ */
+export function loadBalancerOnly(pool: IPPool): boolean {
+  const uses = pool.spec?.allowedUses ?? [];
+  return uses.length === 1 && uses[0] === 'LoadBalancer';
+}
 
 /** RemoteClusterConfiguration `spec`. Secret-bearing fields are never echoed in messages or logs. */
 export const RemoteClusterConfigurationSpec = z.object({

@@ -4,6 +4,8 @@
  * overlap query does not re-parse every pool per request.
  */
 import type { IPPool, RemoteClusterConfiguration } from '../kube/calico.js';
+import type { Cidr, IpFamily } from '../net/cidr/cidr.js';
+import type { RemoteClusterRanges, RemoteRange } from './remote-cluster-ranges.js';
 
 /**
  * Why a CIDR is in the index. The role of a pool is computed when the index is
@@ -20,7 +22,11 @@ export type CidrRole =
   | 'federation-pool'
   /** Any other disabled IPPool. */
   | 'disabled-pool'
-  /** A remote CIDR declared in a RemoteClusterConfiguration's `remote-cluster-guard.io/remote-cidrs` annotation. */
+  /**
+   * A remote cluster range (src/state/remote-cluster-ranges.ts): declared in a
+   * RemoteClusterConfiguration's `remote-cluster-guard.io/remote-cidrs`
+   * annotation, or discovered.
+   */
   | 'remote-cidr';
 
 export interface CidrEntry {
@@ -32,12 +38,19 @@ export interface CidrEntry {
   family: 4 | 6;
   /** Prefix length in bits. */
   prefixLength: number;
+  /** The parsed block. */
+  block: Cidr;
   role: CidrRole;
+  /** For a remote range, the RemoteClusterConfiguration of its remote cluster (whatever the source). */
   ownerKind: 'IPPool' | 'RemoteClusterConfiguration';
   ownerName: string;
+  /** A pool whose `allowedUses` is exactly `[LoadBalancer]`: Felix leaves it out of the pools traffic to which is never NATed. */
+  loadBalancerOnly?: boolean;
+  /** A remote range: the range, with its source and origin. */
+  remote?: RemoteRange;
 }
 
-export interface CalicoState {
+export interface CalicoState extends RemoteClusterRanges {
   getIPPool(name: string): IPPool | undefined;
   getRemoteClusterConfiguration(name: string): RemoteClusterConfiguration | undefined;
   /** True when some IPPool has a `vxlanMode` other than `Never` (unset counts), as Calico's overlay default reads it. O(1). */
@@ -49,4 +62,6 @@ export interface CalicoState {
    * caller drops them by owner kind and name.
    */
   overlappingCidrs(cidr: string): CidrEntry[];
+  /** Names of the IPPools of `family` with `natOutgoing` on (legacy spelling included), disabled ones too. O(1). */
+  natOutgoingPools(family: IpFamily): ReadonlySet<string>;
 }

@@ -7,6 +7,8 @@
 import { HANDLED_KINDS, handledKind, type HandledKind, type HandledObjects } from '../kube/kinds.js';
 import { parseApiVersion, type ObjectKey } from '../kube/meta.js';
 import type { CidrEntry } from './calico-state.js';
+import type { IpFamily } from '../net/cidr/cidr.js';
+import type { RemoteRange } from './remote-cluster-ranges.js';
 import { CORE_STATE_KINDS, STATE_RESOURCES, type ClusterState, type CoreStateKind, type StateResource } from './cluster-state.js';
 import { CalicoStore } from './memory/calico-store.js';
 import { EckStore } from './memory/eck-store.js';
@@ -116,5 +118,14 @@ export class MemoryClusterState implements ClusterState {
   }
   overlappingCidrs(cidr: string): CidrEntry[] {
     return this.calico.overlappingCidrs(cidr);
+  }
+  natOutgoingPools(family: IpFamily): ReadonlySet<string> {
+    return this.calico.natOutgoingPools(family);
+  }
+  remoteRangesOf(cluster: string): readonly RemoteRange[] {
+    return this.calico.remoteRangesOf(cluster);
+  }
+  allRemoteRanges(): readonly RemoteRange[] {
+    return this.calico.allRemoteRanges();
   }
 }

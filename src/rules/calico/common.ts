@@ -55,6 +55,13 @@ export function federationStatusFrom(pool: IPPool, cidr: Cidr | undefined, overl
   return { federation: labelledFor !== undefined || withinRemote.length > 0, labelledFor, withinRemote };
 }
 
+/** Where a remote range comes from, for messages: `declared by RemoteClusterConfiguration c` or `discovered in remote cluster c (IPPool p)`. */
+export function remoteOrigin(e: CidrEntry): string {
+  const r = e.remote;
+  if (r?.source === 'discovered') return `discovered in remote cluster ${e.ownerName} (${r.object.kind} ${r.object.name})`;
+  return `declared by RemoteClusterConfiguration ${e.ownerName}`;
+}
+
 const collator = new Intl.Collator('en', { numeric: true });
 
 /** Sorts entries for stable messages: by family, canonical CIDR (numeric-aware), then owner. */

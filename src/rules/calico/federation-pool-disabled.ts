@@ -29,7 +29,13 @@
 import { deny, warn, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Rule, RuleInput } from '../../engine/rule.js';
-import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
+import {
+  FEDERATION_POOL_LABEL,
+  legacySpelling,
+  REMOTE_CIDRS_ANNOTATION,
+  type IPPool,
+  type RemoteClusterConfiguration,
+} from '../../kube/calico.js';
 import { parseCidrList } from '../../net/cidr/cidr.js';
 import { displayName, federationStatus, poolCidr, quote } from './common.js';
 
@@ -60,11 +66,16 @@ function validatePool({ object: pool, name, ctx }: RuleInput<IPPool>): Finding[]
     );
   }
   if (pool.spec?.natOutgoing === true) {
+    // natOutgoing is `nat-outgoing || natOutgoing` on a crd/v1 pool (src/kube/calico.ts): name the spelling that turned it on.
+    const legacy = legacySpelling(pool, 'natOutgoing');
+    const fix = legacy
+      ? 'remove nat-outgoing (the Calico v1 spelling of natOutgoing) and set natOutgoing to false'
+      : 'set natOutgoing to false';
     findings.push(
       deny(
         FEDERATION_POOL_DISABLED_RULE,
-        fieldPath(['spec', 'natOutgoing']),
-        `${self}, ${why}, has natOutgoing on, but it exists so that traffic to the remote cluster is not NATed; set natOutgoing to false`,
+        fieldPath(['spec', legacy ?? 'natOutgoing']),
+        `${self}, ${why}, has natOutgoing on, but it exists so that traffic to the remote cluster is not NATed; ${fix}`,
       ),
     );
   }

@@ -1,11 +1,12 @@
 /**
  * The Calico federation rules, in the order the engine runs them. A rule id
  * that applies to both kinds (`calico-pool-overlap`,
- * `calico-federation-pool-disabled`) is registered once per kind, each object
+ * `calico-federation-pool-disabled`, `calico-nat-coverage`) is registered once per kind, each object
  * bound to one kind as the engine requires; they share the id.
  */
 import type { AnyRule } from '../../engine/rule.js';
 import { federationPoolDisabledRule, federationPoolDisabledRccRule } from './federation-pool-disabled.js';
+import { natCoverageRccRule, natCoverageRule } from './nat-coverage.js';
 import { poolOverlapRule, rccOverlapRule } from './pool-overlap.js';
 import { poolSpecRule } from './pool-spec.js';
 import { rccDatastoreRule } from './rcc-datastore.js';
@@ -17,8 +18,10 @@ export const calicoRules: AnyRule[] = [
   rccDatastoreRule,
   federationPoolDisabledRccRule,
   rccOverlapRule,
+  natCoverageRccRule,
   // IPPool
   poolSpecRule,
   federationPoolDisabledRule,
   poolOverlapRule,
+  natCoverageRule,
 ];

@@ -18,7 +18,9 @@
  * - an enabled pool (`disabled` not true) is at least as large as one block:
  *   prefix length ≤ block size;
  * - `ipipMode` / `vxlanMode` are `Never`, `Always` or `CrossSubnet` ("" = unset);
- *   IPIP and VXLAN are not both on (anything but Never/unset); no IPIP on IPv6;
+ *   IPIP and VXLAN are not both on (anything but Never/unset); no IPIP on IPv6
+ *   (read after the legacy `ipip` spelling of a crd/v1 pool is mapped, and
+ *   reported at `spec.ipip` when that spelling decided the mode);
  * - no overlap with the link-local ranges 169.254.0.0/16 and fe80::/10;
  * - `allowedUses` values are `Workload`, `Tunnel` or `LoadBalancer` (the enum of
  *   the current v3 `IPPoolAllowedUse`), `assignmentMode` is `Automatic` or `Manual`;
@@ -30,7 +32,7 @@
 import { deny, type Finding } from '../../engine/finding.js';
 import { fieldPath } from '../../common/field-path.js';
 import type { Rule } from '../../engine/rule.js';
-import type { IPPool } from '../../kube/calico.js';
+import { legacySpelling, type IPPool } from '../../kube/calico.js';
 import { cidrOverlaps, LINK_LOCAL, parseCidr, type Cidr, type IpFamily } from '../../net/cidr/cidr.js';
 import { displayName, listWords, poolCidr, quote } from './common.js';
 
@@ -111,14 +113,17 @@ function validate(pool: IPPool, name: string, oldPool: IPPool | undefined): Find
     const v = spec[field];
     if (v && !(ENCAP_MODES as readonly string[]).includes(v)) d([field], `${quote(v)} is not a valid mode; use ${modes}`);
   }
+  // A legacy `ipip` decides ipipMode (src/kube/calico.ts): name that field and how to turn it off there.
+  const ipipField = legacySpelling(pool, 'ipipMode') ?? 'ipipMode';
+  const ipipOff = ipipField === 'ipip' ? 'set ipip.enabled to false (ipip is the Calico v1 spelling of ipipMode)' : 'set ipipMode to Never';
   if (encapOn(spec.ipipMode) && encapOn(spec.vxlanMode)) {
     d(
-      ['ipipMode'],
-      `IPIP (${spec.ipipMode}) and VXLAN (${spec.vxlanMode}) cannot both be enabled on one pool; set ipipMode or vxlanMode to Never`,
+      [ipipField],
+      `IPIP (${spec.ipipMode}) and VXLAN (${spec.vxlanMode}) cannot both be enabled on one pool; ${ipipOff} or set vxlanMode to Never`,
     );
   }
   if (cidr?.family === 6 && encapOn(spec.ipipMode)) {
-    d(['ipipMode'], 'IPIP is not supported on an IPv6 pool; set ipipMode to Never (use vxlanMode for encapsulation)');
+    d([ipipField], `IPIP is not supported on an IPv6 pool; ${ipipOff} (use vxlanMode for encapsulation)`);
   }
 
   (spec.allowedUses ?? []).forEach((use, i) => {

@@ -2,8 +2,10 @@
  * In-memory IPPool and RemoteClusterConfiguration store with a CIDR index.
  *
  * The index (a prefix trie per IP family, src/net/cidr/cidr-trie.ts) holds
- * every pool CIDR and every remote CIDR declared in a RemoteClusterConfiguration's
- * `remote-cluster-guard.io/remote-cidrs` annotation; it is updated on each
+ * every pool CIDR and every remote cluster range (src/state/remote-cluster-ranges.ts):
+ * those declared in a RemoteClusterConfiguration's
+ * `remote-cluster-guard.io/remote-cidrs` annotation, and any a discovery
+ * component sets with `setRemoteRanges`; it is updated on each
  * upsert and delete, so an overlap query costs one trie walk however many
  * pools there are. Objects whose CIDRs do not parse are kept but not indexed
  * (the rules reject such objects at admission; the state must still load them).
@@ -14,15 +16,22 @@
  * remote CIDR" is read off the same trie walk (`overlappingMarked`), not
  * looked up again per pool.
  */
-import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
+import {
+  FEDERATION_POOL_LABEL,
+  loadBalancerOnly,
+  REMOTE_CIDRS_ANNOTATION,
+  type IPPool,
+  type RemoteClusterConfiguration,
+} from '../../kube/calico.js';
 import type { CalicoState, CidrEntry, CidrRole } from '../calico-state.js';
-import { parseCidr, parseCidrList, type Cidr } from '../../net/cidr/cidr.js';
+import type { RemoteClusterRangeSink, RemoteRange, RemoteRangeOrigin, RemoteRangeSource } from '../remote-cluster-ranges.js';
+import { parseCidr, parseCidrList, type Cidr, type IpFamily } from '../../net/cidr/cidr.js';
 import { CidrTrie } from '../../net/cidr/cidr-trie.js';
 
 /** What the trie holds for each indexed CIDR. */
 type Indexed =
-  | { kind: 'pool'; name: string; cidr: Cidr; written: string; disabled: boolean; labelled: boolean }
-  | { kind: 'remote'; name: string; cidr: Cidr; written: string };
+  | { kind: 'pool'; name: string; cidr: Cidr; written: string; disabled: boolean; labelled: boolean; loadBalancerOnly: boolean }
+  | { kind: 'remote'; name: string; cidr: Cidr; written: string; range: RemoteRange };
 
 /** True when the pool counts for Calico's overlay default: `vxlanMode` other than `Never`, unset included. */
 export function poolUsesVXLAN(pool: IPPool): boolean {
@@ -41,14 +50,21 @@ export function declaredRemoteCidrs(rcc: RemoteClusterConfiguration): { written:
   return parseCidrList(text).cidrs.filter(({ cidr }) => !seen.has(cidr.canonical) && seen.add(cidr.canonical));
 }
 
-export class CalicoStore implements CalicoState {
+const SOURCES: readonly RemoteRangeSource[] = ['declared', 'discovered'];
+
+export class CalicoStore implements CalicoState, RemoteClusterRangeSink {
   private readonly pools = new Map<string, IPPool>();
   private readonly rccs = new Map<string, RemoteClusterConfiguration>();
   private readonly index = new CidrTrie<Indexed>();
   private readonly poolEntries = new Map<string, Indexed>();
-  private readonly rccEntries = new Map<string, Indexed[]>();
+  /** Remote range entries per remote cluster and source. */
+  private readonly remoteEntries = new Map<string, Record<RemoteRangeSource, Indexed[]>>();
+  /** `allRemoteRanges`, made again after a change. */
+  private remoteList: RemoteRange[] | undefined;
   /** Pools counted by `poolUsesVXLAN`, kept so `anyIPPoolWithVXLAN` is O(1). */
   private vxlanPools = 0;
+  /** Names of the pools with natOutgoing on, per family of their CIDR. */
+  private readonly natPools: Record<IpFamily, Set<string>> = { 4: new Set(), 6: new Set() };
 
   get counts(): { IPPool: number; RemoteClusterConfiguration: number } {
     return { IPPool: this.pools.size, RemoteClusterConfiguration: this.rccs.size };
@@ -63,6 +79,7 @@ export class CalicoStore implements CalicoState {
     if (written === undefined) return;
     const parsed = parseCidr(written, { allowBareAddress: true });
     if (!parsed.ok) return;
+    if (pool.spec?.natOutgoing === true) this.natPools[parsed.cidr.family].add(name);
     const entry: Indexed = {
       kind: 'pool',
       name,
@@ -70,6 +87,7 @@ export class CalicoStore implements CalicoState {
       written,
       disabled: pool.spec?.disabled === true,
       labelled: Object.hasOwn(pool.metadata.labels ?? {}, FEDERATION_POOL_LABEL),
+      loadBalancerOnly: loadBalancerOnly(pool),
     };
     this.index.insert(parsed.cidr, entry);
     this.poolEntries.set(name, entry);
@@ -80,6 +98,8 @@ export class CalicoStore implements CalicoState {
     if (!old) return;
     this.pools.delete(name);
     if (poolUsesVXLAN(old)) this.vxlanPools--;
+    this.natPools[4].delete(name);
+    this.natPools[6].delete(name);
     const entry = this.poolEntries.get(name);
     if (entry) {
       this.index.remove(entry.cidr, entry);
@@ -89,17 +109,55 @@ export class CalicoStore implements CalicoState {
 
   upsertRemoteClusterConfiguration(rcc: RemoteClusterConfiguration): void {
     const name = rcc.metadata.name ?? '';
-    this.deleteRemoteClusterConfiguration(name);
     this.rccs.set(name, rcc);
-    const entries: Indexed[] = declaredRemoteCidrs(rcc).map(({ written, cidr }) => ({ kind: 'remote', name, cidr, written }));
-    for (const e of entries) this.index.insert(e.cidr, e);
-    if (entries.length > 0) this.rccEntries.set(name, entries);
+    const origin: RemoteRangeOrigin = { kind: 'RemoteClusterConfiguration', name };
+    const declared = declaredRemoteCidrs(rcc);
+    this.setRemoteRanges(
+      name,
+      'declared',
+      declared.map(({ cidr }) => ({ cidr, object: origin })),
+      declared.map(({ written }) => written),
+    );
   }
 
   deleteRemoteClusterConfiguration(name: string): void {
     if (!this.rccs.delete(name)) return;
-    for (const e of this.rccEntries.get(name) ?? []) this.index.remove(e.cidr, e);
-    this.rccEntries.delete(name);
+    this.setRemoteRanges(name, 'declared', []);
+  }
+
+  /** `written`: how each range was written, for messages (its canonical form when not given). */
+  setRemoteRanges(
+    cluster: string,
+    source: RemoteRangeSource,
+    ranges: readonly { cidr: Cidr; object: RemoteRangeOrigin }[],
+    written: readonly string[] = [],
+  ): void {
+    const bySource = this.remoteEntries.get(cluster) ?? { declared: [], discovered: [] };
+    for (const e of bySource[source]) this.index.remove(e.cidr, e);
+    const seen = new Set<string>();
+    bySource[source] = ranges.flatMap(({ cidr, object }, i): Indexed[] => {
+      if (seen.has(cidr.canonical)) return [];
+      seen.add(cidr.canonical);
+      return [{ kind: 'remote', name: cluster, cidr, written: written[i] ?? cidr.canonical, range: { cluster, cidr, source, object } }];
+    });
+    for (const e of bySource[source]) this.index.insert(e.cidr, e);
+    if (SOURCES.every((s) => bySource[s].length === 0)) this.remoteEntries.delete(cluster);
+    else this.remoteEntries.set(cluster, bySource);
+    this.remoteList = undefined;
+  }
+
+  remoteRangesOf(cluster: string): readonly RemoteRange[] {
+    const bySource = this.remoteEntries.get(cluster);
+    return bySource ? SOURCES.flatMap((s) => bySource[s].map(rangeOf)) : [];
+  }
+
+  allRemoteRanges(): readonly RemoteRange[] {
+    this.remoteList ??= [...this.remoteEntries.keys()].sort().flatMap((c) => this.remoteRangesOf(c));
+    return this.remoteList;
+  }
+
+  natOutgoingPools(family: IpFamily): ReadonlySet<string> {
+    return this.natPools[family];
   }
 
   /** Every IPPool held (the audit walks them). */
@@ -129,6 +187,7 @@ export class CalicoStore implements CalicoState {
 }
 
 const isRemote = (e: Indexed): boolean => e.kind === 'remote';
+const rangeOf = (e: Indexed): RemoteRange => (e as Extract<Indexed, { kind: 'remote' }>).range;
 
 /** `withinRemote`: a declared remote CIDR contains (or equals) the entry's block. */
 function toEntry(e: Indexed, withinRemote: boolean): CidrEntry {
@@ -137,9 +196,11 @@ function toEntry(e: Indexed, withinRemote: boolean): CidrEntry {
     canonical: e.cidr.canonical,
     family: e.cidr.family,
     prefixLength: e.cidr.prefixLength,
+    block: e.cidr,
     role: roleOf(e, withinRemote),
     ownerKind: e.kind === 'pool' ? 'IPPool' : 'RemoteClusterConfiguration',
     ownerName: e.name,
+    ...(e.kind === 'pool' ? { loadBalancerOnly: e.loadBalancerOnly } : { remote: e.range }),
   };
 }
 

@@ -48,22 +48,45 @@ for (const g of GROUPS) {
       assert.equal((patched.spec as unknown as { datastoreType: string }).datastoreType, 'kubernetes', 'the rest of the spec is untouched');
     });
 
-    it('sets Disabled when every pool has vxlanMode Never, IPv6 included', () => {
+    /** Asserts no patch and the warning that says why (FelixConfiguration's WireGuard decides, and it is not read). */
+    function notDefaulted(object: Record<string, unknown>, state: MemoryClusterState) {
+      const d = run(object, { state });
+      assertAllowed(d);
+      assert.deepEqual(d.patch, []);
+      const w = findingsOf(d, RCC_OVERLAY_DEFAULT_RULE, 'warn');
+      assert.equal(w.length, 1, JSON.stringify(d.findings));
+      assert.equal(w[0]!.field, FIELD);
+      for (const part of [
+        'not defaulted',
+        'no local IPPool uses VXLAN',
+        'FelixConfiguration default',
+        'WireGuard',
+        'set overlayRoutingMode',
+      ]) {
+        assert.ok(w[0]!.message.includes(part), `${part}: ${w[0]!.message}`);
+      }
+    }
+
+    // Calico Enterprise's own table, the libcalico-go clientv3 tests of `defaultOverlayRoutingMode`
+    // ("RemoteClusterConfig defaulting tests": the VXLAN rows are computed exactly; the rows
+    // that depend on FelixConfiguration's WireGuard are not defaulted.
+    it('Calico: "should default to Enabled when VXLAN pool is present" (10.0.0.0/16, vxlanMode Always)', () => {
       defaults(
         rcc(g, 'cluster-n', { ...SPEC }),
-        noVxlanState(),
-        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Disabled' } }],
-        'Disabled',
+        stateOf(pool(g, 'vxlan-pool', { cidr: '10.0.0.0/16', vxlanMode: 'Always' })),
+        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Enabled' } }],
+        'Enabled',
       );
     });
 
-    it('sets Disabled when there is no pool at all', () => {
-      defaults(
-        rcc(g, 'cluster-n', { ...SPEC }),
-        stateOf(),
-        [{ op: 'add', path: '/spec/syncOptions', value: { overlayRoutingMode: 'Disabled' } }],
-        'Disabled',
-      );
+    it('Calico: "should default to Disabled when VXLAN pool is not present" is not defaulted, since WireGuard would make it Enabled', () => {
+      notDefaulted(rcc(g, 'cluster-n', { ...SPEC }), stateOf(pool(g, 'unencapsulated-pool', { cidr: '10.0.0.0/16', vxlanMode: 'Never' })));
+    });
+
+    it('does not default when every pool has vxlanMode Never (IPv6 included) or there is no pool', () => {
+      notDefaulted(rcc(g, 'cluster-n', { ...SPEC }), noVxlanState());
+      notDefaulted(rcc(g, 'cluster-n', { ...SPEC }), stateOf());
+      notDefaulted(rcc(g, 'cluster-n', { ...SPEC, syncOptions: { overlayRoutingMode: '' } }), noVxlanState());
     });
 
     it('counts a pool with vxlanMode unset (and a disabled one) as VXLAN, as Calico does', () => {
@@ -100,9 +123,9 @@ for (const g of GROUPS) {
       );
       defaults(
         rcc(g, 'cluster-n', { ...SPEC, syncOptions: { overlayRoutingMode: '' } }),
-        noVxlanState(),
-        [{ op: 'add', path: '/spec/syncOptions/overlayRoutingMode', value: 'Disabled' }],
-        'Disabled',
+        vxlanState(),
+        [{ op: 'add', path: '/spec/syncOptions/overlayRoutingMode', value: 'Enabled' }],
+        'Enabled',
       );
     });
 
