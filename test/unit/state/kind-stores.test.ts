@@ -50,9 +50,18 @@ describe('memory state store table', () => {
     );
   });
 
-  it('an unlabelled Secret is declined by its store, an undecodable object reported', () => {
+  it('an unlabelled Secret is kept as CA summaries only (no data), an undecodable object reported', () => {
     const state = new MemoryClusterState();
-    assert.deepEqual(state.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } }), { status: 'ignored' });
+    const data = { 'ca.crt': Buffer.from('not a certificate').toString('base64') };
+    assert.deepEqual(state.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data }), {
+      status: 'stored',
+      resource: 'Secret',
+    });
+    assert.deepEqual(state.secretsWithLabel('ns', 'x', 'y'), []);
+    const lookup = state.getCaSecret({ namespace: 'default', name: 's' });
+    assert.equal(lookup.status, 'found');
+    assert.ok(!JSON.stringify(lookup).includes(data['ca.crt']));
+    assert.deepEqual(lookup.status === 'found' && lookup.secret.keys, { 'ca.crt': { certificates: [], problems: [] } });
     const r = state.apply({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 7 } });
     assert.equal(r.status, 'invalid');
   });
