@@ -8,6 +8,7 @@
  * excludedNamespaces: [sandbox]
  * unsynced: deny                 # or warn: answer while the live state has not synced
  * ratcheting: true
+ * readCaSecrets: [ns-two]         # or true: read Secrets by name for the CA trust rules (default: no)
  * ```
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
@@ -17,10 +18,13 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { fieldPath } from '../common/field-path.js';
 import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
+import { secretReadScope, type SecretReadScope } from './secret-reads.js';
 
 export interface Config {
   policy: Policy;
   operatorNamespace?: string;
+  /** Which Secrets the CA trust rules may read by name (secret-reads.ts); unset: the flag decides. Read at start only. */
+  readCaSecrets?: SecretReadScope;
 }
 
 /** A configuration file that cannot be used; the message names the file and the key. */
@@ -34,6 +38,7 @@ const Schema = z.strictObject({
   excludedNamespaces: z.array(z.string().min(1)).optional(),
   unsynced: z.enum(['deny', 'warn']).optional(),
   ratcheting: z.boolean().optional(),
+  readCaSecrets: z.union([z.boolean(), z.array(z.string().min(1))]).optional(),
 });
 
 /** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */
@@ -62,7 +67,11 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
     unsynced: r.data.unsynced ?? DEFAULT_POLICY.unsynced,
     ratcheting: r.data.ratcheting ?? DEFAULT_POLICY.ratcheting,
   };
-  return { policy, ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}) };
+  return {
+    policy,
+    ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}),
+    ...(r.data.readCaSecrets !== undefined ? { readCaSecrets: secretReadScope(r.data.readCaSecrets) } : {}),
+  };
 }
 
 /** Reads and parses a configuration file; `text` is what was parsed, for the watcher to compare changes against. */
@@ -80,10 +89,11 @@ export function loadConfig(file: string, knownRules: readonly string[]): Config 
   return readConfigFile(file, knownRules).config;
 }
 
-/** The policy and operator namespace a command runs with. */
+/** The policy, operator namespace and Secret read scope a command runs with. */
 export interface Settings {
   policy: Policy;
   operatorNamespace: string;
+  readCaSecrets: SecretReadScope;
 }
 
 /**
@@ -94,12 +104,16 @@ export interface Settings {
  */
 export function settingsOf(
   config: Config | undefined,
-  flags: { operatorNamespace: string; unsynced?: Policy['unsynced']; ratcheting?: boolean },
+  flags: { operatorNamespace: string; unsynced?: Policy['unsynced']; ratcheting?: boolean; readCaSecrets?: boolean | string },
 ): Settings {
   const policy: Policy = config?.policy ?? {
     ...DEFAULT_POLICY,
     unsynced: flags.unsynced ?? DEFAULT_POLICY.unsynced,
     ratcheting: flags.ratcheting ?? DEFAULT_POLICY.ratcheting,
   };
-  return { policy, operatorNamespace: config?.operatorNamespace ?? flags.operatorNamespace };
+  return {
+    policy,
+    operatorNamespace: config?.operatorNamespace ?? flags.operatorNamespace,
+    readCaSecrets: config?.readCaSecrets ?? secretReadScope(flags.readCaSecrets),
+  };
 }

@@ -29,6 +29,22 @@ export const TRANSPORT_CA_FOR_LABEL = 'remote-cluster-guard.io/transport-ca-for'
  * `<name>-es-transport-certs-public` Secret it was copied from.
  */
 export const CA_SOURCE_ANNOTATION = 'remote-cluster-guard.io/ca-source';
+/** The `<namespace>/<name>` of a `remote-cluster-guard.io/ca-source` annotation; undefined when it is not one. */
+export function parseCaSource(annotation: string): { namespace: string; name: string } | undefined {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(annotation.trim());
+  return m ? { namespace: m[1]!, name: m[3]! } : undefined;
+}
+
+/**
+ * The Elasticsearch whose ECK transport CA has subject `subject` (one line,
+ * `CN=<name>-transport, OU=<name>`, ECK pkg/controller/common/certificates/ca.go),
+ * else undefined.
+ */
+export function eckTransportCaOwner(subject: string): string | undefined {
+  const m = /^CN=(.+)-transport, OU=(.+)$/.exec(subject);
+  return m && m[1] === m[2] ? m[1] : undefined;
+}
+
 /** ECK's Secret with the public transport CA of Elasticsearch `<name>` (pkg/controller/common/certificates `PublicTransportCertsSecretName`). */
 export function publicTransportCertsSecret(esName: string): string {
   return `${esName}-es-transport-certs-public`;

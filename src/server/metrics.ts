@@ -167,6 +167,11 @@ export class Metrics {
     labelNames: ['rule', 'kind', 'action'] as const,
     registers: [this.registry],
   });
+  readonly trustedCaExpiry = new Gauge({
+    name: `${PREFIX}trusted_ca_expiry_seconds`,
+    help: 'Seconds until the earliest notAfter of any CA copy an Elasticsearch trusts (configMapName or a nodeSet CA file), at the last periodic audit; negative once expired; absent when none.',
+    registers: [this.registry],
+  });
   readonly auditLastRun = new Gauge({
     name: `${PREFIX}audit_last_run_timestamp_seconds`,
     help: 'When the last periodic audit finished (Unix time, seconds).',

@@ -28,7 +28,13 @@
  */
 import { warn, type Finding } from '../../engine/finding.js';
 import type { Rule } from '../../engine/rule.js';
-import { CA_SOURCE_ANNOTATION, publicTransportCertsSecret, type Elasticsearch } from '../../kube/elasticsearch.js';
+import {
+  CA_SOURCE_ANNOTATION,
+  eckTransportCaOwner,
+  parseCaSource,
+  publicTransportCertsSecret,
+  type Elasticsearch,
+} from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { ClusterState } from '../../state/cluster-state.js';
 import { keyOf } from './common.js';
@@ -37,21 +43,19 @@ import { CA_KEY } from './transport-ca.js';
 
 export const CA_COPY_STALE_RULE = 'es-ca-copy-stale';
 
-const ECK_CA_SUBJECT = /^CN=(.+)-transport, OU=(.+)$/;
-
 type Source = { key: ObjectKey; annotated: boolean } | { problem: string };
 
 function sourceOf(copy: TrustedCopy, state: ClusterState): Source | undefined {
   const annotation = copy.metadata.annotations?.[CA_SOURCE_ANNOTATION];
   if (annotation !== undefined) {
-    const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(annotation.trim());
-    if (!m) return { problem: `annotation ${CA_SOURCE_ANNOTATION} is "${annotation}", not <namespace>/<elasticsearch-name>` };
-    return { key: { namespace: m[1]!, name: m[3]! }, annotated: true };
+    const key = parseCaSource(annotation);
+    if (!key) return { problem: `annotation ${CA_SOURCE_ANNOTATION} is "${annotation}", not <namespace>/<elasticsearch-name>` };
+    return { key, annotated: true };
   }
   for (const c of copy.report.certificates) {
-    const m = ECK_CA_SUBJECT.exec(c.subject);
-    if (!m || m[1] !== m[2]) continue;
-    const named = state.elasticsearchesNamed(m[1]!);
+    const owner = eckTransportCaOwner(c.subject);
+    if (!owner) continue;
+    const named = state.elasticsearchesNamed(owner);
     if (named.length === 1) return { key: keyOf(named[0]!), annotated: false };
   }
   return undefined;

@@ -38,7 +38,8 @@ import type { Rule } from '../../engine/rule.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
 import type { ClusterState } from '../../state/cluster-state.js';
 import { caBundleFindings } from './ca-findings.js';
-import { caSettingPaths, describeSource, readCandidates, resolveCaPath } from './ca-trust.js';
+import { caSettingPaths, resolveCaPath } from '../../kube/eck-ca-files.js';
+import { describeSource, readCandidates } from './ca-trust.js';
 
 export const NODESET_TRANSPORT_CA_RULE = 'es-nodeset-transport-ca';
 
