@@ -139,8 +139,12 @@ export function startPeriodicAudit(o: PeriodicAuditOptions): () => void {
       for (const { labels, n } of counts.values()) o.metrics.auditViolations.set(labels, n);
       o.metrics.auditLastRun.set(Date.now() / 1000);
       const expiry = earliestTrustedCaExpiry(o.state.eck.listElasticsearches(), o.state);
-      if (expiry) o.metrics.trustedCaExpiry.set((expiry.getTime() - Date.now()) / 1000);
-      else o.metrics.trustedCaExpiry.reset();
+      o.metrics.trustedCaExpiry.reset();
+      if (expiry)
+        o.metrics.trustedCaExpiry.set(
+          { elasticsearch: formatKey(expiry.elasticsearch), copy: expiry.copy },
+          (expiry.notAfter.getTime() - Date.now()) / 1000,
+        );
       o.log.info({ objects, denied, ms: Date.now() - started }, 'audit finished');
     } catch (err) {
       o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit failed');

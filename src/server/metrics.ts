@@ -169,7 +169,8 @@ export class Metrics {
   });
   readonly trustedCaExpiry = new Gauge({
     name: `${PREFIX}trusted_ca_expiry_seconds`,
-    help: 'Seconds until the earliest notAfter of any CA copy an Elasticsearch trusts (configMapName or a nodeSet CA file), at the last periodic audit; negative once expired; absent when none.',
+    help: 'Seconds until the earliest notAfter of any CA copy an Elasticsearch trusts (configMapName or a nodeSet CA file), at the last periodic audit, labelled with that Elasticsearch and copy; negative once expired; no sample when none.',
+    labelNames: ['elasticsearch', 'copy'] as const,
     registers: [this.registry],
   });
   readonly auditLastRun = new Gauge({

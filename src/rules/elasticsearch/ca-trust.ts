@@ -120,14 +120,26 @@ export function trustedCopies(es: Elasticsearch, namespace: string, state: Clust
   return out;
 }
 
+/** The certificate of a trusted CA copy that expires first, with the Elasticsearch that trusts it. */
+export interface EarliestExpiry {
+  notAfter: Date;
+  elasticsearch: ObjectKey;
+  /** `ConfigMap ns-two/remote-certs` */
+  copy: string;
+}
+
 /**
  * The earliest notAfter of any certificate in a CA copy one of `elasticsearches`
  * trusts (trustedCopies), for the expiry metric; undefined when they trust none.
  */
-export function earliestTrustedCaExpiry(elasticsearches: Iterable<Elasticsearch>, state: ClusterState): Date | undefined {
-  let earliest: Date | undefined;
-  for (const es of elasticsearches)
-    for (const copy of trustedCopies(es, es.metadata.namespace ?? '', state))
-      for (const c of copy.report.certificates) if (!earliest || c.notAfter < earliest) earliest = c.notAfter;
+export function earliestTrustedCaExpiry(elasticsearches: Iterable<Elasticsearch>, state: ClusterState): EarliestExpiry | undefined {
+  let earliest: EarliestExpiry | undefined;
+  for (const es of elasticsearches) {
+    const key = { namespace: es.metadata.namespace ?? '', name: es.metadata.name ?? '' };
+    for (const copy of trustedCopies(es, key.namespace, state))
+      for (const c of copy.report.certificates)
+        if (!earliest || c.notAfter < earliest.notAfter)
+          earliest = { notAfter: c.notAfter, elasticsearch: key, copy: `${copy.kind} ${formatKey(copy.key)}` };
+  }
   return earliest;
 }
