@@ -68,10 +68,8 @@ describe('SecretFetcher', () => {
     const f = new SecretFetcher(core, state, log, { enabled: true, namespaces: ['ns-one'] });
     assert.equal(f.ensure(key), undefined);
     assert.deepEqual(calls, []);
-    assert.match(
-      state.getCaSecret(key).status === 'unknown' ? (state.getCaSecret(key) as { reason: string }).reason : '',
-      /not enabled in namespace ns-two/,
-    );
+    const lookup = state.getCaSecret(key);
+    assert.match(lookup.status === 'unknown' ? lookup.reason : lookup.status, /not enabled in namespace ns-two/);
   });
 
   test('a Secret read is kept as certificate summaries only; a 404 is absent; a 403 is unknown with its code', async () => {
