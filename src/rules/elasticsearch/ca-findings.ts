@@ -22,8 +22,20 @@ export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const REFRESH = "copy the current CA from the remote's Secret <cluster>-es-transport-certs-public (ECK rotates it yearly)";
 
-/** Findings of `rule` on `field` for `report`, the bundle described as `where` (`ca.crt of ConfigMap ns/name`). */
-export function caBundleFindings(rule: string, field: string, where: string, report: BundleReport, now: Date): Finding[] {
+/**
+ * Findings of `rule` on `field` for `report`, the bundle described as `where`
+ * (`ca.crt of ConfigMap ns/name`). `otherBlocks` words the warning about a
+ * block that is not a certificate: `ignored` (ECK's ConfigMap path) or
+ * `unverified` (a file Elasticsearch reads itself, whose reader may refuse it).
+ */
+export function caBundleFindings(
+  rule: string,
+  field: string,
+  where: string,
+  report: BundleReport,
+  now: Date,
+  otherBlocks: 'ignored' | 'unverified' = 'ignored',
+): Finding[] {
   const out: Finding[] = [];
   for (const p of report.problems) {
     if (p.kind === 'not-certificate') {
@@ -31,7 +43,9 @@ export function caBundleFindings(rule: string, field: string, where: string, rep
         warn(
           rule,
           field,
-          `block ${p.index} of ${where} is ignored because ${p.detail}; keep only CA certificates there (a private key never belongs in a ConfigMap)`,
+          otherBlocks === 'ignored'
+            ? `block ${p.index} of ${where} is ignored because ${p.detail}; keep only CA certificates there (a private key never belongs in a ConfigMap)`
+            : `cannot verify that Elasticsearch accepts ${where}: block ${p.index} ${p.detail.replace(/^it /, '')}; keep only CA certificates there`,
         ),
       );
     } else {

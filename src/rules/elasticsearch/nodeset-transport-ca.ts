@@ -21,8 +21,9 @@
  *   projected, a projected source of another kind, a custom image that may
  *   ship the file, a path in ECK's own mounts, a setting that is neither a
  *   string nor a list of strings, a podTemplate that is not one;
- * - warn: a CA expiring within 30 days or not valid yet; a block that is not
- *   a certificate.
+ * - warn: a CA expiring within 30 days or not valid yet; "cannot verify" a
+ *   block that is not a certificate (a private key): whether Elasticsearch's
+ *   PEM reader skips it is not checked here.
  * Files ECK provides itself (transport-certs/ca.crt, transport-remote-certs/ca.crt)
  * are accepted as they are.
  *
@@ -73,7 +74,14 @@ function validate(es: Elasticsearch, namespace: string, state: ClusterState, now
         out.push(deny(NODESET_TRANSPORT_CA_RULE, p.field, `${what} will not exist: ${content.reason}; ${NODES_FAIL}`));
       else
         out.push(
-          ...caBundleFindings(NODESET_TRANSPORT_CA_RULE, p.field, `${what} (${describeSource(content.candidate)})`, content.report, now),
+          ...caBundleFindings(
+            NODESET_TRANSPORT_CA_RULE,
+            p.field,
+            `${what} (${describeSource(content.candidate)})`,
+            content.report,
+            now,
+            'unverified',
+          ),
         );
     }
   });

@@ -216,6 +216,10 @@ describe('es-nodeset-transport-ca: content', () => {
 
   test('a private key block beside the CA, a CA expiring soon: warnings', () => {
     assert.deepEqual(summary(at(certs.ca + certs.keyPem)), [`${RULE} warn ${F}[0]`]);
+    assert.match(
+      at(certs.ca + certs.keyPem).findings[0]?.message ?? '',
+      /^cannot verify that Elasticsearch accepts CA file .*: block 2 is a RSA PRIVATE KEY block, not a CERTIFICATE; keep only CA certificates there$/,
+    );
     assert.deepEqual(summary(at(certs.expiringCa)), [`${RULE} warn ${F}[0]`]);
   });
 });
