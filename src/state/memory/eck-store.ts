@@ -107,6 +107,8 @@ export class EckStore implements EckState {
   private readonly secrets = new LabelledObjects<Secret>();
   /** uid → key of the Elasticsearch with that uid */
   private readonly byUid = new Map<string, string>();
+  /** name → keys of the Elasticsearches of that name (every namespace) */
+  private readonly byName = new Map<string, Set<string>>();
   /** Secrets read by name for the CA trust rules, reduced (no data). */
   private readonly caSecrets = new Map<string, CaSecret>();
   /** key → why a Secret not in caSecrets is absent (undefined) or unknown (a reason) */
@@ -126,6 +128,10 @@ export class EckStore implements EckState {
     const key = keyOf(es.metadata);
     this.elasticsearches.set(key, es);
     if (es.metadata.uid) this.byUid.set(es.metadata.uid, key);
+    const name = es.metadata.name ?? '';
+    let named = this.byName.get(name);
+    if (!named) this.byName.set(name, (named = new Set()));
+    named.add(key);
     for (const target of referencedKeys(es)) {
       let set = this.referencedBy.get(target);
       if (!set) this.referencedBy.set(target, (set = new Set()));
@@ -139,6 +145,9 @@ export class EckStore implements EckState {
     if (!old) return;
     this.elasticsearches.delete(key);
     if (old.metadata.uid && this.byUid.get(old.metadata.uid) === key) this.byUid.delete(old.metadata.uid);
+    const named = this.byName.get(old.metadata.name ?? '');
+    named?.delete(key);
+    if (named?.size === 0) this.byName.delete(old.metadata.name ?? '');
     for (const target of referencedKeys(old)) {
       const set = this.referencedBy.get(target);
       set?.delete(key);
@@ -195,8 +204,9 @@ export class EckStore implements EckState {
     return key === undefined ? undefined : this.elasticsearches.get(key);
   }
 
+  /** From the name index: one lookup, whatever the number of Elasticsearch resources. */
   elasticsearchesNamed(name: string): Elasticsearch[] {
-    return [...this.elasticsearches.values()].filter((es) => es.metadata.name === name);
+    return objectsAt(this.elasticsearches, this.byName.get(name));
   }
 
   listElasticsearches(): IterableIterator<Elasticsearch> {
