@@ -66,3 +66,29 @@ describe('memory state store table', () => {
     assert.equal(r.status, 'invalid');
   });
 });
+
+describe('Elasticsearch uid and name indexes', () => {
+  it('follow replacement and deletion', () => {
+    const state = new MemoryClusterState();
+    const es = (namespace: string, uid: string) => ({
+      apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+      kind: 'Elasticsearch',
+      metadata: { name: 'cluster-one', namespace, uid },
+    });
+    state.apply(es('ns-one', 'u1'));
+    state.apply(es('ns-two', 'u2'));
+    assert.equal(state.elasticsearchByUid('u1')?.metadata.namespace, 'ns-one');
+    assert.deepEqual(
+      state.elasticsearchesNamed('cluster-one').map((e) => e.metadata.namespace),
+      ['ns-one', 'ns-two'],
+    );
+    // Recreated: a new uid, the old one gone.
+    state.apply(es('ns-one', 'u3'));
+    assert.equal(state.elasticsearchByUid('u1'), undefined);
+    assert.equal(state.elasticsearchByUid('u3')?.metadata.namespace, 'ns-one');
+    state.remove('Elasticsearch', { namespace: 'ns-one', name: 'cluster-one' });
+    state.remove('Elasticsearch', { namespace: 'ns-two', name: 'cluster-one' });
+    assert.equal(state.elasticsearchByUid('u3'), undefined);
+    assert.deepEqual(state.elasticsearchesNamed('cluster-one'), []);
+  });
+});
