@@ -74,6 +74,11 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
+/** `--read-ca-secrets`, the same for `serve`, `audit` and `validate` (src/config/secret-reads.ts). */
+const READ_CA_SECRETS_FLAG = '--read-ca-secrets [namespaces]';
+const READ_CA_SECRETS_HELP =
+  'read Secrets by name (get) for the CA trust rules: in every namespace, or only these (comma-separated); needs RBAC get on secrets (deploy/components/read-ca-secrets)';
+
 /** Default of `--sync-timeout`, in seconds. */
 const DEFAULT_SYNC_TIMEOUT = 30;
 
@@ -85,7 +90,11 @@ const DEFAULT_SYNC_TIMEOUT = 30;
  * `timeoutSeconds`. The watcher's own retry logs stay quiet (level error):
  * the one line of the error says what went wrong.
  */
-async function watchCluster(kubeconfig: string | undefined, operatorNamespace: string, timeoutSeconds: number): Promise<ClusterWatcher> {
+async function watchCluster(
+  kubeconfig: string | undefined,
+  settings: Pick<Settings, 'operatorNamespace' | 'readCaSecrets'>,
+  timeoutSeconds: number,
+): Promise<ClusterWatcher> {
   const [{ ClusterWatcher, hasDefaultKubeConfig, KubeConfigError, loadKubeConfig }, { createLogger }] = await Promise.all([
     import('../state/live/cluster-watcher.js'),
     import('../log/logger.js'),
@@ -99,7 +108,9 @@ async function watchCluster(kubeconfig: string | undefined, operatorNamespace: s
   } catch (err) {
     throw err instanceof KubeConfigError ? new CliError(err.message) : err;
   }
-  const live = new ClusterWatcher(kc, operatorNamespace, createLogger('error', process.stderr));
+  const live = new ClusterWatcher(kc, settings.operatorNamespace, createLogger('error', process.stderr), {
+    readCaSecrets: settings.readCaSecrets,
+  });
   const deadline = Date.now() + timeoutSeconds * 1000;
   // start() waits for each source's first attempt, which an unresponsive server can hold up: bounded by the same deadline.
   await settlesWithin(live.start(), timeoutSeconds * 1000);
@@ -120,7 +131,11 @@ async function watchCluster(kubeconfig: string | undefined, operatorNamespace: s
  * webhook does; `--operator-namespace` when the file sets none. Throws
  * ConfigError for an invalid file.
  */
-function cliConfig(o: { config?: string; operatorNamespace: string }): Settings & { reports?: ReportsSetting } {
+function cliConfig(o: {
+  config?: string;
+  operatorNamespace: string;
+  readCaSecrets?: boolean | string;
+}): Settings & { reports?: ReportsSetting } {
   const config = o.config
     ? loadConfig(
         o.config,
@@ -245,6 +260,7 @@ export function buildProgram(): Command {
       60,
     )
     .option('--no-ratcheting', 'deny violations on UPDATE even when the stored object already had them')
+    .option(READ_CA_SECRETS_FLAG, READ_CA_SECRETS_HELP)
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .option(
@@ -348,12 +364,16 @@ export function buildProgram(): Command {
       'with --write-reports, the ValidatingWebhookConfiguration that owns the reports when it exists',
       'remote-cluster-guard',
     )
+    .option(READ_CA_SECRETS_FLAG, READ_CA_SECRETS_HELP)
     .action(async (o) => {
-      const { policy, operatorNamespace, reports } = cliConfig(o);
+      const settings = cliConfig(o);
+      const { policy, operatorNamespace, reports } = settings;
       const useLive = o.state.length === 0;
       if (o.writeReports && !useLive) throw new CliError('--write-reports needs a cluster (--kubeconfig), not --state');
-      const live = useLive ? await watchCluster(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
+      const live = useLive ? await watchCluster(o.kubeconfig, settings, o.syncTimeout) : undefined;
       try {
+        // The CA copies and their sources' Secrets are read by name, not watched: read them for every Elasticsearch first.
+        await live?.prepareAll();
         const state = live?.state ?? addToState(loadManifests(o.state)).state;
         // Audit reports what would be denied now: no ratcheting against a previous version.
         const engine = new Engine(ALL_RULES, { operatorNamespace, policy: { ...policy, ratcheting: false } });
@@ -381,9 +401,11 @@ export function buildProgram(): Command {
     .addOption(failOnOption())
     .option('--require-objects', `exit 2 when the files hold no ${andList(HANDLED_KINDS)} that is checked (a mistyped path)`)
     .option('--operator-namespace <ns>', 'ECK operator namespace', 'elastic-system')
+    .option(READ_CA_SECRETS_FLAG, READ_CA_SECRETS_HELP)
     .action(async (files: string[], o) => {
-      const { policy, operatorNamespace } = cliConfig(o);
-      const live = o.kubeconfig ? await watchCluster(o.kubeconfig, operatorNamespace, o.syncTimeout) : undefined;
+      const settings = cliConfig(o);
+      const { policy, operatorNamespace } = settings;
+      const live = o.kubeconfig ? await watchCluster(o.kubeconfig, settings, o.syncTimeout) : undefined;
       let result;
       try {
         result = await runValidate({

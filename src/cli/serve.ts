@@ -44,6 +44,7 @@ import { Metrics } from '../server/metrics.js';
 import { ReportWriter } from '../server/report-writer.js';
 import type { AuditedObject } from '../reports/audited.js';
 import { STATE_RESOURCES } from '../state/cluster-state.js';
+import type { SecretReadScope } from '../config/secret-reads.js';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
@@ -79,6 +80,8 @@ export interface ServeOptions {
   kubeconfig?: string;
   /** Seconds a live watch may be broken before the rules that need its resource answer `unsynced`; default 60. */
   maxStaleness?: number;
+  /** `--read-ca-secrets [namespaces]`: read Secrets by name for the CA trust rules (true: every namespace; `a,b`: those); overridden by the config file's `readCaSecrets`. */
+  readCaSecrets?: boolean | string;
   /** What rules answer while the live state is not synced (overridden by the config file). */
   unsynced: 'deny' | 'warn';
   ratcheting: boolean;
@@ -185,10 +188,16 @@ export function wantsLiveState(opts: Pick<ServeOptions, 'kubeconfig' | 'state'>,
   return Boolean(env['KUBECONFIG'] || env['KUBERNETES_SERVICE_HOST']);
 }
 
-function openState(opts: ServeOptions, operatorNamespace: string, log: Logger): { state: MemoryClusterState; live?: ClusterWatcher } {
+function openState(
+  opts: ServeOptions,
+  operatorNamespace: string,
+  readCaSecrets: SecretReadScope,
+  log: Logger,
+): { state: MemoryClusterState; live?: ClusterWatcher } {
   if (wantsLiveState(opts)) {
     const live = new ClusterWatcher(loadKubeConfig(opts.kubeconfig), operatorNamespace, log, {
       maxStalenessSeconds: opts.maxStaleness ?? 60,
+      readCaSecrets,
     });
     // Not awaited: the port opens at once whatever the API server does; /readyz stays 503 until every list is in.
     void live.start().then(
@@ -293,14 +302,14 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const ruleIds = opts.rules.map((r) => r.id);
   // The watcher compares changes against the text this configuration came from, not a later read.
   const loaded = opts.config ? readConfigFile(opts.config, ruleIds) : undefined;
-  const { policy, operatorNamespace } = settingsOf(loaded?.config, opts);
+  const { policy, operatorNamespace, readCaSecrets } = settingsOf(loaded?.config, opts);
   const emit = new Set(loaded?.config.emitEvents ?? opts.emitEvents ?? []);
   if (emit.has('audit') && !(opts.auditInterval > 0)) throw new Error('Events of the audit (emitEvents audit) need --audit-interval');
 
   // Before anything is created or started: a mistyped CA path is an error of the flags.
   const clientCa = opts.clientCa === undefined ? undefined : caFile('--client-ca', opts.clientCa);
   if (opts.tlsCa !== undefined) caFile('--tls-ca', opts.tlsCa);
-  const source = openState(opts, operatorNamespace, log);
+  const source = openState(opts, operatorNamespace, readCaSecrets, log);
   // Set once the serving certificate is read (with --manage-certs, after the Secret is reconciled).
   let certificate: ServingCertificate | undefined;
   const metrics = new Metrics({
@@ -459,6 +468,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
           intervalSeconds: opts.auditInterval,
           ...(events && emit.has('audit') ? { onViolation: (r) => events.audit(r) } : {}),
           ...(reports ? { reports } : {}),
+          ...(source.live ? { prepare: () => source.live!.prepareAll() } : {}),
         })
       : () => {};
   log.info(

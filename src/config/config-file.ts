@@ -10,6 +10,7 @@
  * ratcheting: true
  * emitEvents: [admission, audit] # Kubernetes Events (serve --emit-events); read at start
  * reports: auto                  # policy reports of the audit: auto | openreports | wgpolicyk8s | off
+ * readCaSecrets: [ns-two]        # or true: read Secrets by name for the CA trust rules (default: no)
  * ```
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
@@ -20,6 +21,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { fieldPath } from '../common/field-path.js';
 import { DEFAULT_POLICY, RULE_MODES, type Policy } from './policy.js';
+import { secretReadScope, type SecretReadScope } from './secret-reads.js';
 
 /** What `serve --emit-events` (and `emitEvents` here) can turn into Kubernetes Events: denials, periodic audit violations. */
 export const EVENT_SOURCES = ['admission', 'audit'] as const;
@@ -39,6 +41,8 @@ export interface Config {
   emitEvents?: EventSource[];
   /** The `reports` key; unset: the `--reports` flag decides. */
   reports?: ReportsSetting;
+  /** Which Secrets the CA trust rules may read by name (secret-reads.ts); unset: the flag decides. Read at start only. */
+  readCaSecrets?: SecretReadScope;
 }
 
 /** A configuration file that cannot be used; the message names the file and the key. */
@@ -54,6 +58,7 @@ const Schema = z.strictObject({
   ratcheting: z.boolean().optional(),
   emitEvents: z.array(z.enum(EVENT_SOURCES)).optional(),
   reports: z.enum(REPORTS_SETTINGS).optional(),
+  readCaSecrets: z.union([z.boolean(), z.array(z.string().min(1))]).optional(),
 });
 
 /** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */
@@ -88,6 +93,7 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
     ...(r.data.operatorNamespace ? { operatorNamespace: r.data.operatorNamespace } : {}),
     ...(r.data.emitEvents ? { emitEvents: [...new Set(r.data.emitEvents)] } : {}),
     ...(r.data.reports ? { reports: r.data.reports } : {}),
+    ...(r.data.readCaSecrets !== undefined ? { readCaSecrets: secretReadScope(r.data.readCaSecrets) } : {}),
   };
 }
 
@@ -106,10 +112,11 @@ export function loadConfig(file: string, knownRules: readonly string[]): Config 
   return readConfigFile(file, knownRules).config;
 }
 
-/** The policy and operator namespace a command runs with. */
+/** The policy, operator namespace and Secret read scope a command runs with. */
 export interface Settings {
   policy: Policy;
   operatorNamespace: string;
+  readCaSecrets: SecretReadScope;
 }
 
 /**
@@ -120,12 +127,16 @@ export interface Settings {
  */
 export function settingsOf(
   config: Config | undefined,
-  flags: { operatorNamespace: string; unsynced?: Policy['unsynced']; ratcheting?: boolean },
+  flags: { operatorNamespace: string; unsynced?: Policy['unsynced']; ratcheting?: boolean; readCaSecrets?: boolean | string },
 ): Settings {
   const policy: Policy = config?.policy ?? {
     ...DEFAULT_POLICY,
     unsynced: flags.unsynced ?? DEFAULT_POLICY.unsynced,
     ratcheting: flags.ratcheting ?? DEFAULT_POLICY.ratcheting,
   };
-  return { policy, operatorNamespace: config?.operatorNamespace ?? flags.operatorNamespace };
+  return {
+    policy,
+    operatorNamespace: config?.operatorNamespace ?? flags.operatorNamespace,
+    readCaSecrets: config?.readCaSecrets ?? secretReadScope(flags.readCaSecrets),
+  };
 }

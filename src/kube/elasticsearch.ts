@@ -23,6 +23,32 @@ export const LICENSE_SCOPE_LABEL = 'license.k8s.elastic.co/scope';
 export const LICENSE_TYPE_LABEL = 'license.k8s.elastic.co/type';
 /** remote-cluster-guard's label on a ConfigMap holding the transport CA bundle of Elasticsearch `<value>`. */
 export const TRANSPORT_CA_FOR_LABEL = 'remote-cluster-guard.io/transport-ca-for';
+/**
+ * remote-cluster-guard's annotation on a copied CA (ConfigMap or Secret):
+ * `<namespace>/<elasticsearch-name>` of the cluster whose
+ * `<name>-es-transport-certs-public` Secret it was copied from.
+ */
+export const CA_SOURCE_ANNOTATION = 'remote-cluster-guard.io/ca-source';
+/** The `<namespace>/<name>` of a `remote-cluster-guard.io/ca-source` annotation; undefined when it is not one. */
+export function parseCaSource(annotation: string): { namespace: string; name: string } | undefined {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(annotation.trim());
+  return m ? { namespace: m[1]!, name: m[3]! } : undefined;
+}
+
+/**
+ * The Elasticsearch whose ECK transport CA has subject `subject` (one line,
+ * `CN=<name>-transport, OU=<name>`, ECK pkg/controller/common/certificates/ca.go),
+ * else undefined.
+ */
+export function eckTransportCaOwner(subject: string): string | undefined {
+  const m = /^CN=(.+)-transport, OU=(.+)$/.exec(subject);
+  return m && m[1] === m[2] ? m[1] : undefined;
+}
+
+/** ECK's Secret with the public transport CA of Elasticsearch `<name>` (pkg/controller/common/certificates `PublicTransportCertsSecretName`). */
+export function publicTransportCertsSecret(esName: string): string {
+  return `${esName}-es-transport-certs-public`;
+}
 
 const IndexNames = z.object({ names: z.array(z.string()).optional() });
 
@@ -53,8 +79,23 @@ export const RemoteCluster = z.object({
 });
 export type RemoteCluster = z.infer<typeof RemoteCluster>;
 
+/**
+ * `spec.nodeSets[]` (ECK `NodeSet`). `config` and `podTemplate` are free-form
+ * in ECK's CRD (x-kubernetes-preserve-unknown-fields), so they are kept
+ * undecoded here and read defensively by the rules (src/kube/pod.ts).
+ */
+export const NodeSet = z.object({
+  name: z.string().optional(),
+  config: z.unknown().optional(),
+  podTemplate: z.unknown().optional(),
+});
+export type NodeSet = z.infer<typeof NodeSet>;
+
 export const ElasticsearchSpec = z.object({
   version: z.string().optional(),
+  /** A custom image may ship files (CA certificates) under the config directory. */
+  image: z.string().optional(),
+  nodeSets: z.array(NodeSet).optional(),
   remoteClusters: z.array(RemoteCluster).optional(),
   remoteClusterServer: z.object({ enabled: z.boolean().optional() }).optional(),
   transport: z

@@ -11,6 +11,21 @@ import { z } from 'zod';
 /** A string-to-string map such as labels, annotations or ConfigMap data. */
 export const StringMap = z.record(z.string(), z.string());
 
+/**
+ * `metadata.ownerReferences[]`. An owner reference names no namespace: the
+ * owner of a namespaced object is looked up in the object's own namespace, so
+ * a reference copied from another namespace makes the garbage collector
+ * delete the object (https://kubernetes.io/docs/concepts/overview/working-with-objects/owners-dependents/).
+ */
+export const OwnerReference = z.object({
+  apiVersion: z.string().optional(),
+  kind: z.string().optional(),
+  name: z.string().optional(),
+  uid: z.string().optional(),
+  controller: z.boolean().optional(),
+});
+export type OwnerReference = z.infer<typeof OwnerReference>;
+
 /** `metadata` (ObjectMeta), the fields the rules and the state use. */
 export const ObjectMeta = z.object({
   name: z.string().optional(),
@@ -21,6 +36,7 @@ export const ObjectMeta = z.object({
   creationTimestamp: z.string().optional(),
   labels: StringMap.optional(),
   annotations: StringMap.optional(),
+  ownerReferences: z.array(OwnerReference).optional(),
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 

@@ -196,6 +196,12 @@ export class Metrics {
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
+  readonly trustedCaExpiry = new Gauge({
+    name: `${PREFIX}trusted_ca_expiry_seconds`,
+    help: 'Seconds until the earliest notAfter of any CA copy an Elasticsearch trusts (configMapName or a nodeSet CA file), at the last periodic audit, labelled with that Elasticsearch and copy; negative once expired; no sample when none.',
+    labelNames: ['elasticsearch', 'copy'] as const,
+    registers: [this.registry],
+  });
   readonly auditLastRun = new Gauge({
     name: `${PREFIX}audit_last_run_timestamp_seconds`,
     help: 'When the last periodic audit finished (Unix time, seconds).',

@@ -18,7 +18,7 @@ import { describeIssues } from '../common/schema-issues.js';
 /** The outcome of feeding one object to the state. */
 export type ApplyResult =
   | { status: 'stored'; resource: StateResource }
-  /** A kind the state does not keep (a Deployment, an unlabelled Secret...). */
+  /** A kind the state does not keep (a Deployment...). */
   | { status: 'ignored' }
   /** A kept kind whose fields have the wrong types; `reason` is one line. */
   | { status: 'invalid'; resource: StateResource; reason: string };
@@ -104,6 +104,15 @@ export class MemoryClusterState implements ClusterState {
   }
   secretsWithLabel(namespace: string, labelKey: string, labelValue: string) {
     return this.eck.secretsWithLabel(namespace, labelKey, labelValue);
+  }
+  getCaSecret(key: ObjectKey) {
+    return this.eck.getCaSecret(key);
+  }
+  elasticsearchByUid(uid: string) {
+    return this.eck.elasticsearchByUid(uid);
+  }
+  elasticsearchesNamed(name: string) {
+    return this.eck.elasticsearchesNamed(name);
   }
 
   // CalicoState

@@ -322,6 +322,26 @@ describe('decisionLog and events', () => {
     assert.deepEqual(reportGroups(off), []);
   });
 
+  it('readCaSecrets: get on Secrets bound in each listed namespace (else cluster-wide), and --read-ca-secrets with the same list; off by default', async () => {
+    const reader = 'remote-cluster-guard-ca-secret-reader';
+    const none = await render();
+    assert.ok(!none.some((o) => o.metadata.name === reader));
+    assert.ok(!container(none).args.some((a) => a.startsWith('--read-ca-secrets')));
+
+    const listed = await render(['--set', 'readCaSecrets.enabled=true', '--set', 'readCaSecrets.namespaces={ns-one,ns-two}']);
+    assert.deepEqual(rulesOf(listed, 'ClusterRole', reader), [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    assert.deepEqual(
+      listed.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === reader).map((o) => o.metadata.namespace),
+      ['ns-one', 'ns-two'],
+    );
+    assert.ok(!listed.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === reader));
+    assert.ok(container(listed).args.includes('--read-ca-secrets=ns-one,ns-two'));
+
+    const everywhere = await render(['--set', 'readCaSecrets.enabled=true']);
+    assert.equal(find(everywhere, 'ClusterRoleBinding', reader).kind, 'ClusterRoleBinding');
+    assert.ok(container(everywhere).args.includes('--read-ca-secrets'));
+  });
+
   it('decisionLog processLog leaves the decisions on the process log', async () => {
     assert.ok(!container(await render(['--set', 'decisionLog=processLog'])).args.some((a) => a.startsWith('--decision-log')));
   });

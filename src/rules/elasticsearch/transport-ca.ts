@@ -37,16 +37,13 @@ import type { ConfigMap } from '../../kube/core.js';
 import { formatKey } from '../../kube/meta.js';
 import { TRANSPORT_CA_FOR_LABEL, type Elasticsearch } from '../../kube/elasticsearch.js';
 import type { ClusterState } from '../../state/cluster-state.js';
-import { describeCertificate, inspectPemBundle } from './ca-bundle.js';
+import { inspectPemBundle } from '../../certs/pem-bundle.js';
+import { caBundleFindings } from './ca-findings.js';
 import { addWithParents } from './common.js';
 
 export const TRANSPORT_CA_RULE = 'es-transport-ca';
 
 export const CA_KEY = 'ca.crt';
-/** Warn when a CA expires within this many days. */
-export const EXPIRY_WARNING_DAYS = 30;
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 const SEGMENTS = ['spec', 'transport', 'tls', 'certificateAuthorities', 'configMapName'] as const;
 const FIELD = fieldPath(SEGMENTS);
 
@@ -54,58 +51,8 @@ function cmKey(namespace: string, name: string): string {
   return formatKey({ namespace, name });
 }
 
-const REFRESH = "copy the current CA from the remote's Secret <cluster>-es-transport-certs-public (ECK rotates it yearly)";
-
 function checkBundle(where: string, pem: string, now: Date): Finding[] {
-  const report = inspectPemBundle(pem);
-  const out: Finding[] = [];
-  for (const p of report.problems) {
-    if (p.kind === 'not-certificate') {
-      out.push(
-        warn(
-          TRANSPORT_CA_RULE,
-          FIELD,
-          `block ${p.index} of ${where} is ignored because ${p.detail}; keep only CA certificates there (a private key never belongs in a ConfigMap)`,
-        ),
-      );
-    } else {
-      const which = p.index === 0 ? `${where} is damaged` : `block ${p.index} of ${where} cannot be used because ${p.detail}`;
-      out.push(deny(TRANSPORT_CA_RULE, FIELD, `${which}; replace it with the PEM of the remote cluster's transport CA`));
-    }
-  }
-  if (report.certificates.length === 0 && report.problems.length === 0) {
-    out.push(
-      deny(
-        TRANSPORT_CA_RULE,
-        FIELD,
-        `${where} holds no PEM certificate; put the remote cluster's transport CA there (-----BEGIN CERTIFICATE----- ...)`,
-      ),
-    );
-  }
-  for (const c of report.certificates) {
-    const what = `${describeCertificate(c)} in ${where}`;
-    if (!c.isCa) {
-      out.push(
-        deny(
-          TRANSPORT_CA_RULE,
-          FIELD,
-          `${what} is not a CA (no basicConstraints CA:TRUE), so it cannot verify the remote's transport certificates; use the remote's CA certificate, not a node certificate`,
-        ),
-      );
-    }
-    if (c.notAfter <= now) {
-      out.push(deny(TRANSPORT_CA_RULE, FIELD, `${what} expired on ${c.notAfter.toISOString()}; ${REFRESH}`));
-    } else if (c.notAfter.getTime() - now.getTime() <= EXPIRY_WARNING_DAYS * DAY_MS) {
-      const days = Math.ceil((c.notAfter.getTime() - now.getTime()) / DAY_MS);
-      out.push(warn(TRANSPORT_CA_RULE, FIELD, `${what} expires in ${days} day(s), on ${c.notAfter.toISOString()}; ${REFRESH} before then`));
-    }
-    if (c.notBefore > now) {
-      out.push(
-        warn(TRANSPORT_CA_RULE, FIELD, `${what} is not valid before ${c.notBefore.toISOString()}; check the clocks or the certificate`),
-      );
-    }
-  }
-  return out;
+  return caBundleFindings(TRANSPORT_CA_RULE, FIELD, where, inspectPemBundle(pem), now);
 }
 
 function validate(object: Elasticsearch, namespace: string, state: ClusterState, now: Date): Finding[] {

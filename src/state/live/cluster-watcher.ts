@@ -30,14 +30,17 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { ObjectRequest } from '../../kube/object-request.js';
-import { ELASTICSEARCH_GROUP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
+import { Elasticsearch, ELASTICSEARCH_GROUP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';
+import type { ObjectKey } from '../../kube/meta.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateResource } from '../cluster-state.js';
 import { MemoryClusterState } from '../memory-state.js';
 import { Backoff } from './backoff.js';
 import { BoundedWatch, DEFAULT_WATCH_TIMING, type WatchTiming } from './bounded-watch.js';
 import { withDeadline } from '../../common/deadline.js';
-import { ConfigMapFetcher } from './configmap-fetcher.js';
+import type { SecretReadScope } from '../../config/secret-reads.js';
+import { type ByNameFetcher, configMapFetcher, SecretFetcher } from './by-name-fetcher.js';
+import { caSourcesToRead, filesToRead } from './ca-reads.js';
 import { liveSources, type Candidate, type SourceSpec } from './sources.js';
 
 /** How often a source none of whose groups is served is looked for again, when no CRD event says so sooner. */
@@ -72,6 +75,8 @@ export interface WatcherOptions {
   listTimeoutMs?: number;
   /** Period of the API server probe, ms; its timeout is the same. Default min(10 s, maxStaleness / 2). */
   probeIntervalMs?: number;
+  /** Which Secrets the CA trust rules may read by name (`get`); default none. */
+  readCaSecrets?: SecretReadScope;
 }
 
 /** A kubeconfig that cannot be used (missing, unreadable, not a kubeconfig, none at all); the message is one line naming the file. */
@@ -129,7 +134,8 @@ const oneLine = (text: string) => text.split('\n', 1)[0]!;
 export class ClusterWatcher {
   readonly state = new MemoryClusterState();
   private readonly runs: SourceRun[];
-  private readonly fetcher: ConfigMapFetcher;
+  private readonly fetcher: ByNameFetcher;
+  private readonly secrets: SecretFetcher;
   private readonly apiext: ApiextensionsV1Api;
   private readonly crds: {
     informer: ListWatch<KubernetesObject>;
@@ -158,7 +164,9 @@ export class ClusterWatcher {
     this.listTimeoutMs = options.listTimeoutMs ?? 30_000;
     this.probeIntervalMs = options.probeIntervalMs ?? Math.min(10_000, this.maxStalenessMs / 2);
     const timing = options.watch ?? DEFAULT_WATCH_TIMING;
-    this.fetcher = new ConfigMapFetcher(kc.makeApiClient(CoreV1Api), this.state, log);
+    const core = kc.makeApiClient(CoreV1Api);
+    this.fetcher = configMapFetcher(core, this.state, log);
+    this.secrets = new SecretFetcher(core, this.state, log, options.readCaSecrets ?? { enabled: false });
     this.apiext = kc.makeApiClient(ApiextensionsV1Api);
     const started = Date.now();
     this.runs = liveSources(kc, operatorNamespace).map((spec) => {
@@ -236,21 +244,54 @@ export class ClusterWatcher {
   }
 
   /**
-   * Fetches what a request needs that no watch delivers (a named transport CA
-   * ConfigMap): undefined when nothing is missing or stale, so the request is
-   * answered at once; else a promise that settles when the fetch has (never
-   * rejecting).
+   * Fetches what a request needs that no watch delivers: the ConfigMaps and
+   * Secrets (within the Secret read scope) an Elasticsearch trusts CAs from,
+   * then the `<name>-es-transport-certs-public` Secrets those copies came
+   * from. Undefined when nothing is missing or stale, so the request is
+   * answered at once; else a promise that settles when the fetches have
+   * (never rejecting).
    */
   prepare(request: ObjectRequest): Promise<void> | undefined {
     if (request.group !== ELASTICSEARCH_GROUP || request.kind !== 'Elasticsearch') return undefined;
-    const obj = request.object as { spec?: { transport?: { tls?: { certificateAuthorities?: { configMapName?: unknown } } } } } | undefined;
-    const name = obj?.spec?.transport?.tls?.certificateAuthorities?.configMapName;
+    const decoded = Elasticsearch.safeParse(request.object);
     // The request's namespace is the object's own, else the one it is created in (objectRequest).
     const namespace = request.namespace;
-    if (typeof name !== 'string' || !name || !namespace) return undefined;
-    const watched = (key: { namespace: string; name: string }) =>
-      this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_FOR_LABEL] !== undefined;
-    return this.fetcher.ensure({ namespace, name }, watched);
+    if (!decoded.success || !namespace) return undefined;
+    const es = decoded.data;
+    const first = this.ensureAll(filesToRead(es, namespace));
+    const sources = () => this.ensureAll(caSourcesToRead(es, namespace, this.state));
+    if (!first) return sources();
+    return first.then(() => sources());
+  }
+
+  /** Prepares every Elasticsearch of the state, a few at a time (the audit of a live state). Never rejects. */
+  async prepareAll(concurrency = 8): Promise<void> {
+    const all = [...this.state.eck.listElasticsearches()];
+    for (let i = 0; i < all.length; i += concurrency) {
+      await Promise.all(
+        all.slice(i, i + concurrency).map((es) =>
+          this.prepare({
+            group: ELASTICSEARCH_GROUP,
+            kind: 'Elasticsearch',
+            operation: 'CREATE',
+            namespace: es.metadata.namespace ?? '',
+            name: es.metadata.name ?? '',
+            object: es,
+          }),
+        ),
+      );
+    }
+  }
+
+  /** Starts the reads of `objects`; undefined when none is needed. */
+  private ensureAll(objects: { kind: 'ConfigMap' | 'Secret'; key: ObjectKey }[]): Promise<void> | undefined {
+    const watched = (key: ObjectKey) => this.state.getConfigMap(key)?.metadata.labels?.[TRANSPORT_CA_FOR_LABEL] !== undefined;
+    const pending: Promise<void>[] = [];
+    for (const o of objects) {
+      const p = o.kind === 'ConfigMap' ? this.fetcher.ensure(o.key, watched) : this.secrets.ensure(o.key);
+      if (p) pending.push(p);
+    }
+    return pending.length ? Promise.all(pending).then(() => undefined) : undefined;
   }
 
   async stop(): Promise<void> {

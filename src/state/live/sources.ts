@@ -7,7 +7,8 @@
  * licence labels: no cluster-wide Secret watch. ConfigMaps: ECK's licensing
  * report in the operator namespace, and CA ConfigMaps labelled
  * `remote-cluster-guard.io/transport-ca-for`; other CA ConfigMaps named by an
- * Elasticsearch are fetched on demand (see configmap-fetcher.ts).
+ * Elasticsearch are fetched on demand (by-name-fetcher.ts, which also reads
+ * CA Secrets by name when `--read-ca-secrets` allows).
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, LICENSING_CONFIGMAP, TRANSPORT_CA_FOR_LABEL } from '../../kube/elasticsearch.js';

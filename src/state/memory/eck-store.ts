@@ -8,7 +8,8 @@
 import type { ConfigMap, Secret } from '../../kube/core.js';
 import { LICENSE_SCOPE_LABEL, LICENSE_TYPE_LABEL, type Elasticsearch } from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
-import type { EckState } from '../eck-state.js';
+import type { CaSecret, EckState, SecretLookup } from '../eck-state.js';
+import { reduceSecret } from './ca-secrets.js';
 
 /** The namespace/name keys an Elasticsearch references (ref namespace defaulting to its own). */
 export function referencedKeys(es: Elasticsearch): string[] {
@@ -104,6 +105,19 @@ export class EckStore implements EckState {
   private readonly referencedBy = new Map<string, Set<string>>();
   private readonly configMaps = new LabelledObjects<ConfigMap>();
   private readonly secrets = new LabelledObjects<Secret>();
+  /** uid → key of the Elasticsearch with that uid */
+  private readonly byUid = new Map<string, string>();
+  /** name → keys of the Elasticsearches of that name (every namespace) */
+  private readonly byName = new Map<string, Set<string>>();
+  /** Secrets read by name for the CA trust rules, reduced (no data). */
+  private readonly caSecrets = new Map<string, CaSecret>();
+  /** key → why a Secret not in caSecrets is absent (undefined) or unknown (a reason) */
+  private readonly secretMisses = new Map<string, string | undefined>();
+  /**
+   * What a Secret never read is: absent for manifests (they hold every
+   * Secret there is), unknown with a reason for a live state.
+   */
+  unreadSecret: SecretLookup = { status: 'absent' };
 
   get counts(): { Elasticsearch: number; ConfigMap: number; Secret: number } {
     return { Elasticsearch: this.elasticsearches.size, ConfigMap: this.configMaps.size, Secret: this.secrets.size };
@@ -113,6 +127,11 @@ export class EckStore implements EckState {
     this.deleteElasticsearch({ namespace: es.metadata.namespace ?? '', name: es.metadata.name ?? '' });
     const key = keyOf(es.metadata);
     this.elasticsearches.set(key, es);
+    if (es.metadata.uid) this.byUid.set(es.metadata.uid, key);
+    const name = es.metadata.name ?? '';
+    let named = this.byName.get(name);
+    if (!named) this.byName.set(name, (named = new Set()));
+    named.add(key);
     for (const target of referencedKeys(es)) {
       let set = this.referencedBy.get(target);
       if (!set) this.referencedBy.set(target, (set = new Set()));
@@ -125,6 +144,10 @@ export class EckStore implements EckState {
     const old = this.elasticsearches.get(key);
     if (!old) return;
     this.elasticsearches.delete(key);
+    if (old.metadata.uid && this.byUid.get(old.metadata.uid) === key) this.byUid.delete(old.metadata.uid);
+    const named = this.byName.get(old.metadata.name ?? '');
+    named?.delete(key);
+    if (named?.size === 0) this.byName.delete(old.metadata.name ?? '');
     for (const target of referencedKeys(old)) {
       const set = this.referencedBy.get(target);
       set?.delete(key);
@@ -148,8 +171,42 @@ export class EckStore implements EckState {
     return true;
   }
 
+  /** Keeps a Secret read for the CA trust rules, reduced to its certificate summaries (ca-secrets.ts). */
+  upsertCaSecret(secret: Secret): void {
+    const key = keyOf(secret.metadata);
+    this.secretMisses.delete(key);
+    this.caSecrets.set(key, reduceSecret(secret));
+  }
+
+  /** Records that Secret `k` does not exist (`reason` undefined) or could not be read (`reason`). */
+  markSecretMissing(k: ObjectKey, reason?: string): void {
+    const key = formatKey(k);
+    this.caSecrets.delete(key);
+    this.secretMisses.set(key, reason);
+  }
+
   deleteSecret(k: ObjectKey): void {
     this.secrets.delete(formatKey(k));
+    this.caSecrets.delete(formatKey(k));
+  }
+
+  getCaSecret(k: ObjectKey): SecretLookup {
+    const key = formatKey(k);
+    const secret = this.caSecrets.get(key);
+    if (secret) return { status: 'found', secret };
+    if (!this.secretMisses.has(key)) return this.unreadSecret;
+    const reason = this.secretMisses.get(key);
+    return reason === undefined ? { status: 'absent' } : { status: 'unknown', reason };
+  }
+
+  elasticsearchByUid(uid: string): Elasticsearch | undefined {
+    const key = this.byUid.get(uid);
+    return key === undefined ? undefined : this.elasticsearches.get(key);
+  }
+
+  /** From the name index: one lookup, whatever the number of Elasticsearch resources. */
+  elasticsearchesNamed(name: string): Elasticsearch[] {
+    return objectsAt(this.elasticsearches, this.byName.get(name));
   }
 
   listElasticsearches(): IterableIterator<Elasticsearch> {

@@ -75,7 +75,10 @@ export const KIND_STORES: KindStores = {
   Secret: {
     schema: Secret,
     namespaced: true,
-    upsert: (s, o) => s.eck.upsertSecret(o),
+    // Licence Secrets are kept whole; any other (manifests only: the live state reads them by name) as CA summaries.
+    upsert: (s, o) => {
+      if (!s.eck.upsertSecret(o)) s.eck.upsertCaSecret(o);
+    },
     remove: (s, key) => s.eck.deleteSecret(key),
   },
 };

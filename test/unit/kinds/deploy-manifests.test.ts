@@ -16,7 +16,7 @@
  *   and kind, whatever version the kube-apiserver sends).
  * - ClusterRole: list and watch on every admitted kind's resource in each of
  *   its groups (the live state's watches); besides, only core ConfigMaps
- *   (the CA ConfigMaps sources.ts watches and configmap-fetcher.ts gets) and
+ *   (the CA ConfigMaps sources.ts watches and by-name-fetcher.ts gets) and
  *   list + watch on CRDs (cluster-watcher.ts watches them to find a kind whose
  *   CRD is installed later, and probes the API server with a CRD list), and
  *   the policy reports' needs (report-writer.ts): create, get, list, patch

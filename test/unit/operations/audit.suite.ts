@@ -20,6 +20,7 @@ import type { AuditedObject } from '../../../src/reports/audited.js';
 import { Metrics } from '../../../src/server/metrics.js';
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { runCli } from '../../helpers/cli.js';
+import { makeEckTransportCa } from '../rules/elasticsearch/certs.js';
 import { metricsText, serve } from './server.js';
 import { cluster, FIXTURES, LICENSE, sample, SELF_REF_FIELD, tempDir, waitFor } from './support.js';
 
@@ -74,6 +75,75 @@ describe('audit command', () => {
       [`es-remote-ref deny ${SELF_REF_FIELD}`],
     );
     assert.ok(doc.objects.filter((o) => o !== bad).every((o) => o.allowed));
+  });
+});
+
+/** cluster-one in ns-one, its rotated public transport CA, and cluster-two trusting a copy of the old one taken as-is (with its owner reference). */
+const CA_COPIES = join(dir, 'ca-copies.yaml');
+{
+  const now = new Date();
+  const [oldCa, newCa] = [makeEckTransportCa(now, 'cluster-one', '0a'), makeEckTransportCa(now, 'cluster-one', '0b')];
+  const owner = { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch', name: 'cluster-one', uid: 'uid-one' };
+  const docs = [
+    { ...cluster([], 1, 'cluster-one', 'ns-one'), metadata: { name: 'cluster-one', namespace: 'ns-one', uid: 'uid-one' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cluster-one-es-transport-certs-public', namespace: 'ns-one', ownerReferences: [owner] },
+      data: { 'ca.crt': Buffer.from(newCa).toString('base64') },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'remote-certs', namespace: 'ns-two', ownerReferences: [owner] },
+      data: { 'ca.crt': oldCa },
+    },
+    {
+      apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+      kind: 'Elasticsearch',
+      metadata: { name: 'cluster-two', namespace: 'ns-two' },
+      spec: { version: '8.16.1', transport: { tls: { certificateAuthorities: { configMapName: 'remote-certs' } } } },
+    },
+  ];
+  writeFileSync(CA_COPIES, docs.map((d) => stringify(d)).join('---\n'));
+}
+
+describe('audit of CA copies', () => {
+  it('the audit command reports the copy the garbage collector deletes (deny) and the stale copy (warn)', async () => {
+    const r = await runCli(['audit', '--state', CA_COPIES, '--output', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    const two = (JSON.parse(r.stdout) as AuditJson).objects.find((o) => o.name === 'cluster-two')!;
+    const field = 'spec.transport.tls.certificateAuthorities.configMapName';
+    assert.deepEqual(
+      two.findings.map((f) => `${f.rule} ${f.action} ${f.field}`),
+      [`es-ca-owner-reference deny ${field}`, `es-ca-copy-stale warn ${field}`],
+    );
+  });
+
+  it('the periodic audit sets remote_cluster_guard_trusted_ca_expiry_seconds to the earliest notAfter of a trusted copy', async () => {
+    const { state } = addToState(loadManifests([join(FIXTURES, 'eck/other-eck-ca.yaml')]));
+    const metrics = new Metrics();
+    const engine = new Engine(ALL_RULES, { operatorNamespace: 'elastic-system' });
+    const stop = startPeriodicAudit({ engine, state, metrics, log: createLogger('silent'), intervalSeconds: 0.02 });
+    try {
+      const gauge = async () =>
+        sample(await metrics.registry.metrics(), 'remote_cluster_guard_trusted_ca_expiry_seconds', {
+          elasticsearch: 'default/cluster-two',
+          copy: 'Secret default/remote-certs',
+        });
+      await waitFor('the expiry gauge', async () => (await gauge()) !== undefined);
+      // The docs' CA (other-eck-ca.yaml) is valid until 2035-01-01.
+      const expected = (Date.parse('2035-01-01T00:00:00Z') - Date.now()) / 1000;
+      assert.ok(Math.abs((await gauge())! - expected) < 600, `gauge ${await gauge()}, expected about ${expected}`);
+      // No trusted copy left: no sample.
+      state.remove('Elasticsearch', { namespace: 'default', name: 'cluster-two' });
+      await waitFor(
+        'the gauge to clear',
+        async () => !(await metrics.registry.metrics()).includes('remote_cluster_guard_trusted_ca_expiry_seconds{'),
+      );
+    } finally {
+      stop();
+    }
   });
 });
 

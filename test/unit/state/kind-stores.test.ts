@@ -50,10 +50,45 @@ describe('memory state store table', () => {
     );
   });
 
-  it('an unlabelled Secret is declined by its store, an undecodable object reported', () => {
+  it('an unlabelled Secret is kept as CA summaries only (no data), an undecodable object reported', () => {
     const state = new MemoryClusterState();
-    assert.deepEqual(state.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } }), { status: 'ignored' });
+    const data = { 'ca.crt': Buffer.from('not a certificate').toString('base64') };
+    assert.deepEqual(state.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data }), {
+      status: 'stored',
+      resource: 'Secret',
+    });
+    assert.deepEqual(state.secretsWithLabel('ns', 'x', 'y'), []);
+    const lookup = state.getCaSecret({ namespace: 'default', name: 's' });
+    assert.equal(lookup.status, 'found');
+    assert.ok(!JSON.stringify(lookup).includes(data['ca.crt']));
+    assert.deepEqual(lookup.status === 'found' && lookup.secret.keys, { 'ca.crt': { certificates: [], problems: [] } });
     const r = state.apply({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 7 } });
     assert.equal(r.status, 'invalid');
+  });
+});
+
+describe('Elasticsearch uid and name indexes', () => {
+  it('follow replacement and deletion', () => {
+    const state = new MemoryClusterState();
+    const es = (namespace: string, uid: string) => ({
+      apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+      kind: 'Elasticsearch',
+      metadata: { name: 'cluster-one', namespace, uid },
+    });
+    state.apply(es('ns-one', 'u1'));
+    state.apply(es('ns-two', 'u2'));
+    assert.equal(state.elasticsearchByUid('u1')?.metadata.namespace, 'ns-one');
+    assert.deepEqual(
+      state.elasticsearchesNamed('cluster-one').map((e) => e.metadata.namespace),
+      ['ns-one', 'ns-two'],
+    );
+    // Recreated: a new uid, the old one gone.
+    state.apply(es('ns-one', 'u3'));
+    assert.equal(state.elasticsearchByUid('u1'), undefined);
+    assert.equal(state.elasticsearchByUid('u3')?.metadata.namespace, 'ns-one');
+    state.remove('Elasticsearch', { namespace: 'ns-one', name: 'cluster-one' });
+    state.remove('Elasticsearch', { namespace: 'ns-two', name: 'cluster-one' });
+    assert.equal(state.elasticsearchByUid('u3'), undefined);
+    assert.deepEqual(state.elasticsearchesNamed('cluster-one'), []);
   });
 });

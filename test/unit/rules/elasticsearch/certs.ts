@@ -60,3 +60,27 @@ export function makeCerts(now: Date): TestCerts {
     keyPem,
   };
 }
+
+/**
+ * A CA with ECK's transport CA subject for Elasticsearch `name`
+ * (`CN=<name>-transport, OU=<name>`), valid a year from `now`; `serial` tells
+ * a rotated one from the one before.
+ */
+export function makeEckTransportCa(now: Date, name: string, serial: string): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = serial;
+  cert.validity.notBefore = new Date(now.getTime() - DAY_MS);
+  cert.validity.notAfter = new Date(now.getTime() + 365 * DAY_MS);
+  const subject = [
+    { name: 'commonName', value: `${name}-transport` },
+    { name: 'organizationalUnitName', value: name },
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }]);
+  cert.sign(key, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}

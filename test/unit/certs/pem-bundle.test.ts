@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describeCertificate, inspectPemBundle } from '../../../../src/rules/elasticsearch/ca-bundle.js';
-import { TEST_NOW } from '../../../helpers/engine.js';
-import { makeCerts } from './certs.js';
-import { fixtureObject } from './helpers.js';
+import { describeCertificate, inspectPemBundle } from '../../../src/certs/pem-bundle.js';
+import { TEST_NOW } from '../../helpers/engine.js';
+import { makeCerts } from '../rules/elasticsearch/certs.js';
+import { fixtureObject } from '../rules/elasticsearch/helpers.js';
 
 const certs = makeCerts(TEST_NOW);
 

@@ -1,6 +1,6 @@
 /**
  * Inspection of a PEM bundle such as the `ca.crt` of a transport CA
- * ConfigMap: which blocks are certificates, whether each is a CA, and its
+ * ConfigMap or a CA file mounted from a Secret: which blocks are certificates, whether each is a CA, and its
  * validity period. Pure; never throws on bad input.
  *
  * PEM blocks are framed here (`-----BEGIN X-----` … `-----END X-----`) and
@@ -32,6 +32,8 @@ export interface CertificateSummary {
   isCa: boolean;
   notBefore: Date;
   notAfter: Date;
+  /** SHA-256 fingerprint, `AB:CD:...` (node:crypto `fingerprint256`): tells two copies of a CA apart without their content. */
+  fingerprint: string;
 }
 
 /** A PEM block that is not a usable certificate; `index` counts PEM blocks from 1 (0: the bundle as a whole). */
@@ -79,7 +81,7 @@ function inspectBlock(index: number, text: string): CertificateSummary | BundleP
   const notBefore = parseDate(cert.validFrom);
   const notAfter = parseDate(cert.validTo);
   if (!notBefore || !notAfter) return { index, kind: 'unparseable', detail: 'its validity dates cannot be read' };
-  return { index, subject: oneLine(cert.subject), isCa: cert.ca, notBefore, notAfter };
+  return { index, subject: oneLine(cert.subject), isCa: cert.ca, notBefore, notAfter, fingerprint: cert.fingerprint256 };
 }
 
 /** Every PEM block of `text`, certificates parsed, anything else reported. */
