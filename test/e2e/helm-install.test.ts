@@ -124,7 +124,7 @@ const LISTEN_FLAGS = ['--host', '--port', '--metrics-port', '--health-port'];
 function localArgs(
   deployment: V1Deployment,
   local: { workDir: string; host: string; port: number; metricsPort: number; healthPort: number; kubeconfig: string },
-): { args: string[]; configMapDirs: Map<string, string> } {
+): { args: string[]; env: Record<string, string>; configMapDirs: Map<string, string> } {
   const pod = deployment.spec!.template.spec!;
   const container = pod.containers.find((c) => c.args?.[0] === 'serve');
   assert.ok(container, "a container of the chart's Deployment runs `serve`");
@@ -133,6 +133,7 @@ function localArgs(
   for (const m of container.volumeMounts ?? []) {
     const volume = pod.volumes?.find((v) => v.name === m.name);
     assert.ok(volume, `volume ${m.name} of mount ${m.mountPath}`);
+    assert.ok(!m.subPath && !volume.configMap?.items, `mount ${m.mountPath} is a whole volume (no subPath, no items)`);
     const dir = join(local.workDir, m.name);
     mkdirSync(dir, { recursive: true });
     if (volume.configMap) configMapDirs.set(volume.configMap.name!, dir);
@@ -150,8 +151,18 @@ function localArgs(
     }
     return a;
   });
+  // The container's environment, with the downward API's Pod fields a Pod would get.
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    const field = e.valueFrom?.fieldRef?.fieldPath;
+    const value =
+      e.value ?? (field === 'metadata.namespace' ? NAMESPACE : field === 'metadata.name' ? 'remote-cluster-guard-e2e' : undefined);
+    assert.ok(value !== undefined, `env ${e.name}: a value, or the Pod's namespace or name`);
+    env[e.name] = value;
+  }
   return {
     args: [...rewritten, ...Object.entries(listen).map(([f, v]) => `${f}=${v}`), `--kubeconfig=${local.kubeconfig}`],
+    env,
     configMapDirs,
   };
 }
@@ -186,10 +197,11 @@ const httpStatus = (host: string, port: number, path: string) =>
 async function startLocalWebhook(deployment: V1Deployment, kubeconfig: string): Promise<LocalWebhook> {
   const workDir = mkdtempSync(join(tmpdir(), 'rcg-e2e-pod-'));
   const [port, metricsPort, healthPort] = [await freePort(address), await freePort(address), await freePort(address)];
-  const { args, configMapDirs } = localArgs(deployment, { workDir, host: address, port, metricsPort, healthPort, kubeconfig });
+  const { args, env, configMapDirs } = localArgs(deployment, { workDir, host: address, port, metricsPort, healthPort, kubeconfig });
   for (const [name, dir] of configMapDirs) writeConfigMap(find<V1ConfigMap>('ConfigMap', name), dir);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
