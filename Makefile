@@ -11,14 +11,16 @@ NODE_MAJOR_MIN := 20
 
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
+CHART_TESTS = $(shell find test/chart -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: help deps build run certs typecheck format lint unit kube-bin helm-bin e2e test chaos deploy image clean
+.PHONY: help deps build run certs typecheck format lint unit kube-bin helm-bin chart e2e test chaos deploy image clean
 
 help:
 	@echo "make run    serve the webhook on https://localhost:$(PORT) (certificates in certs/, created on first start)"
-	@echo "make test   type-check, lint (prettier, eslint, import direction), unit and end-to-end tests"
+	@echo "make test   type-check, lint (prettier, eslint, import direction), unit, Helm chart and end-to-end tests"
 	@echo "make format rewrite the tree in the project's format (prettier)"
 	@echo "make e2e    only the end-to-end tests"
+	@echo "make chart  only the Helm chart tests (helm lint, helm template per certificate mode, schema, README)"
 	@echo "make chaos  memory-limit chaos run: serve in a 512 MiB cgroup under 20,000 idle connections and 200 x 4 MiB bodies (root)"
 	@echo "make certs  write certs/ and print the caBundle"
 	@echo "make deploy install deploy/ into the current kubectl context (IMAGE=...)"
@@ -65,10 +67,15 @@ kube-bin:
 helm-bin:
 	bash test/tools/build-helm.sh
 
-e2e: deps
-	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
+# The chart in deploy/helm: helm lint --strict, helm template per certificate mode,
+# values.schema.json, and the helm-docs README (test/chart, no cluster needed).
+chart: deps
+	RCG_HELM_BIN="$$(bash test/tools/build-helm.sh)" node --import tsx --test --test-reporter=spec $(CHART_TESTS)
 
-test: typecheck lint unit e2e
+e2e: deps
+	RCG_KUBE_BIN="$$(bash test/e2e/kube/build.sh)" RCG_HELM_BIN="$$(bash test/tools/build-helm.sh)" node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
+
+test: typecheck lint unit chart e2e
 
 # serve (compiled) in a 512 MiB memory cgroup under 20,000 idle TLS connections and 200
 # concurrent 4 MiB bodies: fails on an OOM kill or a normal client's p99 of 1 s or more.

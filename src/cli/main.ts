@@ -226,6 +226,11 @@ export function buildProgram(): Command {
     .option('--cert-namespace <ns>', 'namespace of the certificate Secret (--manage-certs)', DEFAULT_NAMESPACE)
     .option('--cert-secret <name>', 'name of the certificate Secret (--manage-certs)', 'remote-cluster-guard-certs')
     .option(
+      '--cert-service <name>',
+      'Service the managed serving certificate is issued for, in --cert-namespace (--manage-certs)',
+      DEFAULT_SERVICE,
+    )
+    .option(
       '--webhook-configuration <name>',
       'name of the Validating and MutatingWebhookConfiguration (--manage-certs)',
       'remote-cluster-guard',

@@ -117,6 +117,8 @@ export interface ServeOptions {
   manageCerts?: boolean;
   certNamespace: string;
   certSecret: string;
+  /** The Service the managed serving certificate is issued for (`<service>.<certNamespace>.svc`); default DEFAULT_SERVICE. */
+  certService?: string;
   /** Name of both webhook configurations (deploy/ names them alike). */
   webhookConfiguration: string;
   certValidityDays: number;
@@ -194,7 +196,7 @@ async function startCertManager(opts: ServeOptions, log: Logger) {
     {
       namespace: opts.certNamespace,
       secretName: opts.certSecret,
-      service: DEFAULT_SERVICE,
+      service: opts.certService ?? DEFAULT_SERVICE,
       validatingWebhook: opts.webhookConfiguration,
       mutatingWebhook: opts.webhookConfiguration,
       validityDays: opts.certValidityDays,

@@ -1,0 +1,173 @@
+/**
+ * The chart's release mechanics with the real `helm` against a real
+ * kube-apiserver (no kubelet: the Pods are never run, which none of this needs):
+ * - an install that cannot succeed (the ECK operator namespace is missing)
+ *   stops with one line before anything is created, so no webhook
+ *   configuration is left behind to refuse writes;
+ * - the install creates the objects and prints the NOTES check, whose denial
+ *   is the one the rules give;
+ * - a second release of the same name in another namespace is refused by Helm
+ *   with its own "exists and cannot be imported" line and creates nothing;
+ * - `helm upgrade` keeps the caBundle the webhook wrote (the chart leaves the
+ *   field out) and updates the configuration ConfigMap in place;
+ * - `helm uninstall` deletes the two webhook configurations last, after the
+ *   Service (the order the chart README and NOTES warn about).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCA } from '../../src/certs/generate.js';
+import { runCli } from '../helpers/cli.js';
+import { runHelmTool } from '../helpers/helm.js';
+import { startTestCluster, type TestCluster } from './harness/cluster.js';
+
+const CHART = 'deploy/helm/remote-cluster-guard';
+const RELEASE = 'remote-cluster-guard';
+const NAMESPACE = 'remote-cluster-guard';
+const WEBHOOK_CONFIGURATIONS = ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration'];
+
+let cluster: TestCluster;
+const helm = (args: string[]) => runHelmTool('helm', args, { kubeconfig: cluster.kubeconfig });
+const kubectl = (args: string[], input?: string) =>
+  cluster.kubectlRun(args, { allowFail: true, ...(input === undefined ? {} : { input }) });
+
+/** Whether `kind/name` exists (in `namespace`). */
+async function exists(kind: string, name: string, namespace?: string): Promise<boolean> {
+  const r = await kubectl(['get', kind, name, ...(namespace ? ['-n', namespace] : []), '-o', 'name']);
+  if (r.code !== 0) assert.match(r.stderr, /NotFound|not found/, r.stderr);
+  return r.code === 0;
+}
+
+/**
+ * The NOTES show a manifest to dry-run and the denial it gets: that denial is
+ * the one the rules give (`validate` runs the same engine), so the NOTES do not
+ * drift from the rule's message.
+ */
+async function assertNotesDenialIsTheWebhooks(notes: string): Promise<void> {
+  assert.match(notes, /cat <<'YAML' \| kubectl apply --dry-run=server -f -\n/);
+  const manifest = /cat <<'YAML'.*\n([\s\S]*?)\n\s*YAML\n/.exec(notes)![1]!.replace(/^ {2}/gm, '');
+  const denial = /denied the request: (.*)$/m.exec(notes)![1]!;
+  const file = join(mkdtempSync(join(tmpdir(), 'rcg-notes-')), 'check.yaml');
+  writeFileSync(file, manifest);
+  const r = await runCli(['validate', file]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(r.stdout.includes(`: ${denial}\n`), `the NOTES' denial\n  ${denial}\nis not what validate says:\n${r.stdout}`);
+}
+
+before(
+  async () => {
+    cluster = await startTestCluster();
+  },
+  { timeout: 900_000 },
+);
+
+after(async () => {
+  await cluster?.stop();
+});
+
+describe('the Helm release against a real kube-apiserver', () => {
+  it('an install without the ECK operator namespace fails with one line and creates nothing', async () => {
+    const r = await helm(['install', RELEASE, CHART, '--namespace', NAMESPACE, '--create-namespace']);
+    assert.notEqual(r.code, 0);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('Error:'));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(errors[0]!, /config\.operatorNamespace: the namespace elastic-system does not exist/);
+    for (const kind of WEBHOOK_CONFIGURATIONS) assert.equal(await exists(kind, RELEASE), false, kind);
+    assert.equal(await exists('clusterrole', RELEASE), false);
+  });
+
+  it('installs, with the webhook configurations calling its Service and the NOTES check printed', async () => {
+    assert.equal((await kubectl(['create', 'namespace', 'elastic-system'])).code, 0);
+    const r = await helm(['install', RELEASE, CHART, '--namespace', NAMESPACE, '--create-namespace']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /STATUS: deployed/);
+    await assertNotesDenialIsTheWebhooks(r.stdout);
+    for (const kind of WEBHOOK_CONFIGURATIONS) {
+      const service = await kubectl([
+        'get',
+        kind,
+        RELEASE,
+        '-o',
+        'jsonpath={.webhooks[0].clientConfig.service.namespace}/{.webhooks[0].clientConfig.service.name}',
+      ]);
+      assert.equal(service.stdout, `${NAMESPACE}/${RELEASE}`, kind);
+    }
+    for (const [kind, namespace] of [
+      ['deployment', NAMESPACE],
+      ['service', NAMESPACE],
+      ['role', 'elastic-system'],
+    ] as const)
+      assert.ok(await exists(kind, kind === 'role' ? `${RELEASE}-licence-reader` : RELEASE, namespace), kind);
+  });
+
+  it('a second release of the same name in another namespace is refused by Helm and creates nothing', async () => {
+    const r = await helm(['install', RELEASE, CHART, '--namespace', 'second', '--create-namespace']);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /^Error: INSTALLATION FAILED: Unable to continue with install: \w+ "remote-cluster-guard\S*" in namespace "\S*" exists and cannot be imported into the current release/m,
+    );
+    for (const kind of ['deployment', 'service', 'configmap', 'serviceaccount']) {
+      const name = kind === 'configmap' ? `${RELEASE}-config` : RELEASE;
+      assert.equal(await exists(kind, name, 'second'), false, `${kind} in second`);
+    }
+    for (const kind of WEBHOOK_CONFIGURATIONS) {
+      const ns = await kubectl(['get', kind, RELEASE, '-o', 'jsonpath={.webhooks[0].clientConfig.service.namespace}']);
+      assert.equal(ns.stdout, NAMESPACE, `${kind} still calls the first release`);
+    }
+  });
+
+  it('helm upgrade keeps the caBundle the webhook wrote and updates the configuration in place', async () => {
+    const caBundle = Buffer.from(generateCA({ service: RELEASE, namespace: NAMESPACE, validityDays: 30 }).caCert).toString('base64');
+    // What `serve --manage-certs` does: write the caBundle into both configurations.
+    for (const kind of WEBHOOK_CONFIGURATIONS) {
+      const patch = JSON.stringify([{ op: 'add', path: '/webhooks/0/clientConfig/caBundle', value: caBundle }]);
+      assert.equal((await kubectl(['patch', kind, RELEASE, '--type=json', '-p', patch])).code, 0, kind);
+    }
+    const uid = (await kubectl(['get', 'configmap', `${RELEASE}-config`, '-n', NAMESPACE, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    const r = await helm([
+      'upgrade',
+      RELEASE,
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      '--set',
+      'config.rules.es-enterprise-license=warn',
+      '--set',
+      'webhook.timeoutSeconds=7',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const kind of WEBHOOK_CONFIGURATIONS) {
+      const got = await kubectl([
+        'get',
+        kind,
+        RELEASE,
+        '-o',
+        'jsonpath={.webhooks[0].clientConfig.caBundle} {.webhooks[0].timeoutSeconds}',
+      ]);
+      assert.equal(got.stdout, `${caBundle} 7`, `${kind}: caBundle kept, timeoutSeconds upgraded`);
+    }
+    const config = await kubectl([
+      'get',
+      'configmap',
+      `${RELEASE}-config`,
+      '-n',
+      NAMESPACE,
+      '-o',
+      'jsonpath={.metadata.uid} {.data.config\\.yaml}',
+    ]);
+    assert.ok(config.stdout.startsWith(`${uid} `), 'the same ConfigMap, updated (the kubelet then updates the mounted file)');
+    assert.match(config.stdout, /es-enterprise-license: warn/);
+  });
+
+  it('helm uninstall deletes the Service first and the two webhook configurations last', async () => {
+    const r = await helm(['uninstall', RELEASE, '--namespace', NAMESPACE, '--debug']);
+    assert.equal(r.code, 0, r.stderr);
+    const deleted = [...(r.stdout + r.stderr).matchAll(/Starting delete for "([^"]+)" (\w+)/g)].map((m) => `${m[2]}/${m[1]}`);
+    assert.equal(deleted[0], `Service/${RELEASE}`, deleted.join('\n'));
+    assert.deepEqual(deleted.slice(-2).sort(), [`MutatingWebhookConfiguration/${RELEASE}`, `ValidatingWebhookConfiguration/${RELEASE}`]);
+    for (const kind of WEBHOOK_CONFIGURATIONS) assert.equal(await exists(kind, RELEASE), false, kind);
+  });
+});
