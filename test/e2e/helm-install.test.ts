@@ -7,8 +7,8 @@
  *
  * There is no kubelet, so the chart's Pods never run. This test plays the Pod:
  * it starts `remote-cluster-guard serve` with the container args of the
- * rendered Deployment (only the listen address and ports, the mounted paths
- * and the kubeconfig differ), authenticated as the chart's ServiceAccount so
+ * rendered Deployment and its environment (only the listen address and
+ * ports, the mounted paths and the kubeconfig differ), authenticated as the chart's ServiceAccount so
  * the chart's RBAC is what it runs under, and publishes its address in an
  * EndpointSlice, as the endpointslice controller would for a ready Pod.
  * kube-apiserver runs with --enable-aggregator-routing=true (the harness sets
@@ -36,7 +36,7 @@ const BIN = join(ROOT, 'src/cli/bin.ts');
 const CHART = join(ROOT, 'deploy/helm/remote-cluster-guard');
 const RELEASE = 'remote-cluster-guard';
 const NAMESPACE = 'remote-cluster-guard';
-/** The Secret and webhook configurations `serve --manage-certs` writes by default. */
+/** The Secret the chart's selfManaged mode has `serve --manage-certs` keep its certificates in (`<fullname>-certs`). */
 const CERT_SECRET = 'remote-cluster-guard-certs';
 const WEBHOOK_CONFIGURATIONS = ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration'];
 
