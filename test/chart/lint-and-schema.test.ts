@@ -64,7 +64,7 @@ function assertOneLineFailure(stderr: string, message: RegExp): void {
   assert.match(error[0]!, message);
 }
 
-describe('a certificate mode without what it needs fails with one line', () => {
+describe('values that cannot work together fail with one line', () => {
   it('certManager when the cluster does not serve cert-manager.io/v1', async () => {
     const r = await template(['--set', 'certificates.mode=certManager']);
     assert.notEqual(r.code, 0);
@@ -72,6 +72,12 @@ describe('a certificate mode without what it needs fails with one line', () => {
       r.stderr,
       /certificates\.mode=certManager needs cert-manager, but this cluster does not serve cert-manager\.io\/v1: install cert-manager, or choose certificates\.mode selfManaged or secret/,
     );
+  });
+
+  it('clientAuth.commonNames without clientAuth.caConfigMap (serve refuses --client-cn without --client-ca)', async () => {
+    const r = await template(['--set', 'clientAuth.commonNames={kube-apiserver}']);
+    assert.notEqual(r.code, 0);
+    assertOneLineFailure(r.stderr, /clientAuth\.commonNames needs clientAuth\.caConfigMap/);
   });
 
   for (const missing of ['certificates.secret.caBundle', 'certificates.secret.name']) {

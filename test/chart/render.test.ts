@@ -289,6 +289,35 @@ describe('webhook values', () => {
   });
 });
 
+describe('clientAuth', () => {
+  it('asks callers for a certificate of the CA in the given ConfigMap, with the given CNs, as deploy/components/client-auth', async () => {
+    const objects = await render([
+      '--set',
+      'clientAuth.caConfigMap=apiserver-client-ca',
+      '--set',
+      'clientAuth.commonNames={kube-apiserver,apiserver-b}',
+    ]);
+    const c = container(objects);
+    assert.deepEqual(
+      c.args.filter((a) => a.startsWith('--client-')),
+      ['--client-ca=/etc/remote-cluster-guard/client-ca/ca.crt', '--client-cn=kube-apiserver', '--client-cn=apiserver-b'],
+    );
+    assert.deepEqual(
+      c.volumeMounts.find((m) => m.name === 'client-ca'),
+      { name: 'client-ca', mountPath: '/etc/remote-cluster-guard/client-ca', readOnly: true },
+    );
+    assert.deepEqual(deployment(objects).spec.template.spec.volumes.find((v) => v.name === 'client-ca')?.configMap, {
+      name: 'apiserver-client-ca',
+    });
+  });
+
+  it('asks for no client certificate by default', async () => {
+    const objects = await render();
+    assert.ok(!container(objects).args.some((a) => a.startsWith('--client-')));
+    assert.ok(!deployment(objects).spec.template.spec.volumes.some((v) => v.name === 'client-ca'));
+  });
+});
+
 describe('config', () => {
   it('renders a configuration file the webhook accepts, mounted as a directory with no checksum that would restart the Pods', async () => {
     const objects = await render([

@@ -8,6 +8,7 @@
  *   is the one the rules give;
  * - a second release of the same name in another namespace is refused by Helm
  *   with its own "exists and cannot be imported" line and creates nothing;
+ * - every certificate mode renders objects the kube-apiserver accepts;
  * - `helm upgrade` keeps the caBundle the webhook wrote (the chart leaves the
  *   field out) and updates the configuration ConfigMap in place;
  * - `helm uninstall` deletes the two webhook configurations last, after the
@@ -160,6 +161,30 @@ describe('the Helm release against a real kube-apiserver', () => {
     ]);
     assert.ok(config.stdout.startsWith(`${uid} `), 'the same ConfigMap, updated (the kubelet then updates the mounted file)');
     assert.match(config.stdout, /es-enterprise-license: warn/);
+  });
+
+  it('in every certificate mode, the rendered objects are accepted by the kube-apiserver (server-side dry run; cert-manager objects aside)', async () => {
+    const ca = join(mkdtempSync(join(tmpdir(), 'rcg-ca-')), 'ca.crt');
+    writeFileSync(ca, generateCA({ service: RELEASE, namespace: NAMESPACE, validityDays: 30 }).caCert);
+    for (const values of [
+      ['--set', 'clientAuth.caConfigMap=client-ca', '--set', 'webhook.excludedNamespaces={sandbox}'],
+      [
+        '--set',
+        'certificates.mode=secret',
+        '--set',
+        'certificates.secret.name=webhook-tls',
+        '--set-file',
+        `certificates.secret.caBundle=${ca}`,
+      ],
+      ['--set', 'certificates.mode=certManager', '--api-versions', 'cert-manager.io/v1'],
+    ]) {
+      const r = await helm(['template', 'dry', CHART, '--namespace', NAMESPACE, ...values]);
+      assert.equal(r.code, 0, r.stderr);
+      // No cert-manager CRDs here: its Issuer and Certificates are checked by the chart tests only.
+      const manifests = r.stdout.split(/^---$/m).filter((d) => /^kind: /m.test(d) && !/^apiVersion: cert-manager\.io\//m.test(d));
+      const applied = await kubectl(['apply', '--dry-run=server', '-f', '-'], manifests.join('\n---\n'));
+      assert.equal(applied.code, 0, `${values.join(' ')}:\n${applied.stderr}`);
+    }
   });
 
   it('helm uninstall deletes the Service first and the two webhook configurations last', async () => {

@@ -62,6 +62,9 @@ every kind and reports the errors at the end).
 */}}
 {{- define "rcg.preflight" -}}
 {{- include "rcg.checkCertificates" . }}
+{{- if and .Values.clientAuth.commonNames (not .Values.clientAuth.caConfigMap) }}
+{{- fail "clientAuth.commonNames needs clientAuth.caConfigMap (the CA of the client certificates whose CNs they are)" }}
+{{- end }}
 {{- /* lookup only answers when Helm talks to a cluster (install, upgrade): helm template and lint get an empty map, for kube-system too. */}}
 {{- if and (lookup "v1" "Namespace" "" "kube-system") (not (lookup "v1" "Namespace" "" .Values.config.operatorNamespace)) }}
 {{- fail (printf "config.operatorNamespace: the namespace %s does not exist, and the licence-reader Role goes there: install ECK first, create the namespace, or set config.operatorNamespace to ECK's operator namespace" .Values.config.operatorNamespace) }}
