@@ -14,6 +14,12 @@
  *    https://127.0.0.1:<port>/... with a caBundle works. A newly created
  *    webhook configuration takes effect after a short informer delay (<~1s):
  *    retry the first request until the webhook answers.
+ *  - No kube-proxy either, so a Service's ClusterIP leads nowhere. The
+ *    apiserver runs with --enable-aggregator-routing=true: it sends a webhook's
+ *    `clientConfig.service` calls to an address of the Service's EndpointSlices
+ *    (k8s.io/apiserver pkg/util/proxy ResolveEndpoint), which a test creates by
+ *    hand (no endpointslice controller) with an address that is not loopback,
+ *    as EndpointSlice validation refuses 127.0.0.0/8.
  *
  * Binaries come from opts.binDir, else $RCG_KUBE_BIN, else test/e2e/kube/build.sh
  * (which builds them once into ~/.cache/remote-cluster-guard/kube-<version>/bin).
@@ -526,6 +532,8 @@ async function startOnce(opts: StartOptions, binDir: string, apiserverBin: strin
       `--service-account-signing-key-file=${saKey}`,
       `--token-auth-file=${tokenFile}`,
       '--authorization-mode=RBAC',
+      // Services resolve to their endpoints, not the ClusterIP (nothing routes it here): see the header.
+      '--enable-aggregator-routing=true',
       '--allow-privileged=true', // like real clusters: privileged pods reach validating webhooks
       '--profiling=false',
       '--v=1',
