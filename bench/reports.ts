@@ -19,7 +19,6 @@
  *
  *   npx tsx bench/reports.ts [--count 10000] [--violations 1000]
  */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditState } from '../src/cli/audit.js';
 import { Engine } from '../src/engine/engine.js';
@@ -31,11 +30,11 @@ import { ALL_RULES } from '../src/rules/index.js';
 import { loadKubeConfig } from '../src/state/live/cluster-watcher.js';
 import { MemoryClusterState } from '../src/state/memory-state.js';
 import { startTestCluster } from '../test/e2e/harness/cluster.js';
+import { installCrds } from '../test/e2e/support/crds.js';
 import { baseStateObjects } from './lib/bodies.js';
 import { generateElasticsearches, generateIPPools } from './lib/generate.js';
 import { apiClient, createAll, namespace } from './lib/kube.js';
 import { startRun } from './lib/machine.js';
-import { ROOT } from './lib/procs.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -115,14 +114,7 @@ async function main(): Promise<void> {
   const cluster = await startTestCluster();
   const api = apiClient(cluster);
   try {
-    await cluster.kubectlRun(['apply', '-f', join(ROOT, 'test/e2e/crds/openreports.yaml')]);
-    // A CRD read before the API server has set its first condition fails `kubectl wait`: ask again.
-    for (let i = 0; ; i++) {
-      const r = await cluster.kubectlRun(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'], { allowFail: true });
-      if (r.code === 0) break;
-      if (i >= 10) throw new Error(`report CRDs not established: ${r.stderr}`);
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    await installCrds(cluster, ['openreports.yaml']);
     const namespaces = [
       ...new Set(
         objects(COUNT, 0)

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -57,10 +58,7 @@ const selfRef = JSON.stringify({
 before(
   async () => {
     cluster = await startTestCluster({ apiserverArgs: [`--audit-policy-file=${POLICY}`, `--audit-log-path=${auditLog}`] });
-    for (const crd of ['elasticsearch.yaml', 'calico-v3.yaml']) {
-      assert.equal((await kubectl(['apply', '-f', join(import.meta.dirname, 'crds', crd)])).code, 0);
-    }
-    assert.equal((await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'])).code, 0);
+    await installCrds(cluster, ['elasticsearch.yaml', 'calico-v3.yaml']);
     for (const ns of ['ns-one', 'elastic-system']) assert.equal((await kubectl(['create', 'namespace', ns])).code, 0);
     const certs = await makeCerts();
     hook = await startWebhook({ cluster, ...certs });

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCA, issueClientCertificate } from '../../src/certs/generate.js';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { freePort } from '../helpers/net.js';
 import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 
@@ -86,8 +87,7 @@ before(
   async () => {
     const [port, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     cluster = await startTestCluster({ apiserverArgs: [`--admission-control-config-file=${admissionConfiguration(port)}`] });
-    assert.equal((await kubectl(['apply', '-f', join(import.meta.dirname, 'crds/elasticsearch.yaml')])).code, 0);
-    assert.equal((await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'])).code, 0);
+    await installCrds(cluster, ['elasticsearch.yaml']);
     for (const ns of ['ns-one', 'elastic-system']) assert.equal((await kubectl(['create', 'namespace', ns])).code, 0);
     writeFileSync(join(dir, 'client-ca.crt'), clientCa.caCert);
     certs = await makeCerts();

@@ -11,16 +11,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestCluster, type KubectlResult, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 import { runCli } from '../helpers/cli.js';
 import { makeEckTransportCa } from '../unit/rules/elasticsearch/certs.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const crd = (name: string) => readFileSync(join(ROOT, 'test/e2e/crds', name), 'utf-8');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CM_FIELD = 'spec.transport.tls.certificateAuthorities.configMapName';
 
@@ -77,8 +73,7 @@ async function auditOf(name: string, extra: string[] = []): Promise<AuditJson['o
 before(
   async () => {
     cluster = await startTestCluster();
-    ok(await kubectl(['apply', '-f', '-'], crd('elasticsearch.yaml')));
-    ok(await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']));
+    await installCrds(cluster, ['elasticsearch.yaml']);
     for (const ns of ['ns-one', 'ns-two']) ok(await kubectl(['create', 'namespace', ns]));
     const certs = await makeCerts();
     hook = await startWebhook({ cluster, ...certs, extraArgs: ['--read-ca-secrets'] });

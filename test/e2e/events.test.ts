@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { makeCerts, metricValue, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -92,10 +93,7 @@ const selfRefEvent = (e: KubeEventJson, action: string, name: string) =>
 before(
   async () => {
     cluster = await startTestCluster();
-    for (const crd of ['elasticsearch.yaml', 'calico-v3.yaml']) {
-      assert.equal((await kubectl(['apply', '-f', join(import.meta.dirname, 'crds', crd)])).code, 0);
-    }
-    assert.equal((await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'])).code, 0);
+    await installCrds(cluster, ['elasticsearch.yaml', 'calico-v3.yaml']);
     for (const ns of ['ns-one', 'elastic-system', WEBHOOK_NAMESPACE]) assert.equal((await kubectl(['create', 'namespace', ns])).code, 0);
     // Made before any webhook is registered: only the audit can find it.
     assert.equal((await kubectl(['apply', '-f', '-'], selfRef('loop-old'))).code, 0);
@@ -179,7 +177,7 @@ describe('serve --emit-events admission,audit', () => {
     assert.deepEqual(e.regarding, { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', name: 'host-bits' });
   });
 
-  it('deploy/base/rbac.yaml lets the service account create and patch Events, and not read them', async () => {
+  it('deploy/components/events lets the service account create and patch Events, and not read them; deploy/base does not', async () => {
     assert.equal((await kubectl(['apply', '-f', join(ROOT, 'deploy/base/rbac.yaml')])).code, 0);
     const can = async (verb: string, ns: string) =>
       (
@@ -193,6 +191,8 @@ describe('serve --emit-events admission,audit', () => {
           `--as=system:serviceaccount:${WEBHOOK_NAMESPACE}:remote-cluster-guard`,
         ])
       ).stdout.trim();
+    assert.equal(await can('create', 'ns-one'), 'no', 'the base alone cannot write Events');
+    assert.equal((await kubectl(['apply', '-f', join(ROOT, 'deploy/components/events/rbac.yaml')])).code, 0);
     for (const ns of ['ns-one', WEBHOOK_NAMESPACE, 'default']) {
       assert.equal(await can('create', ns), 'yes', `create in ${ns}`);
       assert.equal(await can('patch', ns), 'yes', `patch in ${ns}`);

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { startTestCluster, type KubectlResult, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { runHelmTool } from '../helpers/helm.js';
 import { freePort } from '../helpers/net.js';
 
@@ -334,8 +335,7 @@ before(
   async () => {
     address = nodeAddress();
     cluster = await startTestCluster();
-    for (const f of ['elasticsearch.yaml', 'calico-crd.yaml']) ok(await kubectl(['apply', '-f', join(ROOT, 'test/e2e/crds', f)]));
-    ok(await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']));
+    await installCrds(cluster, ['elasticsearch.yaml', 'calico-crd.yaml']);
     // The ECK operator namespace, where the chart's licence-reader Role lives.
     ok(await kubectl(['create', 'namespace', 'elastic-system']));
 

@@ -17,6 +17,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { startTestCluster, type KubectlResult, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { startWebhook, type RunningWebhook } from './support/webhook.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -102,8 +103,7 @@ before(
   async () => {
     cluster = await startTestCluster();
     assertOk(await kubectl(['create', 'namespace', 'elastic-system']));
-    for (const f of ['elasticsearch.yaml', 'cert-manager.yaml']) assertOk(await kubectl(['apply', '-f', join(ROOT, 'test/e2e/crds', f)]));
-    assertOk(await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']));
+    await installCrds(cluster, ['elasticsearch.yaml', 'cert-manager.yaml']);
   },
   { timeout: 900_000 },
 );

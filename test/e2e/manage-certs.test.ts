@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 
 let cluster: TestCluster;
@@ -64,8 +65,7 @@ const managed = (extra: string[], p?: number) =>
 before(
   async () => {
     cluster = await startTestCluster();
-    await kubectl(['apply', '-f', join(process.cwd(), 'test/e2e/crds/elasticsearch.yaml')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    await installCrds(cluster, ['elasticsearch.yaml']);
     for (const ns of ['ns-one', 'remote-cluster-guard']) await kubectl(['create', 'namespace', ns]);
     port = await new Promise<number>((resolve) => {
       const srv = net.createServer().listen(0, '127.0.0.1', () => {

@@ -18,16 +18,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { makeCerts, metricValue, startWebhook } from './support/webhook.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const crd = (name: string) => readFileSync(join(ROOT, 'test/e2e/crds', name), 'utf-8');
 const OWNER = 'rcg-reports-owner';
 
 let cluster: TestCluster;
@@ -100,13 +98,7 @@ const counted = (r: Report) => {
 before(
   async () => {
     cluster = await startTestCluster();
-    for (const f of ['elasticsearch.yaml', 'calico-crd.yaml', 'openreports.yaml', 'wgpolicyk8s.yaml'])
-      await ok(['apply', '-f', '-'], crd(f));
-    // A CRD read before the API server has set its first condition fails `kubectl wait`: ask again.
-    for (let i = 0; (await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'])).code !== 0; i++) {
-      assert.ok(i < 10, 'the CRDs are established');
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    await installCrds(cluster, ['elasticsearch.yaml', 'calico-crd.yaml', 'openreports.yaml', 'wgpolicyk8s.yaml']);
     for (const ns of ['ns-a', 'ns-b']) await ok(['create', 'namespace', ns]);
     // No webhook is registered: the objects are stored as they are, violations included, as in a cluster adopting the webhook.
     await ok(['apply', '-f', '-'], es('ns-a', 'bad', 'x:y'));

@@ -7,16 +7,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 import { runCli } from '../helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const crd = (name: string) => readFileSync(join(ROOT, 'test/e2e/crds', name), 'utf-8');
 const pool = (cidr: string) =>
   JSON.stringify({
     apiVersion: 'crd.projectcalico.org/v1',
@@ -39,9 +37,7 @@ const kubectl = (args: string[], input?: string) =>
 before(
   async () => {
     cluster = await startTestCluster();
-    for (const f of ['elasticsearch.yaml', 'calico-crd.yaml', 'calico-v3.yaml'])
-      assert.equal((await kubectl(['apply', '-f', '-'], crd(f))).code, 0);
-    assert.equal((await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'])).code, 0);
+    await installCrds(cluster, ['elasticsearch.yaml', 'calico-crd.yaml', 'calico-v3.yaml']);
     // Stored before the webhook is registered: the object predates it, as in a cluster adopting it.
     const created = await kubectl(['apply', '-f', '-'], pool('10.70.0.0/16'));
     assert.equal(created.code, 0, created.stderr);

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestCluster, type KubectlResult, type TestCluster } from './harness/cluster.js';
+import { installCrds } from './support/crds.js';
 import { makeCerts, metricValue, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
 import { issueServingCertificate } from '../../src/certs/generate.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (path: string) => readFileSync(join(ROOT, 'test/fixtures', path), 'utf-8');
-const crd = (name: string) => readFileSync(join(ROOT, 'test/e2e/crds', name), 'utf-8');
 
 let cluster: TestCluster;
 let hook: RunningWebhook;
@@ -65,8 +65,7 @@ const pool = (
 before(
   async () => {
     cluster = await startTestCluster();
-    for (const f of ['elasticsearch.yaml', 'calico-crd.yaml', 'calico-v3.yaml']) assertOk(await apply(crd(f)));
-    assertOk(await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']));
+    await installCrds(cluster, ['elasticsearch.yaml', 'calico-crd.yaml', 'calico-v3.yaml']);
     for (const ns of ['ns-one', 'ns-two', 'elastic-system', 'gitops', 'remote-cluster-guard'])
       assertOk(await kubectl(['create', 'namespace', ns]));
     certs = await makeCerts();

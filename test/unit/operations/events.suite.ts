@@ -6,12 +6,12 @@
  * wire format (MicroTime, merge patch, the HTTP status of a failure) against
  * a local HTTP stand-in; test/e2e/events.test.ts uses a real kube-apiserver.
  */
+import { kubeConfigFor } from '../../helpers/kubeconfig.js';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { startPeriodicAudit } from '../../../src/cli/audit.js';
 import { ConfigError, parseConfig } from '../../../src/config/config-file.js';
@@ -227,16 +227,7 @@ describe('the Kubernetes Event sink', () => {
   });
   after(() => stub.close());
 
-  const sinkOf = (port: number) => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
-    return new KubeEventSink(kc);
-  };
+  const sinkOf = (port: number) => new KubeEventSink(kubeConfigFor(port));
 
   it('creates an events.k8s.io/v1 Event with MicroTime times, patches series as a merge patch, and rejects with the HTTP status', async () => {
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));

@@ -5,11 +5,12 @@
  * (CRDs missing or removed, reports edited or deleted by someone else, 403,
  * 409, 429 and 5xx on writes) what is written, retried, counted and logged.
  */
+import { kubeConfigFor } from '../../helpers/kubeconfig.js';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../../src/log/logger.js';
 import type { AuditedObject } from '../../../src/reports/audited.js';
 import { Metrics } from '../../../src/server/metrics.js';
@@ -36,14 +37,7 @@ class ReportApiServer {
   async start(): Promise<KubeConfig> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-      currentContext: 'c',
-    });
-    return kc;
+    return kubeConfigFor(port);
   }
 
   async stop(): Promise<void> {

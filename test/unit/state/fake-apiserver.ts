@@ -5,9 +5,10 @@
  * nothing on it, as a quiet or hung server's would be; `hang` stops answering
  * anything (as a SIGSTOPped kube-apiserver). Each request is recorded.
  */
+import { kubeConfigFor } from '../../helpers/kubeconfig.js';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface SeenRequest {
   path: string;
@@ -30,14 +31,7 @@ export class FakeApiServer {
   async start(): Promise<KubeConfig> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-      currentContext: 'c',
-    });
-    return kc;
+    return kubeConfigFor(port);
   }
 
   /** Answers the requests held while hanging. */
