@@ -365,9 +365,13 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
     ready: () => {
       if (shuttingDown) return { ready: false, reason: 'shutting down' };
       if (!certificate) return { ready: false, reason: 'the serving certificate is not issued yet (--manage-certs)' };
-      if (opts.decisionLogRequired && decisionFile && !decisionFile.healthy())
-        return { ready: false, reason: 'the decision log file cannot be written' };
-      return source.live?.ready() ?? { ready: true };
+      const logFailing = decisionFile !== undefined && !decisionFile.healthy();
+      if (opts.decisionLogRequired && logFailing) return { ready: false, reason: 'the decision log file cannot be written' };
+      const state = source.live?.ready() ?? { ready: true };
+      // Still ready without --decision-log-required, but said, as on stderr and in the dropped counter.
+      return state.ready && logFailing
+        ? { ...state, warning: 'the decision log file cannot be written (decisions wait in memory, then are dropped and counted)' }
+        : state;
     },
   };
   const handle = createRequestListener(deps, {

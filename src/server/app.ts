@@ -14,8 +14,12 @@ import { sendStatus, statusBody } from './status.js';
 import { TurnBatch } from './turn-batch.js';
 
 export interface AppDeps extends AdmissionDeps {
-  /** Readiness: the state has synced and the server is not shutting down. */
-  ready: () => { ready: boolean; reason?: string };
+  /**
+   * Readiness: the state has synced and the server is not shutting down;
+   * `reason` says why not. `warning`, on a ready answer, names something
+   * degraded that does not stop admission (`/readyz` stays 200 and says it).
+   */
+  ready: () => { ready: boolean; reason?: string; warning?: string };
 }
 
 /** Which endpoints besides /validate and /mutate a listener serves. */
@@ -38,7 +42,7 @@ export function createExpressApp(deps: AppDeps, endpoints: Endpoints = ALL, admi
     });
     app.get('/readyz', (_req, res) => {
       const r = deps.ready();
-      if (r.ready) res.type('text/plain').send('ok');
+      if (r.ready) res.type('text/plain').send(r.warning ? `ok, but ${r.warning}` : 'ok');
       else
         res
           .status(503)
