@@ -3,13 +3,13 @@
  * report, transport CA bundles) and Secrets (ECK licence Secrets).
  */
 import { z } from 'zod';
-import { ObjectMeta, StringMap } from './meta.js';
+import { OwnedObjectMeta, StringMap } from './meta.js';
 
 /** ConfigMap (`v1`), `data` only. */
 export const ConfigMap = z.object({
   apiVersion: z.literal('v1'),
   kind: z.literal('ConfigMap'),
-  metadata: ObjectMeta,
+  metadata: OwnedObjectMeta,
   data: StringMap.optional(),
 });
 export type ConfigMap = z.infer<typeof ConfigMap>;
@@ -22,7 +22,7 @@ export type ConfigMap = z.infer<typeof ConfigMap>;
 export const Secret = z.object({
   apiVersion: z.literal('v1'),
   kind: z.literal('Secret'),
-  metadata: ObjectMeta,
+  metadata: OwnedObjectMeta,
   data: StringMap.optional(),
   stringData: StringMap.optional(),
 });

@@ -36,9 +36,17 @@ export const ObjectMeta = z.object({
   creationTimestamp: z.string().optional(),
   labels: StringMap.optional(),
   annotations: StringMap.optional(),
-  ownerReferences: z.array(OwnerReference).optional(),
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
+
+/**
+ * ObjectMeta with `ownerReferences`, for the objects whose owners a rule
+ * checks (CA copies: ConfigMaps, Secrets). Not in ObjectMeta itself: an array
+ * of objects there made zod's decoding of every admitted object about 2 µs
+ * slower (IPPool: 1.2 to 3.2 µs), a hot-path cost no admitted kind needs.
+ */
+export const OwnedObjectMeta = ObjectMeta.extend({ ownerReferences: z.array(OwnerReference).optional() });
+export type OwnedObjectMeta = z.infer<typeof OwnedObjectMeta>;
 
 /** `apiVersion` split into group and version; the core group is "". */
 export interface GroupVersion {

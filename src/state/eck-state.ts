@@ -5,7 +5,7 @@
 import type { BundleReport } from '../certs/pem-bundle.js';
 import type { ConfigMap, Secret } from '../kube/core.js';
 import type { Elasticsearch } from '../kube/elasticsearch.js';
-import type { ObjectKey, ObjectMeta } from '../kube/meta.js';
+import type { ObjectKey, OwnedObjectMeta } from '../kube/meta.js';
 
 /**
  * A Secret an Elasticsearch trusts CAs from (a mounted CA copy, or ECK's
@@ -14,7 +14,7 @@ import type { ObjectKey, ObjectMeta } from '../kube/meta.js';
  * (subject, CA flag, validity, SHA-256 fingerprint). Its data is never kept.
  */
 export interface CaSecret {
-  metadata: ObjectMeta;
+  metadata: OwnedObjectMeta;
   keys: Record<string, BundleReport>;
 }
 

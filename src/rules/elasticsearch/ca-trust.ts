@@ -12,13 +12,13 @@ import { inspectPemBundle, type BundleReport } from '../../certs/pem-bundle.js';
 import { fieldPath } from '../../common/field-path.js';
 import { caSettingPaths, resolveCaPath, type FileCandidate } from '../../kube/eck-ca-files.js';
 import type { Elasticsearch } from '../../kube/elasticsearch.js';
-import { formatKey, type ObjectKey, type ObjectMeta } from '../../kube/meta.js';
+import { formatKey, type ObjectKey, type OwnedObjectMeta } from '../../kube/meta.js';
 import type { ClusterState } from '../../state/cluster-state.js';
 import { CA_KEY } from './transport-ca.js';
 
 /** The content of a resolved file, or why it is not there or cannot be read. */
 export type FileContent =
-  | { status: 'found'; candidate: FileCandidate; metadata: ObjectMeta; report: BundleReport }
+  | { status: 'found'; candidate: FileCandidate; metadata: OwnedObjectMeta; report: BundleReport }
   | { status: 'missing'; reason: string }
   | { status: 'unknown'; reason: string };
 
@@ -36,7 +36,7 @@ export function describeSource(c: { kind: string; key: ObjectKey; dataKey: strin
 export function readCandidates(candidates: readonly FileCandidate[], state: ClusterState): FileContent {
   const misses: string[] = [];
   for (const c of candidates) {
-    let metadata: ObjectMeta;
+    let metadata: OwnedObjectMeta;
     let report: BundleReport | undefined;
     let keys: string[];
     if (c.kind === 'ConfigMap') {
@@ -75,7 +75,7 @@ export interface TrustedCopy {
   key: ObjectKey;
   dataKey: string;
   field: string;
-  metadata: ObjectMeta;
+  metadata: OwnedObjectMeta;
   report: BundleReport;
 }
 
