@@ -2,12 +2,23 @@
  * Helpers shared by the Calico rules: what makes an IPPool a federation pool,
  * how objects are named in messages, how many overlap findings are shown.
  */
-import { FEDERATION_POOL_LABEL, type IPPool } from '../../kube/calico.js';
+import { fieldPath } from '../../common/field-path.js';
+import type { Finding } from '../../engine/finding.js';
+import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool } from '../../kube/calico.js';
 import type { CalicoState, CidrEntry } from '../../state/calico-state.js';
 import { parseCidr, type Cidr } from '../../net/cidr/cidr.js';
 
 /** At most this many overlap findings per field; the last one says how many more there were. */
 export const MAX_OVERLAP_FINDINGS = 5;
+
+/** The field path of the declared remote CIDRs annotation on a RemoteClusterConfiguration. */
+export const REMOTE_CIDRS_FIELD = fieldPath(['metadata', 'annotations', REMOTE_CIDRS_ANNOTATION]);
+
+/** The first `MAX_OVERLAP_FINDINGS` of `findings`, then `rest(n)` for the `n` left out; all of them when they fit. */
+export function capFindings(findings: Finding[], rest: (more: number) => Finding): Finding[] {
+  const more = findings.length - MAX_OVERLAP_FINDINGS;
+  return more <= 0 ? findings : [...findings.slice(0, MAX_OVERLAP_FINDINGS), rest(more)];
+}
 
 /** The object's name for messages; "(generated name)" when the API server will generate it. */
 export function displayName(name: string): string {

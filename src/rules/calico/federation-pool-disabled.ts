@@ -37,12 +37,11 @@ import {
   type RemoteClusterConfiguration,
 } from '../../kube/calico.js';
 import { parseCidrList } from '../../net/cidr/cidr.js';
-import { displayName, federationStatus, poolCidr, quote } from './common.js';
+import { displayName, federationStatus, poolCidr, quote, REMOTE_CIDRS_FIELD } from './common.js';
 
 export const FEDERATION_POOL_DISABLED_RULE = 'calico-federation-pool-disabled';
 
 const LABEL_FIELD = fieldPath(['metadata', 'labels', FEDERATION_POOL_LABEL]);
-const ANNOTATION_FIELD = fieldPath(['metadata', 'annotations', REMOTE_CIDRS_ANNOTATION]);
 
 function validatePool({ object: pool, name, ctx }: RuleInput<IPPool>): Finding[] {
   const cidr = poolCidr(pool);
@@ -113,14 +112,14 @@ function validateRcc({ object }: RuleInput<RemoteClusterConfiguration>): Finding
   const findings = errors.map((e) =>
     deny(
       FEDERATION_POOL_DISABLED_RULE,
-      ANNOTATION_FIELD,
+      REMOTE_CIDRS_FIELD,
       `entry ${e.position} ${quote(e.entry)} ${e.reason}; list the remote cluster's ranges as comma-separated CIDRs, for example 10.8.0.0/16, fd00:8::/56`,
     ),
   );
   for (const { written, cidr } of cidrs) {
     if (!cidr.strictlyMasked) {
       findings.push(
-        deny(FEDERATION_POOL_DISABLED_RULE, ANNOTATION_FIELD, `entry ${quote(written)} has host bits set; write ${cidr.canonical}`),
+        deny(FEDERATION_POOL_DISABLED_RULE, REMOTE_CIDRS_FIELD, `entry ${quote(written)} has host bits set; write ${cidr.canonical}`),
       );
     }
   }

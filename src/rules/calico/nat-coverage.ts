@@ -61,11 +61,9 @@ import { uncoveredBlocks } from '../../net/cidr/cidr-cover.js';
 import { parseCidrList, type Cidr, type IpFamily } from '../../net/cidr/cidr.js';
 import type { CalicoState } from '../../state/calico-state.js';
 import type { RemoteRange } from '../../state/remote-cluster-ranges.js';
-import { displayName, listWords, MAX_OVERLAP_FINDINGS, poolCidr } from './common.js';
+import { capFindings, displayName, listWords, poolCidr, REMOTE_CIDRS_FIELD } from './common.js';
 
 export const NAT_COVERAGE_RULE = 'calico-nat-coverage';
-
-const ANNOTATION_FIELD = fieldPath(['metadata', 'annotations', REMOTE_CIDRS_ANNOTATION]);
 
 /** Adjustments to the state's pools for the object being admitted: its stored version left out, its new block added. */
 interface PoolChange {
@@ -115,12 +113,7 @@ const SNAT =
   "so traffic from local pods to that cluster is SNATed to the node's address and the remote cluster no longer sees the pods' identity";
 
 function cap(findings: Finding[], make: typeof deny, field: string): Finding[] {
-  const more = findings.length - MAX_OVERLAP_FINDINGS;
-  if (more <= 0) return findings;
-  return [
-    ...findings.slice(0, MAX_OVERLAP_FINDINGS),
-    make(NAT_COVERAGE_RULE, field, `and ${more} more remote CIDRs not listed here are not covered`),
-  ];
+  return capFindings(findings, (more) => make(NAT_COVERAGE_RULE, field, `and ${more} more remote CIDRs not listed here are not covered`));
 }
 
 function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration>): Finding[] {
@@ -143,12 +136,12 @@ function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration
     findings.push(
       warn(
         NAT_COVERAGE_RULE,
-        r.source === 'declared' ? ANNOTATION_FIELD : '',
+        r.source === 'declared' ? REMOTE_CIDRS_FIELD : '',
         `${describeRange({ ...r, cluster: displayName(name) }, uncovered)} while ${natPoolNames(nat)} ${nat.size === 1 ? 'has' : 'have'} natOutgoing on, ${SNAT}; ${advice(displayName(name), uncovered)}`,
       ),
     );
   }
-  return cap(findings, warn, ANNOTATION_FIELD);
+  return cap(findings, warn, REMOTE_CIDRS_FIELD);
 }
 
 /** True when a pool (version) counts for coverage: Felix puts it in its network pools. */

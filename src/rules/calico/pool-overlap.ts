@@ -56,28 +56,24 @@ import type { Rule, RuleInput } from '../../engine/rule.js';
 import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
 import type { CalicoState, CidrEntry } from '../../state/calico-state.js';
 import { parseCidrList } from '../../net/cidr/cidr.js';
-import { displayName, federationStatusFrom, MAX_OVERLAP_FINDINGS, poolCidr, remoteOrigin, sortEntries } from './common.js';
+import { capFindings, displayName, federationStatusFrom, poolCidr, REMOTE_CIDRS_FIELD, remoteOrigin, sortEntries } from './common.js';
 
 export const POOL_OVERLAP_RULE = 'calico-pool-overlap';
 
 const CIDR_FIELD = fieldPath(['spec', 'cidr']);
-const ANNOTATION_FIELD = fieldPath(['metadata', 'annotations', REMOTE_CIDRS_ANNOTATION]);
 
 /** Turns (up to the cap) messages of one action into findings, the last one counting the rest. */
 function capped(action: Action, field: string, messages: string[], subject: string): Finding[] {
   const make = action === 'deny' ? deny : warn;
-  const shown = messages.slice(0, MAX_OVERLAP_FINDINGS).map((m) => make(POOL_OVERLAP_RULE, field, m));
-  const more = messages.length - MAX_OVERLAP_FINDINGS;
-  if (more > 0) {
-    shown.push(
+  return capFindings(
+    messages.map((m) => make(POOL_OVERLAP_RULE, field, m)),
+    (more) =>
       make(
         POOL_OVERLAP_RULE,
         field,
         `${subject} also overlaps ${more} more CIDRs not listed here; choose a range that overlaps none of them`,
       ),
-    );
-  }
-  return shown;
+  );
 }
 
 /** The `remote-cluster-guard.io/remote-cluster` label of a stored pool; undefined when absent or empty. */
@@ -188,7 +184,7 @@ function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration
       }
     }
   }
-  return capped('deny', ANNOTATION_FIELD, messages, `the remote CIDRs of RemoteClusterConfiguration ${displayName(name)}`);
+  return capped('deny', REMOTE_CIDRS_FIELD, messages, `the remote CIDRs of RemoteClusterConfiguration ${displayName(name)}`);
 }
 
 export const poolOverlapRule: Rule<'IPPool'> = {
