@@ -45,6 +45,7 @@ import { ReportWriter } from '../server/report-writer.js';
 import type { AuditedObject } from '../reports/audited.js';
 import { STATE_RESOURCES } from '../state/cluster-state.js';
 import type { SecretReadScope } from '../config/secret-reads.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
@@ -193,9 +194,10 @@ function openState(
   operatorNamespace: string,
   readCaSecrets: SecretReadScope,
   log: Logger,
+  kubeConfig: () => KubeConfig,
 ): { state: MemoryClusterState; live?: ClusterWatcher } {
   if (wantsLiveState(opts)) {
-    const live = new ClusterWatcher(loadKubeConfig(opts.kubeconfig), operatorNamespace, log, {
+    const live = new ClusterWatcher(kubeConfig(), operatorNamespace, log, {
       maxStalenessSeconds: opts.maxStaleness ?? 60,
       readCaSecrets,
     });
@@ -223,9 +225,9 @@ function openState(
  * renewal is written there too and installed at once (not at the next file
  * poll, which then finds it already in use).
  */
-async function startCertManager(opts: ServeOptions, log: Logger) {
+async function startCertManager(opts: ServeOptions, log: Logger, kubeConfig: () => KubeConfig) {
   const manager = new CertManager(
-    loadKubeConfig(opts.kubeconfig),
+    kubeConfig(),
     {
       namespace: opts.certNamespace,
       secretName: opts.certSecret,
@@ -309,7 +311,10 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   // Before anything is created or started: a mistyped CA path is an error of the flags.
   const clientCa = opts.clientCa === undefined ? undefined : caFile('--client-ca', opts.clientCa);
   if (opts.tlsCa !== undefined) caFile('--tls-ca', opts.tlsCa);
-  const source = openState(opts, operatorNamespace, readCaSecrets, log);
+  // Read once, when a part that talks to the API server first needs it: the live state, --manage-certs, Events, reports.
+  let loadedKubeConfig: KubeConfig | undefined;
+  const kubeConfig = () => (loadedKubeConfig ??= loadKubeConfig(opts.kubeconfig));
+  const source = openState(opts, operatorNamespace, readCaSecrets, log, kubeConfig);
   // Set once the serving certificate is read (with --manage-certs, after the Secret is reconciled).
   let certificate: ServingCertificate | undefined;
   const metrics = new Metrics({
@@ -340,7 +345,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const events =
     emit.size > 0
       ? new EventRecorder({
-          sink: opts.eventSink ?? new KubeEventSink(loadKubeConfig(opts.kubeconfig)),
+          sink: opts.eventSink ?? new KubeEventSink(kubeConfig()),
           log,
           webhookNamespace: opts.eventsNamespace ?? DEFAULT_NAMESPACE,
           reportingInstance: podName(),
@@ -389,7 +394,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   const side = await listenSidePorts(opts, deps);
   let managed: Awaited<ReturnType<typeof startCertManager>> | undefined;
   try {
-    managed = opts.manageCerts ? await startCertManager(opts, log) : undefined;
+    managed = opts.manageCerts ? await startCertManager(opts, log, kubeConfig) : undefined;
     const files = managed?.files ?? servingFiles(opts, log);
     const trust = opts.tlsCa ? { file: opts.tlsCa } : defaultTrust(files.certFile);
     certificate = new ServingCertificate(files, log, {
@@ -446,7 +451,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   // Reports go to the cluster the state is watched in; manifests have none.
   const writer =
     source.live && opts.auditInterval > 0
-      ? new ReportWriter(loadKubeConfig(opts.kubeconfig), {
+      ? new ReportWriter(kubeConfig(), {
           log,
           metrics,
           setting: () => reportsSetting,
