@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
 import { installCrds } from './support/crds.js';
-import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
+import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook, kubectlUntilRefused } from './support/webhook.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const POLICY = join(ROOT, 'deploy/audit/audit-policy.yaml');
@@ -74,13 +74,9 @@ after(async () => {
 
 describe('the kube-apiserver audit log with the documented policy', () => {
   it('records a denied kubectl apply with the user and the webhook audit annotation', async () => {
-    let r = await kubectl(['apply', '-f', '-'], selfRef);
-    // New webhook configurations reach the kube-apiserver's informer within about a second.
-    for (let i = 0; i < 100 && r.code === 0; i++) {
-      await kubectl(['delete', 'elasticsearch', 'loop', '-n', 'ns-one', '--ignore-not-found']);
-      await new Promise((res) => setTimeout(res, 100));
-      r = await kubectl(['apply', '-f', '-'], selfRef);
-    }
+    const r = await kubectlUntilRefused(cluster, ['apply', '-f', '-'], selfRef, () =>
+      kubectl(['delete', 'elasticsearch', 'loop', '-n', 'ns-one', '--ignore-not-found']),
+    );
     assert.match(r.stderr, /denied the request: es-remote-ref/, r.stderr);
 
     const denied = events().filter(

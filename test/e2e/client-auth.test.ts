@@ -21,7 +21,7 @@ import { generateCA, issueClientCertificate } from '../../src/certs/generate.js'
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
 import { installCrds } from './support/crds.js';
 import { freePort } from '../helpers/net.js';
-import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
+import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook, kubectlUntilRefused } from './support/webhook.js';
 
 let cluster: TestCluster;
 let hook: RunningWebhook;
@@ -104,12 +104,7 @@ after(async () => {
 
 describe('the kube-apiserver authenticates to the webhook with a client certificate', () => {
   it('a denied object is denied by the webhook: the kube-apiserver got through', async () => {
-    let r = await kubectl(['apply', '--dry-run=server', '-f', '-'], selfRef);
-    // New webhook configurations reach the kube-apiserver's informer within about a second.
-    for (let i = 0; i < 100 && r.code === 0; i++) {
-      await new Promise((res) => setTimeout(res, 100));
-      r = await kubectl(['apply', '--dry-run=server', '-f', '-'], selfRef);
-    }
+    const r = await kubectlUntilRefused(cluster, ['apply', '--dry-run=server', '-f', '-'], selfRef);
     assert.match(r.stderr, /admission webhook "(validate|mutate)\.remote-cluster-guard\.io" denied the request: es-remote-ref/, r.stderr);
     assert.doesNotMatch(hook.output(), /client refused/);
   });

@@ -13,7 +13,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
 import { installCrds } from './support/crds.js';
-import { makeCerts, metricValue, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
+import {
+  makeCerts,
+  metricValue,
+  startWebhook,
+  webhookConfigurations,
+  type RunningWebhook,
+  kubectlUntilRefused,
+} from './support/webhook.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const WEBHOOK_NAMESPACE = 'remote-cluster-guard';
@@ -75,12 +82,9 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
 
 /** Applies `manifest` until the webhook denies it (new webhook configurations reach the kube-apiserver within about a second). */
 async function applyUntilDenied(manifest: string, name: string): Promise<string> {
-  let r = await kubectl(['apply', '-f', '-'], manifest);
-  for (let i = 0; i < 100 && r.code === 0; i++) {
-    await kubectl(['delete', 'elasticsearch', name, '-n', 'ns-one', '--ignore-not-found']);
-    await new Promise((res) => setTimeout(res, 100));
-    r = await kubectl(['apply', '-f', '-'], manifest);
-  }
+  const r = await kubectlUntilRefused(cluster, ['apply', '-f', '-'], manifest, () =>
+    kubectl(['delete', 'elasticsearch', name, '-n', 'ns-one', '--ignore-not-found']),
+  );
   assert.match(r.stderr, /denied the request: es-remote-ref/, r.stderr);
   return r.stderr;
 }

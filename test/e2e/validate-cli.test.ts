@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from './harness/cluster.js';
 import { installCrds } from './support/crds.js';
-import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook } from './support/webhook.js';
+import { makeCerts, startWebhook, webhookConfigurations, type RunningWebhook, kubectlUntilRefused } from './support/webhook.js';
 import { runCli } from '../helpers/cli.js';
 
 const pool = (cidr: string) =>
@@ -56,12 +56,7 @@ after(async () => {
 describe("validate --kubeconfig gives the cluster's answer", () => {
   it('a changed cidr of a stored IPPool: denied by validate as an UPDATE, as the webhook denies the dry run', async () => {
     const changed = pool('10.71.0.0/16');
-    // The webhook configuration takes effect after a short delay: retry until the dry run is answered by it.
-    let server = await kubectl(['apply', '--dry-run=server', '-f', '-'], changed);
-    for (let i = 0; i < 100 && server.code === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      server = await kubectl(['apply', '--dry-run=server', '-f', '-'], changed);
-    }
+    const server = await kubectlUntilRefused(cluster, ['apply', '--dry-run=server', '-f', '-'], changed);
     assert.notEqual(server.code, 0, 'the webhook denies the dry run');
     assert.match(server.stderr, /calico-pool-spec: spec\.cidr: the CIDR of an existing IPPool cannot change/);
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import type { TestCluster } from '../harness/cluster.js';
+import type { KubectlResult, TestCluster } from '../harness/cluster.js';
 import { runCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/net.js';
 
@@ -191,4 +191,26 @@ export function webhookConfigurations(url: string, caBundle: string): string {
 export function metricValue(text: string, nameWithLabels: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(nameWithLabels + ' '));
   return line === undefined ? undefined : Number(line.slice(nameWithLabels.length + 1));
+}
+
+/**
+ * Runs `kubectl args` (`input` on stdin) until it fails, as it does once the
+ * webhook answers: new webhook configurations reach the kube-apiserver's
+ * informer within about a second, so this tries for about ten. `between`
+ * runs before each retry (e.g. deleting what an apply that got through made).
+ * Gives the last result; the caller asserts what refused it.
+ */
+export async function kubectlUntilRefused(
+  cluster: Pick<TestCluster, 'kubectlRun'>,
+  args: string[],
+  input: string,
+  between?: () => Promise<unknown>,
+): Promise<KubectlResult> {
+  let r = await cluster.kubectlRun(args, { allowFail: true, input });
+  for (let i = 0; i < 100 && r.code === 0; i++) {
+    await between?.();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    r = await cluster.kubectlRun(args, { allowFail: true, input });
+  }
+  return r;
 }
