@@ -4,7 +4,7 @@
  * `validate` and `audit`) reads findings through `reportedFindings`, so a rule
  * in `audit` mode is labelled the same way everywhere.
  */
-import type { Policy } from '../config/policy.js';
+import { modeOf, type Policy, type RuleMode } from '../config/policy.js';
 import type { HandledKind } from '../kube/kinds.js';
 import type { Finding } from './finding.js';
 import type { PatchOperation } from './rule.js';
@@ -53,6 +53,17 @@ export function reportedFindings(decision: Pick<Decision, 'findings' | 'audited'
   const all: ReportedFinding[] = decision.findings.slice();
   for (const { rule, field, message } of decision.audited) all.push({ rule, action: 'audit', field, message });
   return all;
+}
+
+/**
+ * The mode the rule of a reported finding ran in when `decision` was made:
+ * `audit` for an audited finding, else `warn` or `enforce` from the
+ * decision's policy (`enforce` without one: no rule ran under a policy then).
+ * For the decision log and the policy reports alike.
+ */
+export function findingMode(decision: Pick<Decision, 'policy'>, f: Pick<ReportedFinding, 'rule' | 'action'>): Exclude<RuleMode, 'off'> {
+  if (f.action === 'audit') return 'audit';
+  return decision.policy && modeOf(decision.policy, f.rule) === 'warn' ? 'warn' : 'enforce';
 }
 
 /** The decision for a request no rule looks at: allowed, nothing found. */

@@ -5,8 +5,8 @@
  * the length of a run instead of the engine's decisions (a few hundred bytes
  * for an object with findings, its reference alone for one without).
  */
-import { modeOf, type RuleMode } from '../config/policy.js';
-import type { Decision } from '../engine/decision.js';
+import type { RuleMode } from '../config/policy.js';
+import { findingMode, type Decision } from '../engine/decision.js';
 import type { Finding } from '../engine/finding.js';
 import { KINDS, type HandledKind } from '../kube/kinds.js';
 
@@ -57,11 +57,7 @@ export function auditedObject(
     if (fails) o.result = 'fail';
     o.findings.push({ field: f.field, message: f.message });
   };
-  const policy = decision.policy;
-  for (const f of decision.findings) {
-    const mode = policy ? modeOf(policy, f.rule) : 'enforce';
-    add(f, mode === 'warn' ? 'warn' : 'enforce', f.action === 'deny');
-  }
+  for (const f of decision.findings) add(f, findingMode(decision, f), f.action === 'deny');
   for (const f of decision.audited) add(f, 'audit', f.action === 'deny');
   const namespace = KINDS[kind].clusterScoped ? '' : ref.namespace;
   return { apiVersion: ref.apiVersion, kind, namespace, name: ref.name, outcomes: [...byRule.values()] };

@@ -33,8 +33,7 @@
  * shipper's line limit. Past it, `findingsOmitted` counts the findings left out.
  */
 import type { AdmissionRequest, GroupVersionKind } from '../admission/types.js';
-import { DEFAULT_POLICY, modeOf } from '../config/policy.js';
-import { reportedFindings, type Decision } from '../engine/decision.js';
+import { findingMode, reportedFindings, type Decision } from '../engine/decision.js';
 import type { PatchOperation } from '../engine/rule.js';
 import { SECRET_KEYS, type Logger } from '../log/logger.js';
 
@@ -65,7 +64,6 @@ export function logDecision(log: Logger, { uid, path, request, decision }: Decis
   const findings = reportedFindings(decision);
   const notable = findings.length > 0 || decision.patch.length > 0;
   if (decision.allowed && !notable && !log.isLevelEnabled('debug')) return;
-  const policy = decision.policy ?? DEFAULT_POLICY;
   const entry = {
     uid,
     path,
@@ -83,13 +81,12 @@ export function logDecision(log: Logger, { uid, path, request, decision }: Decis
     ...(request.requestKind && !sameKind(request.requestKind, request.kind) ? { requestKind: request.requestKind } : {}),
     namespace: decision.namespace,
     name: decision.name,
-    findings: findings.slice(0, MAX_LOGGED_FINDINGS).map(({ rule, action, field, message }) => {
-      const mode = action === 'audit' ? 'audit' : modeOf(policy, rule);
-      return { rule, action, mode: mode === 'off' ? 'enforce' : mode, field, message };
-    }),
+    findings: findings
+      .slice(0, MAX_LOGGED_FINDINGS)
+      .map((f) => ({ rule: f.rule, action: f.action, mode: findingMode(decision, f), field: f.field, message: f.message })),
     ...(findings.length > MAX_LOGGED_FINDINGS ? { findingsOmitted: findings.length - MAX_LOGGED_FINDINGS } : {}),
     patch: decision.mutations.flatMap(({ rule, patch }) => patch.map((op) => loggedOperation(rule, op))),
-    configGeneration: policy.generation ?? 'default',
+    configGeneration: decision.policy?.generation ?? 'default',
   };
   if (!decision.allowed) log.warn(entry, 'admission denied');
   else if (findings.length > 0) log.info(entry, 'admission allowed with findings');
