@@ -27,6 +27,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import { caBundleOf, generateCA, issueServingCertificate, type CertificateAuthority } from './generate.js';
+import { apiStatus } from '../kube/api-status.js';
 
 export interface CertManagerOptions {
   namespace: string;
@@ -55,7 +56,6 @@ export interface ManagedCertificates {
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string | undefined) => (s === undefined ? '' : Buffer.from(s, 'base64').toString('utf-8'));
 const notAfter = (pem: string) => new Date(new X509Certificate(pem).validTo).getTime();
-const code = (err: unknown) => (err as { code?: number }).code;
 
 function fromSecret(secret: V1Secret): ManagedCertificates | undefined {
   const d = secret.data ?? {};
@@ -135,7 +135,7 @@ export class CertManager {
       try {
         secret = await this.core.readNamespacedSecret({ name, namespace });
       } catch (err) {
-        if (code(err) !== 404) throw err;
+        if (apiStatus(err) !== 404) throw err;
       }
       const current = secret && fromSecret(secret);
       if (current && !this.dueForRenewal(current.cert) && !this.dueForRenewal(current.caCert)) return current;
@@ -154,7 +154,7 @@ export class CertManager {
         }
         return next;
       } catch (err) {
-        if (code(err) !== 409) throw err;
+        if (apiStatus(err) !== 409) throw err;
         // Another replica wrote first: read again and adopt its certificates.
       }
     }
@@ -183,7 +183,7 @@ export class CertManager {
         try {
           config = await k.read(k.name);
         } catch (err) {
-          if (code(err) === 404) {
+          if (apiStatus(err) === 404) {
             this.log.warn({ webhookConfiguration: k.name }, 'webhook configuration not found; caBundle not written');
             break;
           }
@@ -198,7 +198,7 @@ export class CertManager {
           this.log.info({ webhookConfiguration: k.name, webhooks: stale.map((w) => w.name) }, 'caBundle updated');
           break;
         } catch (err) {
-          if (code(err) !== 409 || attempt >= 4) throw err;
+          if (apiStatus(err) !== 409 || attempt >= 4) throw err;
         }
       }
     }

@@ -54,6 +54,7 @@ import {
 } from '../reports/build.js';
 import type { Metrics, ReportFailureReason } from './metrics.js';
 import { Backoff } from '../state/live/backoff.js';
+import { apiStatus } from '../kube/api-status.js';
 
 export interface ReportWriterOptions {
   log: Logger;
@@ -103,8 +104,8 @@ class WriteFailure extends Error {
 }
 
 export function failureReason(err: unknown): ReportFailureReason {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code !== 'number') return 'unreachable';
+  const code = apiStatus(err);
+  if (code === undefined) return 'unreachable';
   if (code === 401 || code === 403) return 'forbidden';
   if (code === 404) return 'not_found';
   if (code === 409) return 'conflict';

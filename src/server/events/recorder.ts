@@ -50,6 +50,7 @@ import {
   type ObjectReference,
 } from './kube-event.js';
 import { TokenBuckets } from './token-buckets.js';
+import { apiStatus } from '../../kube/api-status.js';
 
 /** Where Events are written (kube-sink.ts; tests pass their own). Errors carry the HTTP status as `code` when the API server answered. */
 export interface EventSink {
@@ -139,15 +140,9 @@ interface Series {
   attempts: number;
 }
 
-/** The HTTP status of a failed client-node call, when the API server answered. */
-function statusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
-}
-
 function causeOf(err: unknown): WriteFailureCause {
   if (err instanceof DeadlineExceeded) return 'timeout';
-  const status = statusOf(err);
+  const status = apiStatus(err);
   if (status === undefined) return err instanceof Error ? 'unreachable' : 'other';
   if (status === 401 || status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
@@ -403,7 +398,7 @@ export class EventRecorder {
           return false;
         } catch (err) {
           // Gone (deleted, or past the API server's --event-ttl): made again below, with its series.
-          if (statusOf(err) !== 404) throw err;
+          if (apiStatus(err) !== 404) throw err;
           s.created = false;
         }
       }
@@ -411,7 +406,7 @@ export class EventRecorder {
         await this.call(this.o.sink.create(series ? { ...s.event, series } : s.event), `create event ${namespace}/${name}`);
       } catch (err) {
         // It exists: an earlier attempt that timed out made it. The series, if any, goes in a patch.
-        if (statusOf(err) !== 409) throw err;
+        if (apiStatus(err) !== 409) throw err;
         s.created = true;
         if (series) this.enqueue(s);
         return false;
@@ -431,7 +426,7 @@ export class EventRecorder {
         this.failuresLogged.add(cause);
         const message = err instanceof Error ? oneLine(err.message).slice(0, 300) : String(err);
         this.o.log.warn(
-          { cause, status: statusOf(err), event: `${namespace}/${name}`, err: message },
+          { cause, status: apiStatus(err), event: `${namespace}/${name}`, err: message },
           'Kubernetes Event not written; further failures of this cause are counted, not logged, until a write succeeds',
         );
       }

@@ -21,6 +21,7 @@ import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { Logger } from '../../log/logger.js';
 import type { MemoryClusterState } from '../memory-state.js';
 import { asJson } from './sources.js';
+import { apiStatus } from '../../kube/api-status.js';
 
 /** What one kind of fetch does: read by name, and record the answer in the state. */
 interface FetchTarget {
@@ -70,10 +71,10 @@ export class ByNameFetcher {
       const object = await withDeadline(this.target.read(key), this.timeoutMs, `read ${this.target.kind} ${id}`);
       this.target.found(asJson<unknown>(object), key);
     } catch (err) {
-      const code = (err as { code?: number }).code;
+      const code = apiStatus(err);
       if (code === 404) this.target.absent(key);
       else {
-        const reason = typeof code === 'number' ? `reading it failed with HTTP ${code}` : `reading it failed (${(err as Error).message})`;
+        const reason = code !== undefined ? `reading it failed with HTTP ${code}` : `reading it failed (${(err as Error).message})`;
         this.log.warn({ kind: this.target.kind, object: id, reason }, 'could not fetch object');
         this.target.failed(key, reason);
       }

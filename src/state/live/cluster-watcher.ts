@@ -42,6 +42,7 @@ import type { SecretReadScope } from '../../config/secret-reads.js';
 import { type ByNameFetcher, configMapFetcher, SecretFetcher } from './by-name-fetcher.js';
 import { caSourcesToRead, filesToRead } from './ca-reads.js';
 import { liveSources, type Candidate, type SourceSpec } from './sources.js';
+import { apiStatus } from '../../kube/api-status.js';
 
 /** How often a source none of whose groups is served is looked for again, when no CRD event says so sooner. */
 const REDISCOVER_MS = 60_000;
@@ -350,7 +351,7 @@ export class ClusterWatcher {
       await withDeadline(this.apiext.listCustomResourceDefinition({ limit: 1 }), this.probeIntervalMs, 'API server probe');
       this.lastAnswer = asked;
     } catch (err) {
-      if (typeof (err as { code?: unknown }).code === 'number') this.lastAnswer = asked;
+      if (apiStatus(err) !== undefined) this.lastAnswer = asked;
       else if (!this.stopped) {
         this.log.warn({ err: (err as Error).message, lastAnswer: new Date(this.lastAnswer).toISOString() }, 'API server not answering');
         for (const r of this.runs) {
@@ -395,7 +396,7 @@ export class ClusterWatcher {
       try {
         first = await this.list(candidate);
       } catch (err) {
-        if ((err as { code?: number }).code === 404) continue;
+        if (apiStatus(err) === 404) continue;
         const delay = run.backoff.next();
         this.failure = `${run.spec.name}: ${(err as Error).message}`;
         this.log.warn({ source: run.spec.name, path: candidate.path, err: (err as Error).message, retryInMs: delay }, 'list failed');
