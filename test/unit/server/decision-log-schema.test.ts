@@ -19,6 +19,7 @@ import { decisionLogger, DECISION_SCHEMA_VERSION } from '../../../src/server/dec
 import { addToState, loadManifests } from '../../../src/state/manifests.js';
 import { reviewOf } from '../../helpers/reviews.js';
 import { cluster, LICENSE, logSink, SELF_REF } from '../operations/support.js';
+import { RCC_SECRET_FIELDS } from '../../../src/kube/calico.js';
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../../src/server/decision-log.schema.json', import.meta.url), 'utf-8')) as object;
 const addFormats = ajvFormats.default;
@@ -38,12 +39,7 @@ const secretRcc = {
   metadata: { name: 'cluster-b' },
   spec: {
     datastoreType: 'kubernetes',
-    etcdPassword: SENTINEL,
-    etcdKey: SENTINEL,
-    etcdCert: SENTINEL,
-    etcdCACert: SENTINEL,
-    k8sAPIToken: SENTINEL,
-    kubeconfigInline: SENTINEL,
+    ...Object.fromEntries(RCC_SECRET_FIELDS.map((f) => [f, SENTINEL])),
   },
 };
 

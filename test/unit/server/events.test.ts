@@ -31,6 +31,7 @@ import {
 } from '../../../src/server/events/recorder.js';
 import { evaluate } from '../../helpers/engine.js';
 import { logSink } from '../operations/support.js';
+import { RCC_SECRET_FIELDS } from '../../../src/kube/calico.js';
 
 const ES = { group: 'elasticsearch.k8s.elastic.co', version: 'v1', kind: 'Elasticsearch' };
 const POOL = { group: 'projectcalico.org', version: 'v3', kind: 'IPPool' };
@@ -479,12 +480,7 @@ describe('Event fields within the API server limits, and no secret', () => {
       metadata: { name: 'cluster-b' },
       spec: {
         datastoreType: 'etcdv3',
-        kubeconfigInline: SENTINEL,
-        k8sAPIToken: SENTINEL,
-        etcdPassword: SENTINEL,
-        etcdKey: SENTINEL,
-        etcdCert: SENTINEL,
-        etcdCACert: SENTINEL,
+        ...Object.fromEntries(RCC_SECRET_FIELDS.map((f) => [f, SENTINEL])),
         etcdEndpoints: `https://user:${SENTINEL}@etcd:2379`,
       },
     };
