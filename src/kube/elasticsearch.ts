@@ -11,7 +11,7 @@
  * for examples.
  */
 import { z } from 'zod';
-import { ObjectMeta } from './meta.js';
+import { ObjectMeta, type ObjectKey } from './meta.js';
 
 export const ELASTICSEARCH_GROUP = 'elasticsearch.k8s.elastic.co';
 
@@ -43,6 +43,18 @@ export function parseCaSource(annotation: string): { namespace: string; name: st
 export function eckTransportCaOwner(subject: string): string | undefined {
   const m = /^CN=(.+)-transport, OU=(.+)$/.exec(subject);
   return m && m[1] === m[2] ? m[1] : undefined;
+}
+
+/**
+ * The Elasticsearch a CA certificate with subject `subject` was made for by
+ * ECK (`eckTransportCaOwner`), when exactly one Elasticsearch of that name
+ * exists (`named`: the Elasticsearch resources with a name, in any namespace);
+ * else undefined. A best-effort match: the subject names no namespace.
+ */
+export function eckCaSourceBySubject(subject: string, named: (name: string) => readonly Elasticsearch[]): ObjectKey | undefined {
+  const owner = eckTransportCaOwner(subject);
+  const found = owner === undefined ? [] : named(owner);
+  return found.length === 1 ? { namespace: found[0]!.metadata.namespace ?? '', name: owner! } : undefined;
 }
 
 /** ECK's Secret with the public transport CA of Elasticsearch `<name>` (pkg/controller/common/certificates `PublicTransportCertsSecretName`). */

@@ -30,14 +30,13 @@ import { warn, type Finding } from '../../engine/finding.js';
 import type { Rule } from '../../engine/rule.js';
 import {
   CA_SOURCE_ANNOTATION,
-  eckTransportCaOwner,
+  eckCaSourceBySubject,
   parseCaSource,
   publicTransportCertsSecret,
   type Elasticsearch,
 } from '../../kube/elasticsearch.js';
 import { formatKey, type ObjectKey } from '../../kube/meta.js';
 import type { ClusterState } from '../../state/cluster-state.js';
-import { keyOf } from './common.js';
 import { describeSource, trustedCopies, type TrustedCopy } from './ca-trust.js';
 import { CA_KEY } from './transport-ca.js';
 
@@ -53,10 +52,8 @@ function sourceOf(copy: TrustedCopy, state: ClusterState): Source | undefined {
     return { key, annotated: true };
   }
   for (const c of copy.report.certificates) {
-    const owner = eckTransportCaOwner(c.subject);
-    if (!owner) continue;
-    const named = state.elasticsearchesNamed(owner);
-    if (named.length === 1) return { key: keyOf(named[0]!), annotated: false };
+    const key = eckCaSourceBySubject(c.subject, (n) => state.elasticsearchesNamed(n));
+    if (key) return { key, annotated: false };
   }
   return undefined;
 }

@@ -9,7 +9,7 @@ import { inspectPemBundle, type BundleReport } from '../../certs/pem-bundle.js';
 import { caSettingPaths, resolveCaPath } from '../../kube/eck-ca-files.js';
 import {
   CA_SOURCE_ANNOTATION,
-  eckTransportCaOwner,
+  eckCaSourceBySubject,
   parseCaSource,
   publicTransportCertsSecret,
   type Elasticsearch,
@@ -68,9 +68,8 @@ export function caSourcesToRead(es: Elasticsearch, namespace: string, state: Mem
     }
     for (const r of copy.reports)
       for (const c of r.certificates) {
-        const owner = eckTransportCaOwner(c.subject);
-        const named = owner ? state.elasticsearchesNamed(owner) : [];
-        if (named.length === 1) add({ namespace: named[0]!.metadata.namespace ?? '', name: owner! });
+        const source = eckCaSourceBySubject(c.subject, (n) => state.elasticsearchesNamed(n));
+        if (source) add(source);
       }
   }
   return out;
