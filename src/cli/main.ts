@@ -27,6 +27,7 @@ import type { AnyRule } from '../engine/rule.js';
 import { Engine } from '../engine/engine.js';
 import { HANDLED_KINDS, type HandledKind } from '../kube/kinds.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
+import { DEFAULT_FEDERATION_SECRET_NAMESPACE } from '../state/federation/federation-discovery.js';
 // `serve` and the live state (express, prom-client, @kubernetes/client-node: about 1.3 s of module loading
 // on the 2-core machine) are imported when used, so `validate` of files starts in a fraction of that.
 import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
@@ -261,6 +262,15 @@ export function buildProgram(): Command {
     )
     .option('--no-ratcheting', 'deny violations on UPDATE even when the stored object already had them')
     .option(READ_CA_SECRETS_FLAG, READ_CA_SECRETS_HELP)
+    .option(
+      '--federation-discovery',
+      "watch each remote cluster's IPPools and Nodes through the access its RemoteClusterConfiguration grants (needs a live state; deploy/components/federation-discovery)",
+    )
+    .option(
+      '--federation-secret-namespace <ns>',
+      'the only namespace clusterAccessSecrets are read from (get on secrets there)',
+      DEFAULT_FEDERATION_SECRET_NAMESPACE,
+    )
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .option(

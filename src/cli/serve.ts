@@ -25,7 +25,7 @@ import {
   type TlsMinVersion,
 } from '../certs/serving-certificate.js';
 import { settlesWithin } from '../common/deadline.js';
-import { readConfigFile, settingsOf, type EventSource, type ReportsSetting } from '../config/config-file.js';
+import { readConfigFile, settingsOf, type EventSource, type FederationSettings, type ReportsSetting } from '../config/config-file.js';
 import { watchConfig } from '../config/config-watcher.js';
 import { Engine } from '../engine/engine.js';
 import type { AnyRule } from '../engine/rule.js';
@@ -47,6 +47,11 @@ import { STATE_RESOURCES } from '../state/cluster-state.js';
 import type { SecretReadScope } from '../config/secret-reads.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
+import {
+  DEFAULT_FEDERATION_SECRET_NAMESPACE,
+  FederationDiscovery,
+  type FederationDiscoveryOptions,
+} from '../state/federation/federation-discovery.js';
 import { addToState, loadManifests } from '../state/manifests.js';
 import type { MemoryClusterState } from '../state/memory-state.js';
 import { startPeriodicAudit } from './audit.js';
@@ -83,6 +88,12 @@ export interface ServeOptions {
   maxStaleness?: number;
   /** `--read-ca-secrets [namespaces]`: read Secrets by name for the CA trust rules (true: every namespace; `a,b`: those); overridden by the config file's `readCaSecrets`. */
   readCaSecrets?: boolean | string;
+  /** `--federation-discovery`: watch the remote clusters of the RCCs (src/state/federation/); the config file's `federation` wins. */
+  federationDiscovery?: boolean;
+  /** `--federation-secret-namespace`: the only namespace clusterAccessSecrets are read from. */
+  federationSecretNamespace?: string;
+  /** Timings of federation discovery (tests). */
+  federationTimings?: FederationDiscoveryOptions;
   /** What rules answer while the live state is not synced (overridden by the config file). */
   unsynced: 'deny' | 'warn';
   ratcheting: boolean;
@@ -219,6 +230,38 @@ function openState(
 }
 
 /**
+ * Federation discovery when asked for (the config file's `federation` wins
+ * over the flags): it reads the RCCs of the live state, so it needs one.
+ */
+function startFederationDiscovery(
+  opts: ServeOptions,
+  settings: FederationSettings | undefined,
+  source: { state: MemoryClusterState; live?: ClusterWatcher },
+  log: Logger,
+  kubeConfig: () => KubeConfig,
+): FederationDiscovery | undefined {
+  const enabled = settings?.discovery ?? opts.federationDiscovery ?? false;
+  if (!enabled) return undefined;
+  if (!source.live) throw new Error('federation discovery needs a live state (--kubeconfig, KUBECONFIG or a Pod), not --state manifests');
+  const state = source.state;
+  const discovery = new FederationDiscovery(
+    kubeConfig(),
+    {
+      listRemoteClusterConfigurations: () => state.calico.listRemoteClusterConfigurations(),
+      rccsSynced: () => state.isSynced('RemoteClusterConfiguration'),
+    },
+    state.calico,
+    log,
+    {
+      ...opts.federationTimings,
+      secretNamespace: settings?.secretNamespace ?? opts.federationSecretNamespace ?? DEFAULT_FEDERATION_SECRET_NAMESPACE,
+    },
+  );
+  discovery.start();
+  return discovery;
+}
+
+/**
  * `--manage-certs`: certificates from the webhook's own Secret (created and
  * renewed there) and the caBundle kept in both webhook configurations. The
  * certificates are written to `--cert-dir`, which the server starts from. A
@@ -315,6 +358,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
   let loadedKubeConfig: KubeConfig | undefined;
   const kubeConfig = () => (loadedKubeConfig ??= loadKubeConfig(opts.kubeconfig));
   const source = openState(opts, operatorNamespace, readCaSecrets, log, kubeConfig);
+  const discovery = startFederationDiscovery(opts, loaded?.config.federation, source, log, kubeConfig);
   // Set once the serving certificate is read (with --manage-certs, after the Secret is reconciled).
   let certificate: ServingCertificate | undefined;
   const metrics = new Metrics({
@@ -323,6 +367,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       synced: (r) => source.state.isSynced(r),
       staleness: (r) => source.live?.staleness(r) ?? 0,
     }),
+    ...(discovery ? { remoteClusters: () => discovery.statuses() } : {}),
     certificateNotAfter: () => certificate?.notAfter,
     inFlightBodyBytes: () => bodyBudget.inFlightBytes,
   });
@@ -503,6 +548,7 @@ export async function runServe(opts: ServeOptions): Promise<RunningServer> {
       log.warn({ drainTimeoutSeconds: drainMs / 1000 }, 'requests still in flight at the drain timeout: their connections were closed');
     // The probe and metrics ports last: readiness stays visible as false until the webhook port has closed.
     await closeServers(side.servers, left());
+    discovery?.stop();
     if (source.live) await settlesWithin(source.live.stop(), left());
     await events?.close(left());
     await decisionFile?.close(left());

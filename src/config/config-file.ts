@@ -11,6 +11,9 @@
  * emitEvents: [admission, audit] # Kubernetes Events (serve --emit-events); read at start
  * reports: auto                  # policy reports of the audit: auto | openreports | wgpolicyk8s | off
  * readCaSecrets: [ns-two]        # or true: read Secrets by name for the CA trust rules (default: no)
+ * federation:                    # remote cluster discovery (serve --federation-discovery); read at start
+ *   discovery: true
+ *   secretNamespace: calico-system
  * ```
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
@@ -43,6 +46,16 @@ export interface Config {
   reports?: ReportsSetting;
   /** Which Secrets the CA trust rules may read by name (secret-reads.ts); unset: the flag decides. Read at start only. */
   readCaSecrets?: SecretReadScope;
+  /** The `federation` key; unset: the flags decide. Read at start only. */
+  federation?: FederationSettings;
+}
+
+/** Federation discovery settings (src/state/federation/federation-discovery.ts). */
+export interface FederationSettings {
+  /** Watch each remote cluster's IPPools and Nodes through its RemoteClusterConfiguration's access. */
+  discovery: boolean;
+  /** The only namespace clusterAccessSecrets are read from; default calico-system. */
+  secretNamespace?: string;
 }
 
 /** A configuration file that cannot be used; the message names the file and the key. */
@@ -59,6 +72,7 @@ const Schema = z.strictObject({
   emitEvents: z.array(z.enum(EVENT_SOURCES)).optional(),
   reports: z.enum(REPORTS_SETTINGS).optional(),
   readCaSecrets: z.union([z.boolean(), z.array(z.string().min(1))]).optional(),
+  federation: z.strictObject({ discovery: z.boolean(), secretNamespace: z.string().min(1).optional() }).optional(),
 });
 
 /** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */
@@ -94,6 +108,7 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
     ...(r.data.emitEvents ? { emitEvents: [...new Set(r.data.emitEvents)] } : {}),
     ...(r.data.reports ? { reports: r.data.reports } : {}),
     ...(r.data.readCaSecrets !== undefined ? { readCaSecrets: secretReadScope(r.data.readCaSecrets) } : {}),
+    ...(r.data.federation ? { federation: r.data.federation } : {}),
   };
 }
 

@@ -200,6 +200,12 @@ export class Engine {
         );
         continue;
       }
+      const remotes = unsyncedRemotesOf(rule, e.input, e.state);
+      if (remotes) {
+        const say = e.policy.unsynced === 'warn' ? warn : deny;
+        collect(mode, [say(rule.id, '', remotes)], e);
+        continue;
+      }
       let found: Finding[];
       try {
         found = callValidate(rule, e.input);
@@ -294,6 +300,20 @@ function unsyncedNeeds(rule: AnyRule, state: ClusterState, object: AnyObject): s
     .filter((r) => !state.isSynced(r))
     .map((r) => `${r}s`)
     .join(' and ');
+}
+
+/**
+ * The "cannot verify yet" message for the remote clusters a rule reads that
+ * are not current, naming each with why; undefined when there are none
+ * (at once when no remote is unsynced, the usual case).
+ */
+function unsyncedRemotesOf(rule: AnyRule, input: RuleInput<AnyObject>, state: ClusterState): string | undefined {
+  const unsynced = state.unsyncedRemotes();
+  if (unsynced.size === 0 || !rule.remotes) return undefined;
+  const names = (rule.remotes as (i: RuleInput<AnyObject>, u: ReadonlyMap<string, string>) => readonly string[])(input, unsynced);
+  if (names.length === 0) return undefined;
+  const which = names.map((n) => `remote cluster ${n} (${unsynced.get(n) ?? 'not synced'})`).join('; ');
+  return `cannot verify yet: the discovered ranges of ${which} are not current; retry once it is reachable`;
 }
 
 /** The finding made when a rule throws: a bug, reported (fail closed) rather than crashing the request. */

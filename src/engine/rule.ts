@@ -58,6 +58,15 @@ export interface Rule<K extends HandledKind = HandledKind> {
    * not run: its validation answers "cannot verify yet" instead.
    */
   needs?: readonly StateResource[] | ((object: HandledObjects[K]) => readonly StateResource[]);
+  /**
+   * The remote clusters (federation discovery) whose discovered ranges this
+   * rule's validation reads for this object, among `unsynced`: the remotes
+   * under discovery that are not current (never empty when called). While
+   * one is returned, the rule is not run and answers the policy's
+   * `unsynced`, naming it; an object that involves no such remote is
+   * checked as usual. Only called when some remote is unsynced.
+   */
+  remotes?(input: RuleInput<HandledObjects[K]>, unsynced: ReadonlyMap<string, string>): readonly string[];
   /** Checks the object: deny and warn findings. */
   validate?(input: RuleInput<HandledObjects[K]>): Finding[];
   /** Defaults fields; must be idempotent (an already mutated object yields an empty patch). */

@@ -27,3 +27,19 @@ export const Secret = z.object({
   stringData: StringMap.optional(),
 });
 export type Secret = z.infer<typeof Secret>;
+
+/**
+ * Node (`v1`), the fields federation discovery reads of a remote cluster's
+ * Nodes: the pod ranges the node IPAM controller gave it (`spec.podCIDRs`,
+ * `spec.podCIDR` before dual-stack) and its own addresses (`status.addresses`).
+ * https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/node-v1/
+ */
+export const Node = z.object({
+  metadata: z.object({ name: z.string().optional(), resourceVersion: z.string().optional() }),
+  spec: z.object({ podCIDR: z.string().optional(), podCIDRs: z.array(z.string()).optional() }).optional(),
+  status: z.object({ addresses: z.array(z.object({ type: z.string(), address: z.string() })).optional() }).optional(),
+});
+export type Node = z.infer<typeof Node>;
+
+/** The `status.addresses` types that are IP addresses of the node (not `Hostname`, `InternalDNS`, `ExternalDNS`). */
+export const NODE_IP_ADDRESS_TYPES: readonly string[] = ['InternalIP', 'ExternalIP'];

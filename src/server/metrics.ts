@@ -19,6 +19,7 @@ import { REFUSAL_REASONS } from '../certs/pair-check.js';
 import { reportedFindings, type Decision } from '../engine/decision.js';
 import { EVENT_RESULTS, WRITE_FAILURE_CAUSES } from './events/recorder.js';
 import { STATE_RESOURCES, type StateResource } from '../state/cluster-state.js';
+import type { RemoteStatus } from '../state/federation/remote-cluster-watcher.js';
 
 const PREFIX = 'remote_cluster_guard_';
 
@@ -52,6 +53,8 @@ export interface MetricsSources {
   certificateNotAfter?: () => number | undefined;
   /** Request-body bytes reserved now (body-budget.ts), read at scrape time. */
   inFlightBodyBytes?: () => number;
+  /** Federation discovery: each remote cluster under discovery by name (its RCC's), read at scrape time. */
+  remoteClusters?: () => ReadonlyMap<string, RemoteStatus>;
 }
 
 /** Buffered admission observations are handed to prom-client after this many requests. */
@@ -257,6 +260,42 @@ export class Metrics {
         if (s) for (const r of resources) this.set({ resource: r }, s.counts[r]);
       },
     });
+    // Per remote cluster: its label is the RCC name, never anything of its access. Series of a remote gone are reset away.
+    const remoteGauge = (name: string, help: string, labels: readonly string[], set: (g: Gauge, remote: string, s: RemoteStatus) => void) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: labels,
+        registers: [this.registry],
+        collect() {
+          const all = sources.remoteClusters?.();
+          if (!all) return;
+          this.reset();
+          for (const [remote, s] of all) set(this, remote, s);
+        },
+      });
+    remoteGauge(
+      'remote_cluster_synced',
+      'Federation discovery: 1 when the ranges of a remote cluster are current, else 0.',
+      ['remote_cluster'],
+      (g, remote, s) => g.set({ remote_cluster: remote }, s.synced ? 1 : 0),
+    );
+    remoteGauge(
+      'remote_cluster_objects',
+      'Federation discovery: remote IPPools and Nodes known, by remote cluster and kind.',
+      ['remote_cluster', 'kind'],
+      (g, remote, s) => {
+        for (const [kind, n] of Object.entries(s.objects)) g.set({ remote_cluster: remote, kind }, n);
+      },
+    );
+    remoteGauge(
+      'remote_cluster_last_error_timestamp_seconds',
+      'Federation discovery: when a list, watch or probe of a remote cluster last failed (Unix seconds); absent if never.',
+      ['remote_cluster'],
+      (g, remote, s) => {
+        if (s.lastErrorTime !== undefined) g.set({ remote_cluster: remote }, s.lastErrorTime / 1000);
+      },
+    );
     new Gauge({
       name: `${PREFIX}serving_certificate_expiry_seconds`,
       help: 'Seconds until the serving certificate expires (negative once expired).',

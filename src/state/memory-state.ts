@@ -137,4 +137,10 @@ export class MemoryClusterState implements ClusterState {
   allRemoteRanges(): readonly RemoteRange[] {
     return this.calico.allRemoteRanges();
   }
+  unsyncedRemotes(): ReadonlyMap<string, string> {
+    return this.calico.unsyncedRemotes();
+  }
+  discoveredRemotes(): ReadonlyMap<string, number | undefined> {
+    return this.calico.discoveredRemotes();
+  }
 }

@@ -96,3 +96,26 @@ export function listWords(words: readonly string[]): string {
 export function quote(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }
+
+/**
+ * The remote clusters among `unsynced` that a check of `cidrs` reads: those
+ * with a discovered range overlapping one of them (its last known ranges),
+ * and with `neverSynced`, those that have not delivered their ranges yet,
+ * which could be anywhere. Sorted. One trie walk per CIDR.
+ */
+export function unsyncedRemotesOverlapping(
+  state: CalicoState,
+  cidrs: readonly (Cidr | undefined)[],
+  unsynced: ReadonlyMap<string, string>,
+  neverSynced: boolean,
+): string[] {
+  const hit = new Set<string>();
+  if (neverSynced) for (const name of unsynced.keys()) if (state.discoveredRemotes().get(name) === undefined) hit.add(name);
+  for (const cidr of cidrs) {
+    if (!cidr) continue;
+    for (const e of state.overlappingCidrs(cidr.canonical)) {
+      if (e.remote?.source === 'discovered' && unsynced.has(e.ownerName)) hit.add(e.ownerName);
+    }
+  }
+  return [...hit].sort();
+}

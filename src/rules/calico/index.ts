@@ -5,6 +5,7 @@
  * bound to one kind as the engine requires; they share the id.
  */
 import type { AnyRule } from '../../engine/rule.js';
+import { declaredRangesRule } from './declared-ranges.js';
 import { federationPoolDisabledRule, federationPoolDisabledRccRule } from './federation-pool-disabled.js';
 import { natCoverageRccRule, natCoverageRule } from './nat-coverage.js';
 import { poolOverlapRule, rccOverlapRule } from './pool-overlap.js';
@@ -19,6 +20,7 @@ export const calicoRules: AnyRule[] = [
   federationPoolDisabledRccRule,
   rccOverlapRule,
   natCoverageRccRule,
+  declaredRangesRule,
   // IPPool
   poolSpecRule,
   federationPoolDisabledRule,

@@ -61,7 +61,7 @@ import { uncoveredBlocks } from '../../net/cidr/cidr-cover.js';
 import { parseCidrList, type Cidr, type IpFamily } from '../../net/cidr/cidr.js';
 import type { CalicoState } from '../../state/calico-state.js';
 import type { RemoteRange } from '../../state/remote-cluster-ranges.js';
-import { capFindings, displayName, listWords, poolCidr, REMOTE_CIDRS_FIELD } from './common.js';
+import { capFindings, displayName, listWords, poolCidr, REMOTE_CIDRS_FIELD, unsyncedRemotesOverlapping } from './common.js';
 
 export const NAT_COVERAGE_RULE = 'calico-nat-coverage';
 
@@ -126,7 +126,7 @@ function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration
     seen.add(cidr.canonical);
     ranges.push({ cluster: name, cidr, source: 'declared', object: origin });
   }
-  for (const r of state.remoteRangesOf(name)) if (r.source === 'discovered') ranges.push(r);
+  for (const r of state.remoteRangesOf(name)) if (r.source === 'discovered' && !r.nodeAddress) ranges.push(r);
   const findings: Finding[] = [];
   for (const r of ranges) {
     const nat = state.natOutgoingPools(r.cidr.family);
@@ -147,24 +147,53 @@ function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration
 /** True when a pool (version) counts for coverage: Felix puts it in its network pools. */
 const covering = (pool: IPPool): boolean => !loadBalancerOnly(pool);
 
-function validatePool({ object: pool, oldObject, name, operation, ctx }: RuleInput<IPPool>): Finding[] {
+/** What a pool change does to NAT coverage: turns NAT on for its family, takes coverage away while NAT is on, or neither. */
+type NatChange =
+  | { kind: 'nat-on'; cidr: Cidr; newCover: Cidr | undefined }
+  | { kind: 'shrink'; cidr: Cidr; oldCidr: Cidr; newCover: Cidr | undefined }
+  | undefined;
+
+function natChangeOf({ object: pool, oldObject, name, operation, ctx }: RuleInput<IPPool>): NatChange {
   const cidr = poolCidr(pool);
-  if (!cidr) return [];
+  if (!cidr) return undefined;
   const state = ctx.state;
   const old = operation === 'UPDATE' ? oldObject : undefined;
   const oldCidr = old && poolCidr(old);
-  const findings: Finding[] = [];
-  const self = `IPPool ${displayName(name)} (${cidr.canonical})`;
   const newCover = covering(pool) ? cidr : undefined;
-
-  // NAT turned on for the family by this change: every remote range of the family must be covered.
   const natNow = pool.spec?.natOutgoing === true;
   const natBefore = old?.spec?.natOutgoing === true && oldCidr?.family === cidr.family;
-  if (natNow && !natBefore && !otherNatPools(state, cidr.family, name)) {
+  // NAT turned on for the family by this change: every remote range of the family must be covered.
+  if (natNow && !natBefore && !otherNatPools(state, cidr.family, name)) return { kind: 'nat-on', cidr, newCover };
+  // Coverage this update takes away (now LoadBalancer-only, or another CIDR) while NAT is on.
+  if (old && oldCidr && covering(old) && (!newCover || oldCidr.canonical !== cidr.canonical)) {
+    if (!natNow && !otherNatPools(state, oldCidr.family, name)) return undefined;
+    return { kind: 'shrink', cidr, oldCidr, newCover };
+  }
+  return undefined;
+}
+
+/** The unsynced remote clusters a change reads: all of them when NAT is turned on, those overlapping the coverage taken away otherwise. */
+function poolRemotes(input: RuleInput<IPPool>, unsynced: ReadonlyMap<string, string>): string[] {
+  const change = natChangeOf(input);
+  if (!change) return [];
+  if (change.kind === 'nat-on') return [...unsynced.keys()].sort();
+  return unsyncedRemotesOverlapping(input.ctx.state, [change.oldCidr], unsynced, false);
+}
+
+function validatePool(input: RuleInput<IPPool>): Finding[] {
+  const change = natChangeOf(input);
+  if (!change) return [];
+  const { object: pool, name, operation, ctx } = input;
+  const state = ctx.state;
+  const { cidr, newCover } = change;
+  const findings: Finding[] = [];
+  const self = `IPPool ${displayName(name)} (${cidr.canonical})`;
+
+  if (change.kind === 'nat-on') {
     const make = operation === 'UPDATE' ? deny : warn;
     const field = fieldPath(['spec', legacySpelling(pool, 'natOutgoing') ?? 'natOutgoing']);
     for (const r of state.allRemoteRanges()) {
-      if (r.cidr.family !== cidr.family) continue;
+      if (r.cidr.family !== cidr.family || r.nodeAddress) continue;
       const uncovered = uncoveredPart(state, r.cidr, { skip: name, ...(newCover ? { add: newCover } : {}) });
       if (uncovered.length === 0) continue;
       findings.push(
@@ -178,27 +207,23 @@ function validatePool({ object: pool, oldObject, name, operation, ctx }: RuleInp
     return cap(findings, make, field);
   }
 
-  // Coverage this update takes away (now LoadBalancer-only, or another CIDR) while NAT is on.
-  if (old && oldCidr && covering(old) && (!newCover || oldCidr.canonical !== cidr.canonical)) {
-    if (!natNow && !otherNatPools(state, oldCidr.family, name)) return [];
-    const field = fieldPath(['spec', newCover ? 'cidr' : 'allowedUses']);
-    for (const e of state.overlappingCidrs(oldCidr.canonical)) {
-      const r = e.remote;
-      if (!r) continue;
-      const before = uncoveredPart(state, r.cidr, { skip: name, add: oldCidr });
-      const after = uncoveredPart(state, r.cidr, { skip: name, ...(newCover ? { add: newCover } : {}) });
-      if (sameBlocks(before, after)) continue;
-      findings.push(
-        deny(
-          NAT_COVERAGE_RULE,
-          field,
-          `${self} no longer covers ${oldCidr.canonical} for NAT (${newCover ? 'its CIDR changes' : 'it becomes LoadBalancer-only'}) while natOutgoing is on, so ${describeRange(r, after)}, ${SNAT}; keep it, or first ${advice(r.cluster, after)}`,
-        ),
-      );
-    }
-    return cap(findings, deny, field);
+  const { oldCidr } = change;
+  const field = fieldPath(['spec', newCover ? 'cidr' : 'allowedUses']);
+  for (const e of state.overlappingCidrs(oldCidr.canonical)) {
+    const r = e.remote;
+    if (!r || r.nodeAddress) continue;
+    const before = uncoveredPart(state, r.cidr, { skip: name, add: oldCidr });
+    const after = uncoveredPart(state, r.cidr, { skip: name, ...(newCover ? { add: newCover } : {}) });
+    if (sameBlocks(before, after)) continue;
+    findings.push(
+      deny(
+        NAT_COVERAGE_RULE,
+        field,
+        `${self} no longer covers ${oldCidr.canonical} for NAT (${newCover ? 'its CIDR changes' : 'it becomes LoadBalancer-only'}) while natOutgoing is on, so ${describeRange(r, after)}, ${SNAT}; keep it, or first ${advice(r.cluster, after)}`,
+      ),
+    );
   }
-  return findings;
+  return cap(findings, deny, field);
 }
 
 /** True when a pool of `family` other than `name` has natOutgoing on. */
@@ -216,6 +241,7 @@ export const natCoverageRule: Rule<'IPPool'> = {
   kind: 'IPPool',
   summary: 'Turning natOutgoing on, or taking a pool away from a remote range, leaves no remote cluster range uncovered by local IPPools',
   needs: ['IPPool', 'RemoteClusterConfiguration'],
+  remotes: poolRemotes,
   validate: validatePool,
 };
 

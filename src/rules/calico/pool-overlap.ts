@@ -56,7 +56,16 @@ import type { Rule, RuleInput } from '../../engine/rule.js';
 import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION, type IPPool, type RemoteClusterConfiguration } from '../../kube/calico.js';
 import type { CalicoState, CidrEntry } from '../../state/calico-state.js';
 import { parseCidrList } from '../../net/cidr/cidr.js';
-import { capFindings, displayName, federationStatusFrom, poolCidr, REMOTE_CIDRS_FIELD, remoteOrigin, sortEntries } from './common.js';
+import {
+  capFindings,
+  displayName,
+  federationStatusFrom,
+  poolCidr,
+  REMOTE_CIDRS_FIELD,
+  remoteOrigin,
+  sortEntries,
+  unsyncedRemotesOverlapping,
+} from './common.js';
 
 export const POOL_OVERLAP_RULE = 'calico-pool-overlap';
 
@@ -155,6 +164,16 @@ function listClusters(clusters: ReadonlySet<string>): string {
     .join(' and ');
 }
 
+/**
+ * The unsynced remote clusters a pool's check reads: those whose last known
+ * ranges it overlaps, and for an enabled pool (which no remote range may
+ * overlap) also those whose ranges are not known yet.
+ */
+function poolRemotes({ object: pool, ctx }: RuleInput<IPPool>, unsynced: ReadonlyMap<string, string>): string[] {
+  const cidr = poolCidr(pool);
+  return cidr ? unsyncedRemotesOverlapping(ctx.state, [cidr], unsynced, pool.spec?.disabled !== true) : [];
+}
+
 function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration>): Finding[] {
   const text = object.metadata.annotations?.[REMOTE_CIDRS_ANNOTATION];
   if (text === undefined) return [];
@@ -193,6 +212,7 @@ export const poolOverlapRule: Rule<'IPPool'> = {
   summary:
     'An IPPool overlaps no other IPPool on create (as Calico refuses), an enabled pool no remote range, a federation pool no enabled pool nor another remote cluster',
   needs: ['IPPool', 'RemoteClusterConfiguration'],
+  remotes: poolRemotes,
   validate: validatePool,
 };
 

@@ -24,7 +24,13 @@ import {
   type RemoteClusterConfiguration,
 } from '../../kube/calico.js';
 import type { CalicoState, CidrEntry, CidrRole } from '../calico-state.js';
-import type { RemoteClusterRangeSink, RemoteRange, RemoteRangeOrigin, RemoteRangeSource } from '../remote-cluster-ranges.js';
+import type {
+  DiscoveredRange,
+  RemoteClusterRangeSink,
+  RemoteRange,
+  RemoteRangeOrigin,
+  RemoteRangeSource,
+} from '../remote-cluster-ranges.js';
 import { parseCidr, parseCidrList, type Cidr, type IpFamily } from '../../net/cidr/cidr.js';
 import { CidrTrie } from '../../net/cidr/cidr-trie.js';
 
@@ -50,15 +56,25 @@ export function declaredRemoteCidrs(rcc: RemoteClusterConfiguration): { written:
   return parseCidrList(text).cidrs.filter(({ cidr }) => !seen.has(cidr.canonical) && seen.add(cidr.canonical));
 }
 
-const SOURCES: readonly RemoteRangeSource[] = ['declared', 'discovered'];
+/** The index entries of one remote cluster: declared ones, and discovered ones per remote object (`Kind/name`). */
+interface RemoteEntries {
+  declared: Indexed[];
+  discovered: Map<string, Indexed[]>;
+}
+
+const objectKey = (o: RemoteRangeOrigin): string => `${o.kind}/${o.name}`;
 
 export class CalicoStore implements CalicoState, RemoteClusterRangeSink {
   private readonly pools = new Map<string, IPPool>();
   private readonly rccs = new Map<string, RemoteClusterConfiguration>();
   private readonly index = new CidrTrie<Indexed>();
   private readonly poolEntries = new Map<string, Indexed>();
-  /** Remote range entries per remote cluster and source. */
-  private readonly remoteEntries = new Map<string, Record<RemoteRangeSource, Indexed[]>>();
+  /** Remote range entries per remote cluster. */
+  private readonly remoteEntries = new Map<string, RemoteEntries>();
+  /** The remote clusters under discovery, with the time they last synced (undefined: never). */
+  private readonly discovering = new Map<string, number | undefined>();
+  /** Those of them not current, with why. */
+  private readonly unsynced = new Map<string, string>();
   /** `allRemoteRanges`, made again after a change. */
   private remoteList: RemoteRange[] | undefined;
   /** Pools counted by `poolUsesVXLAN`, kept so `anyIPPoolWithVXLAN` is O(1). */
@@ -132,23 +148,100 @@ export class CalicoStore implements CalicoState, RemoteClusterRangeSink {
     ranges: readonly { cidr: Cidr; object: RemoteRangeOrigin }[],
     written: readonly string[] = [],
   ): void {
-    const bySource = this.remoteEntries.get(cluster) ?? { declared: [], discovered: [] };
-    for (const e of bySource[source]) this.index.remove(e.cidr, e);
+    const entries = this.remoteEntries.get(cluster) ?? { declared: [], discovered: new Map<string, Indexed[]>() };
+    if (source === 'declared') {
+      for (const e of entries.declared) this.index.remove(e.cidr, e);
+      const seen = new Set<string>();
+      entries.declared = ranges.flatMap(({ cidr, object }, i): Indexed[] => {
+        if (seen.has(cidr.canonical)) return [];
+        seen.add(cidr.canonical);
+        return [{ kind: 'remote', name: cluster, cidr, written: written[i] ?? cidr.canonical, range: { cluster, cidr, source, object } }];
+      });
+      for (const e of entries.declared) this.index.insert(e.cidr, e);
+      this.keep(cluster, entries);
+      return;
+    }
+    const byObject = new Map<string, { object: RemoteRangeOrigin; ranges: DiscoveredRange[] }>();
+    for (const { cidr, object } of ranges) {
+      const key = objectKey(object);
+      const slot = byObject.get(key) ?? { object, ranges: [] };
+      slot.ranges.push({ cidr });
+      byObject.set(key, slot);
+    }
+    for (const key of [...entries.discovered.keys()]) if (!byObject.has(key)) this.setObjectEntries(cluster, entries, key, undefined, []);
+    for (const [key, { object, ranges: list }] of byObject) this.setObjectEntries(cluster, entries, key, object, list);
+    this.keep(cluster, entries);
+  }
+
+  setRemoteObjectRanges(cluster: string, object: RemoteRangeOrigin, ranges: readonly DiscoveredRange[]): void {
+    const entries = this.remoteEntries.get(cluster) ?? { declared: [], discovered: new Map<string, Indexed[]>() };
+    this.setObjectEntries(cluster, entries, objectKey(object), object, ranges);
+    this.keep(cluster, entries);
+  }
+
+  remoteObjectsOf(cluster: string): RemoteRangeOrigin[] {
+    const entries = this.remoteEntries.get(cluster);
+    return entries ? [...entries.discovered.values()].map((list) => rangeOf(list[0]!).object) : [];
+  }
+
+  setRemoteSync(cluster: string, status: { synced: true } | { synced: false; reason: string } | undefined): void {
+    if (status === undefined) {
+      this.discovering.delete(cluster);
+      this.unsynced.delete(cluster);
+    } else if (status.synced) {
+      this.discovering.set(cluster, Date.now());
+      this.unsynced.delete(cluster);
+    } else {
+      if (!this.discovering.has(cluster)) this.discovering.set(cluster, undefined);
+      this.unsynced.set(cluster, status.reason);
+    }
+  }
+
+  unsyncedRemotes(): ReadonlyMap<string, string> {
+    return this.unsynced;
+  }
+
+  discoveredRemotes(): ReadonlyMap<string, number | undefined> {
+    return this.discovering;
+  }
+
+  /** Replaces the index entries of one remote object; each block once per object. */
+  private setObjectEntries(
+    cluster: string,
+    entries: RemoteEntries,
+    key: string,
+    object: RemoteRangeOrigin | undefined,
+    ranges: readonly DiscoveredRange[],
+  ): void {
+    for (const e of entries.discovered.get(key) ?? []) this.index.remove(e.cidr, e);
+    if (!object || ranges.length === 0) {
+      entries.discovered.delete(key);
+      return;
+    }
     const seen = new Set<string>();
-    bySource[source] = ranges.flatMap(({ cidr, object }, i): Indexed[] => {
+    const list = ranges.flatMap(({ cidr, nodeAddress }): Indexed[] => {
       if (seen.has(cidr.canonical)) return [];
       seen.add(cidr.canonical);
-      return [{ kind: 'remote', name: cluster, cidr, written: written[i] ?? cidr.canonical, range: { cluster, cidr, source, object } }];
+      const range: RemoteRange = { cluster, cidr, source: 'discovered', object, ...(nodeAddress ? { nodeAddress } : {}) };
+      return [{ kind: 'remote', name: cluster, cidr, written: cidr.canonical, range }];
     });
-    for (const e of bySource[source]) this.index.insert(e.cidr, e);
-    if (SOURCES.every((s) => bySource[s].length === 0)) this.remoteEntries.delete(cluster);
-    else this.remoteEntries.set(cluster, bySource);
+    for (const e of list) this.index.insert(e.cidr, e);
+    entries.discovered.set(key, list);
+  }
+
+  /** Keeps (or drops, when empty) a cluster's entries, and forgets the list `allRemoteRanges` made. */
+  private keep(cluster: string, entries: RemoteEntries): void {
+    if (entries.declared.length === 0 && entries.discovered.size === 0) this.remoteEntries.delete(cluster);
+    else this.remoteEntries.set(cluster, entries);
     this.remoteList = undefined;
   }
 
   remoteRangesOf(cluster: string): readonly RemoteRange[] {
-    const bySource = this.remoteEntries.get(cluster);
-    return bySource ? SOURCES.flatMap((s) => bySource[s].map(rangeOf)) : [];
+    const entries = this.remoteEntries.get(cluster);
+    if (!entries) return [];
+    const out = entries.declared.map(rangeOf);
+    for (const list of entries.discovered.values()) for (const e of list) out.push(rangeOf(e));
+    return out;
   }
 
   allRemoteRanges(): readonly RemoteRange[] {
