@@ -42,6 +42,10 @@
  *   LoadBalancer-only, or another CIDR) while NAT is on: deny, for the same
  *   reason. (Deleting one is not admitted; see above.)
  *
+ * Remote node addresses (discovered from `status.addresses`) are left out:
+ * they are hosts, not pod ranges, and the federation docs ask for pools
+ * covering the remote clusters' pod ranges only.
+ *
  * Cost: the usual IPPool request costs two set lookups; a trie query per
  * remote range is made only when NAT is turned on or coverage may shrink, and
  * a RemoteClusterConfiguration costs one query per range.
