@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/config-file.js';
 import { ALL_RULES } from '../../src/rules/index.js';
+import { DEFAULT_FEDERATION_SECRET_NAMESPACE } from '../../src/state/federation/federation-discovery.js';
 import { find, modeValues, RELEASE, render, testCa, type K8sObject } from './support.js';
 
 interface Container {
@@ -340,6 +341,39 @@ describe('decisionLog and events', () => {
     const everywhere = await render(['--set', 'readCaSecrets.enabled=true']);
     assert.equal(find(everywhere, 'ClusterRoleBinding', reader).kind, 'ClusterRoleBinding');
     assert.ok(container(everywhere).args.includes('--read-ca-secrets'));
+  });
+
+  it('federationDiscovery: --federation-discovery with its Secret namespace, and get on Secrets there only, as deploy/components/federation-discovery; off by default', async () => {
+    const reader = 'remote-cluster-guard-federation-secret-reader';
+    const none = await render();
+    assert.ok(!none.some((o) => o.metadata.name === reader));
+    assert.ok(!container(none).args.some((a) => a.startsWith('--federation')));
+
+    for (const [values, namespace] of [
+      [['--set', 'federationDiscovery.enabled=true'], DEFAULT_FEDERATION_SECRET_NAMESPACE],
+      [
+        ['--set', 'federationDiscovery.enabled=true', '--set', 'federationDiscovery.secretNamespace=tigera-federation'],
+        'tigera-federation',
+      ],
+    ] as const) {
+      const objects = await render([...values]);
+      assert.deepEqual(
+        container(objects).args.filter((a) => a.startsWith('--federation')),
+        ['--federation-discovery', `--federation-secret-namespace=${namespace}`],
+      );
+      const role = find(objects, 'Role', reader);
+      assert.equal(role.metadata.namespace, namespace);
+      assert.deepEqual(rulesOf(objects, 'Role', reader), [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+      const binding = find(objects, 'RoleBinding', reader) as unknown as K8sObject & { roleRef: unknown; subjects: unknown };
+      assert.equal(binding.metadata.namespace, namespace);
+      assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: reader });
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'remote-cluster-guard', namespace: 'remote-cluster-guard' }]);
+      // The Secret reader is the only RBAC the value adds.
+      assert.deepEqual(
+        names(objects).filter((n) => !names(none).includes(n)),
+        [`Role/${namespace}/${reader}`, `RoleBinding/${namespace}/${reader}`],
+      );
+    }
   });
 
   it('decisionLog processLog leaves the decisions on the process log', async () => {

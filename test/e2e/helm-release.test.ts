@@ -11,6 +11,8 @@
  * - every certificate mode renders objects the kube-apiserver accepts;
  * - `helm upgrade` keeps the caBundle the webhook wrote (the chart leaves the
  *   field out) and updates the configuration ConfigMap in place;
+ * - `federationDiscovery.enabled` stops with one line when its Secret
+ *   namespace is missing, and otherwise makes its Role there;
  * - `helm uninstall` (Helm 4) deletes the two webhook configurations before
  *   anything else, so no write meets a webhook with no Service to call.
  */
@@ -163,6 +165,27 @@ describe('the Helm release against a real kube-apiserver', () => {
     assert.match(config.stdout, /es-enterprise-license: warn/);
   });
 
+  it('federationDiscovery: without its Secret namespace an upgrade fails with one line and changes nothing; with it, the Secret reader Role is made there', async () => {
+    const upgrade = () => helm(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--set', 'federationDiscovery.enabled=true']);
+    const refused = await upgrade();
+    assert.notEqual(refused.code, 0);
+    const errors = refused.stderr.split('\n').filter((l) => l.startsWith('Error:'));
+    assert.equal(errors.length, 1, refused.stderr);
+    assert.match(errors[0]!, /federationDiscovery\.secretNamespace: the namespace calico-system does not exist/);
+    const args = () => kubectl(['get', 'deployment', RELEASE, '-n', NAMESPACE, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
+    assert.doesNotMatch((await args()).stdout, /federation/);
+
+    assert.equal((await kubectl(['create', 'namespace', 'calico-system'])).code, 0);
+    const r = await upgrade();
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(await exists('role', `${RELEASE}-federation-secret-reader`, 'calico-system'));
+    assert.match((await args()).stdout, /"--federation-discovery","--federation-secret-namespace=calico-system"/);
+    const sa = `system:serviceaccount:${NAMESPACE}:${RELEASE}`;
+    const canI = async (...a: string[]) => (await kubectl(['auth', 'can-i', ...a, `--as=${sa}`])).stdout.trim();
+    assert.equal(await canI('get', 'secrets', '-n', 'calico-system'), 'yes');
+    assert.equal(await canI('list', 'secrets', '-n', 'calico-system'), 'no');
+  });
+
   it('in every certificate mode, the rendered objects are accepted by the kube-apiserver (server-side dry run; cert-manager objects aside)', async () => {
     const ca = join(mkdtempSync(join(tmpdir(), 'rcg-ca-')), 'ca.crt');
     writeFileSync(ca, generateCA({ service: RELEASE, namespace: NAMESPACE, validityDays: 30 }).caCert);
@@ -177,6 +200,7 @@ describe('the Helm release against a real kube-apiserver', () => {
         `certificates.secret.caBundle=${ca}`,
       ],
       ['--set', 'certificates.mode=certManager', '--api-versions', 'cert-manager.io/v1'],
+      ['--set', 'federationDiscovery.enabled=true'],
     ]) {
       const r = await helm(['template', 'dry', CHART, '--namespace', NAMESPACE, ...values]);
       assert.equal(r.code, 0, r.stderr);

@@ -6,7 +6,9 @@
  * webhook (`serve --manage-certs`) wrote.
  *
  * The cluster is fresh but for the namespace elastic-system, which the ECK
- * operator's install creates and deploy/'s licence-reader Role lives in.
+ * operator's install creates and deploy/'s licence-reader Role lives in, and
+ * calico-system, which Calico's operator install creates and the
+ * federation-discovery component's Secret reader lives in.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,6 +105,7 @@ before(
   async () => {
     cluster = await startTestCluster();
     assertOk(await kubectl(['create', 'namespace', 'elastic-system']));
+    assertOk(await kubectl(['create', 'namespace', 'calico-system']));
     await installCrds(cluster, ['elasticsearch.yaml', 'cert-manager.yaml']);
   },
   { timeout: 900_000 },
@@ -158,6 +161,7 @@ describe('kubectl apply -k deploy', () => {
       overlay(['cert-manager']),
       overlay(['client-auth', 'existing-secret'], caBundle),
       overlay(['existing-secret', 'client-auth'], caBundle),
+      overlay(['federation-discovery']),
     ]) {
       const r = await kubectl(['apply', '--dry-run=server', '-k', dir]);
       assertOk(r);
@@ -241,5 +245,19 @@ describe('kubectl apply -k deploy', () => {
     const bad = await applyScript(['rcg: {x}']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, "deploy/apply.sh: not an image reference: 'rcg: {x}'\n");
+  });
+});
+
+describe('components/federation-discovery', () => {
+  it('the webhook may get Secrets in calico-system only, never list or watch them, and runs with --federation-discovery', async () => {
+    const dir = overlay(['federation-discovery']);
+    assertOk(await kubectl(['apply', '-k', dir]));
+    assert.ok(deploymentArgs(await render(dir)).includes('--federation-discovery'));
+    const sa = 'system:serviceaccount:remote-cluster-guard:remote-cluster-guard';
+    const canI = async (...args: string[]) => (await kubectl(['auth', 'can-i', ...args, `--as=${sa}`])).stdout.trim();
+    assert.equal(await canI('get', 'secrets', '-n', 'calico-system'), 'yes');
+    assert.equal(await canI('list', 'secrets', '-n', 'calico-system'), 'no');
+    assert.equal(await canI('watch', 'secrets', '-n', 'calico-system'), 'no');
+    assert.equal(await canI('get', 'secrets', '-n', 'default'), 'no');
   });
 });

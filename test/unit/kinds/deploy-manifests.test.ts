@@ -40,6 +40,7 @@ import { parseAllDocuments } from 'yaml';
 import { HANDLED_KINDS, KINDS, type HandledKind } from '../../../src/kube/kinds.js';
 import { ALL_RULES } from '../../../src/rules/index.js';
 import { REPORT_APIS } from '../../../src/reports/build.js';
+import { DEFAULT_FEDERATION_SECRET_NAMESPACE } from '../../../src/state/federation/federation-discovery.js';
 
 const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf-8');
 const docs = (path: string) => parseAllDocuments(read(path)).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
@@ -207,6 +208,34 @@ describe('deploy/components/events', () => {
       roles.flatMap((r) => r.rules),
       [{ apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] }],
     );
+  });
+});
+
+describe('deploy/components/federation-discovery', () => {
+  it('turns on --federation-discovery, and grants get on Secrets in calico-system (the default --federation-secret-namespace) to the webhook and nothing else', () => {
+    const deployment = docs('deploy/base/deployment.yaml')[0] as unknown as { spec: { template: { spec: { containers: Container[] } } } };
+    const patched = fjp.applyPatch(structuredClone(deployment), componentPatch('federation-discovery'), true).newDocument;
+    const args = patched.spec.template.spec.containers[0]!.args;
+    assert.ok(args.includes('--federation-discovery'), args.join(' '));
+    assert.ok(!args.some((a) => a.startsWith('--federation-secret-namespace')), 'the default namespace, calico-system');
+    const rbac = docs('deploy/components/federation-discovery/rbac.yaml') as unknown as {
+      kind: string;
+      metadata: { name: string; namespace?: string };
+      rules?: PolicyRule[];
+      roleRef?: { kind: string; name: string };
+      subjects?: unknown[];
+    }[];
+    assert.deepEqual(
+      rbac.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`),
+      ['Role', 'RoleBinding'].map((k) => `${k} ${DEFAULT_FEDERATION_SECRET_NAMESPACE}/remote-cluster-guard-federation-secret-reader`),
+    );
+    assert.deepEqual(rbac[0]!.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    assert.deepEqual(rbac[1]!.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'remote-cluster-guard-federation-secret-reader',
+    });
+    assert.deepEqual(rbac[1]!.subjects, [{ kind: 'ServiceAccount', name: 'remote-cluster-guard', namespace: 'remote-cluster-guard' }]);
   });
 });
 

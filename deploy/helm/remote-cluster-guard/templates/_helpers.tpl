@@ -72,6 +72,9 @@ every kind and reports the errors at the end).
 {{- if and (lookup "v1" "Namespace" "" "kube-system") (not (lookup "v1" "Namespace" "" .Values.config.operatorNamespace)) }}
 {{- fail (printf "config.operatorNamespace: the namespace %s does not exist, and the licence-reader Role goes there: install ECK first, create the namespace, or set config.operatorNamespace to ECK's operator namespace" .Values.config.operatorNamespace) }}
 {{- end }}
+{{- if and .Values.federationDiscovery.enabled (lookup "v1" "Namespace" "" "kube-system") (not (lookup "v1" "Namespace" "" .Values.federationDiscovery.secretNamespace)) }}
+{{- fail (printf "federationDiscovery.secretNamespace: the namespace %s does not exist, and the federation Secret reader Role goes there: set it to the namespace of the RemoteClusterConfigurations' clusterAccessSecrets" .Values.federationDiscovery.secretNamespace) }}
+{{- end }}
 {{- end }}
 
 {{/* The certificate mode's requirements: cert-manager's API, or the Secret and its caBundle. */}}
