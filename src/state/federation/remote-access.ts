@@ -41,7 +41,7 @@ export interface UsableAccess {
   kubeConfig: KubeConfig;
   /** SHA-256 of the credentials and settings; never logged (it would let one test a guessed token). */
   fingerprint: string;
-  /** Where the access came from, for logs: `clusterAccessSecret calico-system/b`, `kubeconfig /etc/...`. No credential. */
+  /** Where the access came from, for logs and reasons: `clusterAccessSecret calico-system/b`, `kubeconfigInline`. No credential, no file path (RCC messages echo none). */
   via: string;
 }
 
@@ -104,15 +104,15 @@ export function remoteAccess(
   if (spec.kubeconfigInline) return fromKubeconfigText(spec.kubeconfigInline, 'kubeconfigInline', false, files);
   if (spec.kubeconfig) {
     if (!files.exists(spec.kubeconfig)) {
-      return unusable(`kubeconfig ${spec.kubeconfig} does not exist in the webhook's filesystem (mount the Secret that holds it there)`);
+      return unusable(`the file spec.kubeconfig names does not exist in the webhook's filesystem (mount the Secret that holds it there)`);
     }
     let text: string;
     try {
       text = files.read(spec.kubeconfig);
     } catch (err) {
-      return unusable(`kubeconfig ${spec.kubeconfig} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return unusable(`the file spec.kubeconfig names cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    return fromKubeconfigText(text, `kubeconfig ${spec.kubeconfig}`, true, files, dirname(spec.kubeconfig));
+    return fromKubeconfigText(text, 'the kubeconfig file of spec.kubeconfig', true, files, dirname(spec.kubeconfig));
   }
   const fields: Record<string, string> = {};
   for (const key of ['k8sAPIEndpoint', 'k8sAPIToken'] as const) if (spec[key]) fields[key] = spec[key];
@@ -125,11 +125,11 @@ export function remoteAccess(
   ] as const) {
     const path = spec[field];
     if (!path) continue;
-    if (!files.exists(path)) return unusable(`${field} ${path} does not exist in the webhook's filesystem`);
+    if (!files.exists(path)) return unusable(`the file ${field} names does not exist in the webhook's filesystem`);
     try {
       fields[key] = files.read(path);
     } catch (err) {
-      return unusable(`${field} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return unusable(`the file ${field} names cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
   if (!fields['k8sAPIEndpoint'])
