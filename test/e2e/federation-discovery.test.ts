@@ -175,7 +175,7 @@ before(
     // reconcile period (1 s) after the metrics do: wait until a pool overlapping B's is denied for that overlap.
     await eventually('the webhook called by A and B current for its rules', 60_000, async () => {
       const r = await run(a, ['create', '--dry-run=server', '-f', '-'], pool('probe', '10.50.0.0/24'));
-      return denied(r) && /discovered in remote cluster cluster-b/.test(r.stderr) ? r : undefined;
+      return denied(r) && /calico-pool-overlap: spec\.cidr: .*discovered in remote cluster cluster-b/.test(r.stderr) ? r : undefined;
     });
   },
   { timeout: 900_000 },
@@ -193,6 +193,11 @@ describe('federation discovery between two clusters', { concurrency: false }, ()
     t.diagnostic(overPool.stderr.trim());
     assert.match(overPool.stderr, /calico-pool-overlap/);
     assert.match(overPool.stderr, /discovered in remote cluster cluster-b \(IPPool b-pods\)/);
+    // A pool within B's range is also a federation pool that is not disabled; the range is named as discovered, not as declared.
+    assert.match(
+      overPool.stderr,
+      /calico-federation-pool-disabled: .*within remote CIDR 10\.50\.0\.0\/16 discovered in remote cluster cluster-b/,
+    );
 
     for (const [name, cidr] of [
       ['a-over-internal-ip', `${B_NODE.internalIP}/32`],
