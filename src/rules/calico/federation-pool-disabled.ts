@@ -15,7 +15,8 @@
  * A federation pool is an IPPool labelled `remote-cluster-guard.io/remote-cluster=<RCC name>`
  * (`FEDERATION_POOL_LABEL`) or whose CIDR lies within (or equals) a remote CIDR
  * declared in a RemoteClusterConfiguration's `remote-cluster-guard.io/remote-cidrs`
- * annotation (`REMOTE_CIDRS_ANNOTATION`).
+ * annotation (`REMOTE_CIDRS_ANNOTATION`) or discovered in the remote cluster
+ * (`serve --federation-discovery`; the message then names the remote object).
  *
  * IPPool (deny): a federation pool has `disabled: true` and no `natOutgoing: true`.
  * IPPool (warn): the labelled RemoteClusterConfiguration does not exist, or a
@@ -37,7 +38,7 @@ import {
   type RemoteClusterConfiguration,
 } from '../../kube/calico.js';
 import { parseCidrList } from '../../net/cidr/cidr.js';
-import { displayName, federationStatus, poolCidr, quote, REMOTE_CIDRS_FIELD } from './common.js';
+import { displayName, federationStatus, poolCidr, quote, REMOTE_CIDRS_FIELD, remoteOrigin } from './common.js';
 
 export const FEDERATION_POOL_DISABLED_RULE = 'calico-federation-pool-disabled';
 
@@ -53,7 +54,7 @@ function validatePool({ object: pool, name, ctx }: RuleInput<IPPool>): Finding[]
   const why =
     status.labelledFor !== undefined
       ? `labelled for remote cluster ${quote(status.labelledFor)}`
-      : `within remote CIDR ${first!.canonical} of RemoteClusterConfiguration ${first!.ownerName}`;
+      : `within remote CIDR ${first!.canonical} ${first!.remote?.source === 'discovered' ? remoteOrigin(first!) : `of RemoteClusterConfiguration ${first!.ownerName}`}`;
 
   if (pool.spec?.disabled !== true) {
     findings.push(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FEDERATION_POOL_LABEL, REMOTE_CIDRS_ANNOTATION } from '../../../../src/kube/calico.js';
+import { mustParse } from '../../../../src/net/cidr/cidr.js';
 import { FEDERATION_POOL_DISABLED_RULE } from '../../../../src/rules/calico/federation-pool-disabled.js';
 import { stateOf } from '../../../helpers/engine.js';
 import { assertAllowed, assertDenied, assertNoFindings, assertWarned, findingsOf, GROUPS, pool, rcc, run } from './_helpers.js';
@@ -70,6 +71,21 @@ for (const g of GROUPS) {
         );
         assertDenied(run(pool(g, 'p6', { cidr: 'fd00:20:0:1::/64' }), { state }), R, 'spec.disabled', 'within remote CIDR fd00:20::/48');
         assertDenied(run(pool(g, 'same', { cidr: '192.168.0.0/16' }), { state }), R, 'spec.disabled');
+      });
+
+      it('names a discovered remote range by the remote cluster and object it came from, not as declared on the RCC', () => {
+        const state = stateOf(withRcc());
+        state.calico.setRemoteRanges('cluster1', 'discovered', [
+          { cidr: mustParse('10.99.0.0/16'), object: { kind: 'IPPool', name: 'default-ipv4-ippool' } },
+        ]);
+        const d = run(pool(g, 'local', { cidr: '10.99.0.0/20' }), { state });
+        assertDenied(
+          d,
+          R,
+          'spec.disabled',
+          'within remote CIDR 10.99.0.0/16 discovered in remote cluster cluster1 (IPPool default-ipv4-ippool)',
+        );
+        assert.doesNotMatch(findingsOf(d, R, 'deny')[0]!.message, /of RemoteClusterConfiguration/);
       });
 
       it('denies a federation pool with natOutgoing', () => {
