@@ -38,7 +38,7 @@ import {
   type RemoteClusterConfiguration,
 } from '../../kube/calico.js';
 import { parseCidrList } from '../../net/cidr/cidr.js';
-import { displayName, federationStatus, poolCidr, quote, REMOTE_CIDRS_FIELD, remoteOrigin } from './common.js';
+import { displayName, federationStatus, poolCidr, quote, REMOTE_CIDRS_FIELD, remoteOrigin, unsyncedRemotesOverlapping } from './common.js';
 
 export const FEDERATION_POOL_DISABLED_RULE = 'calico-federation-pool-disabled';
 
@@ -132,6 +132,8 @@ export const federationPoolDisabledRule: Rule<'IPPool'> = {
   kind: 'IPPool',
   summary: 'An IPPool covering a remote cluster range is disabled and not NAT-outgoing',
   needs: ['RemoteClusterConfiguration'],
+  // Whether the pool lies within a remote range reads that remote's ranges: not while they are not current.
+  remotes: ({ object, ctx }, unsynced) => unsyncedRemotesOverlapping(ctx.state, [poolCidr(object)], unsynced, false),
   validate: validatePool,
 };
 
