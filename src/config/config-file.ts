@@ -86,9 +86,12 @@ export function parseConfig(text: string, source: string, knownRules: readonly s
   const r = Schema.safeParse(doc);
   if (!r.success) {
     const issue = r.error.issues[0]!;
+    const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    // An unknown key is named with the map it is in (`federation.secretNamespaces`), not just the map.
     const key =
-      fieldPath(issue.path.map((p) => (typeof p === 'number' ? p : String(p)))) ||
-      (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : '(top level)');
+      issue.code === 'unrecognized_keys'
+        ? (issue as { keys: string[] }).keys.map((k) => (path.length > 0 ? fieldPath([...path, k]) : k)).join(', ')
+        : fieldPath(path) || '(top level)';
     const what = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message.replace(/^Invalid input:\s*/, '');
     throw new ConfigError(`${source}: ${key}: ${what}`);
   }

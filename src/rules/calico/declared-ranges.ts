@@ -16,13 +16,15 @@
  * Two findings, each capped (MAX_OVERLAP_FINDINGS):
  * - a declared CIDR overlapping no discovered pod range of the remote (its
  *   IPPools, its Nodes' `spec.podCIDRs`): declared but not in use there;
- * - a discovered pod range not inside any declared CIDR: in use there but
- *   not declared. Node addresses are not pod ranges and are not compared.
+ * - a discovered pod range not covered by the declared CIDRs (together: a
+ *   pool declared as two halves is declared): in use there but not
+ *   declared. Node addresses are not pod ranges and are not compared.
  */
 import { warn, type Finding } from '../../engine/finding.js';
 import type { Rule, RuleInput } from '../../engine/rule.js';
 import { REMOTE_CIDRS_ANNOTATION, type RemoteClusterConfiguration } from '../../kube/calico.js';
-import { cidrContains, cidrOverlaps } from '../../net/cidr/cidr.js';
+import { uncoveredBlocks } from '../../net/cidr/cidr-cover.js';
+import { cidrOverlaps } from '../../net/cidr/cidr.js';
 import { declaredRemoteCidrs } from '../../state/memory/calico-store.js';
 import { capFindings, displayName, REMOTE_CIDRS_FIELD } from './common.js';
 
@@ -36,7 +38,7 @@ function validateRcc({ object, name, ctx }: RuleInput<RemoteClusterConfiguration
   const discovered = state.remoteRangesOf(name).filter((r) => r.source === 'discovered' && !r.nodeAddress);
   const cluster = displayName(name);
   const unused = declared.filter((d) => !discovered.some((r) => cidrOverlaps(d, r.cidr)));
-  const undeclared = discovered.filter((r) => !declared.some((d) => cidrContains(d, r.cidr)));
+  const undeclared = discovered.filter((r) => uncoveredBlocks(r.cidr, declared).length > 0);
   const findings = unused.map((d) =>
     warn(
       DECLARED_RANGES_RULE,

@@ -38,7 +38,7 @@ import {
   type RemoteClusterConfiguration,
 } from '../../kube/calico.js';
 import { parseCidrList } from '../../net/cidr/cidr.js';
-import { displayName, federationStatus, poolCidr, quote, REMOTE_CIDRS_FIELD, remoteOrigin, unsyncedRemotesOverlapping } from './common.js';
+import { displayName, federationStatus, poolCidr, quote, REMOTE_CIDRS_FIELD, remoteOrigin } from './common.js';
 
 export const FEDERATION_POOL_DISABLED_RULE = 'calico-federation-pool-disabled';
 
@@ -127,13 +127,27 @@ function validateRcc({ object }: RuleInput<RemoteClusterConfiguration>): Finding
   return findings;
 }
 
+/**
+ * The unsynced remote clusters an unlabelled pool's check reads: those whose
+ * last known discovered ranges contain it (what would make it a federation
+ * pool). A labelled pool is a federation pool whatever the remote holds.
+ */
+function poolRemotes({ object: pool, ctx }: RuleInput<IPPool>, unsynced: ReadonlyMap<string, string>): string[] {
+  const cidr = poolCidr(pool);
+  if (!cidr || Object.hasOwn(pool.metadata.labels ?? {}, FEDERATION_POOL_LABEL)) return [];
+  const hit = new Set<string>();
+  for (const e of ctx.state.overlappingCidrs(cidr.canonical)) {
+    if (e.remote?.source === 'discovered' && e.prefixLength <= cidr.prefixLength && unsynced.has(e.ownerName)) hit.add(e.ownerName);
+  }
+  return [...hit].sort();
+}
+
 export const federationPoolDisabledRule: Rule<'IPPool'> = {
   id: FEDERATION_POOL_DISABLED_RULE,
   kind: 'IPPool',
   summary: 'An IPPool covering a remote cluster range is disabled and not NAT-outgoing',
   needs: ['RemoteClusterConfiguration'],
-  // Whether the pool lies within a remote range reads that remote's ranges: not while they are not current.
-  remotes: ({ object, ctx }, unsynced) => unsyncedRemotesOverlapping(ctx.state, [poolCidr(object)], unsynced, false),
+  remotes: poolRemotes,
   validate: validatePool,
 };
 
