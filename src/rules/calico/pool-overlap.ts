@@ -150,10 +150,7 @@ function pairReason(enabled: boolean, federation: boolean, e: CidrEntry, remotes
 function remoteMessage(self: string, e: CidrEntry, contains: boolean): string {
   if (e.remote?.nodeAddress) {
     const address = e.canonical.replace(/\/\d+$/, '');
-    return (
-      `${self} contains ${address}, the address of ${e.remote.object.kind} ${e.remote.object.name} in remote cluster ${e.ownerName} (discovered), ` +
-      `so local pods could get a remote node's address; choose a CIDR outside the remote clusters' node and pod ranges`
-    );
+    return `${self} contains ${address}, a node address ${remoteOrigin(e)}, so local pods could get a remote node's address; choose a CIDR outside the remote clusters' node and pod ranges`;
   }
   if (contains) {
     return (

@@ -189,7 +189,7 @@ for (const g of GROUPS) {
           run(pool(g, 'local', { cidr: '192.168.50.0/24' }), { state }),
           POOL_OVERLAP_RULE,
           'spec.cidr',
-          `IPPool local (192.168.50.0/24) overlaps remote CIDR 192.168.50.10/32 discovered in remote cluster ${B} (Node b-node-1)`,
+          `IPPool local (192.168.50.0/24) contains 192.168.50.10, a node address discovered in remote cluster ${B} (Node b-node-1)`,
         );
         assertNoFindings(run(pool(g, 'local', { cidr: '192.168.51.0/24' }), { state }), POOL_OVERLAP_RULE);
       });
