@@ -253,6 +253,13 @@ describe('Calico federation (Calico Enterprise docs examples)', () => {
       ],
       ['a CIDR that is not masked', pool('unmasked', '10.99.0.5/16'), 'calico-pool-spec', /10\.99\.0\.0\/16/],
       [
+        // Calico API v1 spellings, read as Calico's v1-to-v3 converter reads them (IPPoolv1v3Converter.ConvertFromK8s).
+        'a crd/v1 pool turning IPIP on by its legacy spelling beside VXLAN',
+        pool('legacy-ipip', '10.98.0.0/16', { ipip: { enabled: true }, vxlanMode: 'Always' }),
+        'calico-pool-spec',
+        /spec\.ipip: IPIP \(Always\) and VXLAN \(Always\)/,
+      ],
+      [
         'an IPv6 pool overlapping link-local',
         pool('linklocal', 'fe80::/64', {}, undefined, 'projectcalico.org/v3'),
         'calico-pool-spec',
@@ -270,6 +277,33 @@ describe('Calico federation (Calico Enterprise docs examples)', () => {
     await waitForState('IPPool', before + 1);
     const r = await apply(pool('second', 'fd00:50:0:8000::/49'));
     assertDenied(r, 'calico-pool-overlap', /first \(fd00:50::\/48\)/);
+  });
+
+  it('denies creating a disabled IPPool inside another disabled one, as Calico refuses any overlap on create', async () => {
+    const before = stateCount(await metrics(), 'IPPool');
+    assertOk(await apply(pool('spare', '10.97.0.0/16', { disabled: true })));
+    await waitForState('IPPool', before + 1);
+    assertDenied(await apply(pool('spare-part', '10.97.1.0/24', { disabled: true })), 'calico-pool-overlap', /spare \(10\.97\.0\.0\/16\)/);
+  });
+
+  it('reads the legacy nat-outgoing spelling: turning NAT on by it, with a remote range uncovered, is denied on update', async () => {
+    const rcc = JSON.stringify({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'RemoteClusterConfiguration',
+      metadata: { name: 'legacy-remote', annotations: { 'remote-cluster-guard.io/remote-cidrs': 'fd00:123::/48' } },
+      spec: { datastoreType: 'kubernetes', kubeconfig: '/etc/kc' },
+    });
+    const before = stateCount(await metrics(), 'IPPool');
+    assertOk(await apply(rcc));
+    // IPv6: no other IPv6 pool of this cluster has NAT on, so this one turns it on for the family.
+    assertOk(await apply(pool('legacy-nat', 'fd00:99::/48')));
+    await waitForState('IPPool', before + 1);
+    const r = await apply(pool('legacy-nat', 'fd00:99::/48', { 'nat-outgoing': true }));
+    assertDenied(
+      r,
+      'calico-nat-coverage',
+      /spec\.nat-outgoing: IPPool legacy-nat \(fd00:99::\/48\) turns on natOutgoing for IPv6.*fd00:123::\/48/,
+    );
   });
 });
 
