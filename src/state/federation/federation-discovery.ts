@@ -149,7 +149,9 @@ export class FederationDiscovery {
     this.remotes.set(name, r);
     if (!access.usable) {
       // Stopped, last known ranges kept, reported unsynced: the Secret may come back or be fixed.
-      if (r.problem !== access.reason)
+      // The first read of its Secret still under way is no failure: reported, not logged.
+      const firstRead = r.secret?.reading === true && r.secret.read === undefined;
+      if (r.problem !== access.reason && !firstRead)
         this.log.warn({ remoteCluster: name, reason: access.reason }, 'remote cluster discovery cannot connect');
       r.problem = access.reason;
       r.watcher?.stop();

@@ -74,6 +74,8 @@ export class RemoteClusterWatcher {
   /** The first full index is in: later updates queue without making the remote unsynced. */
   private everSynced = false;
   private stopped = false;
+  /** Aborted by stop(): ends the list pages and probes under way. */
+  private readonly stopping = new AbortController();
   private probeTimer?: NodeJS.Timeout;
   private lastAnswer = Date.now();
   private lastErrorTime: number | undefined;
@@ -130,6 +132,7 @@ export class RemoteClusterWatcher {
   /** Stops the watches; the ranges stay in the state (the caller removes them when the remote is gone). */
   stop(): void {
     this.stopped = true;
+    this.stopping.abort();
     clearInterval(this.probeTimer);
     for (const s of this.sources) {
       clearTimeout(s.timer);
@@ -166,6 +169,7 @@ export class RemoteClusterWatcher {
         else failed = true;
         if (failed) this.failed(s, err);
       } catch (err) {
+        if (this.stopped) return; // the list was aborted by stop()
         failed = true;
         this.failed(s, err as Error);
       }
@@ -187,7 +191,7 @@ export class RemoteClusterWatcher {
       try {
         do {
           const query = new URLSearchParams({ limit: String(this.pageSize), ...(cont ? { continue: cont } : {}) });
-          const page = (await remoteGet(this.kc, `${path}?${query}`, this.listTimeoutMs)) as ListPage;
+          const page = (await remoteGet(this.kc, `${path}?${query}`, this.listTimeoutMs, this.stopping.signal)) as ListPage;
           const apiVersion = page.apiVersion ?? 'v1';
           for (const raw of page.items ?? []) {
             const o = s.kind === 'IPPool' ? poolRanges(raw, apiVersion) : nodeRanges(raw);
@@ -297,7 +301,7 @@ export class RemoteClusterWatcher {
   private async probe(): Promise<void> {
     const asked = Date.now();
     try {
-      await remoteGet(this.kc, '/version', this.probeIntervalMs);
+      await remoteGet(this.kc, '/version', this.probeIntervalMs, this.stopping.signal);
       this.lastAnswer = asked;
     } catch (err) {
       if (err instanceof RemoteGetError && err.statusCode !== undefined) {
