@@ -351,6 +351,6 @@ describe('FederationDiscovery', () => {
     assert.deepEqual([...statuses.keys()], ['alpha', 'zeta']);
     assert.deepEqual(statuses.get('alpha'), { synced: true, objects: { IPPool: 1, Node: 2 } });
     assert.equal(statuses.get('zeta')!.synced, false);
-    assert.match(statuses.get('zeta')!.reason!, /kubeconfig \/etc\/remote\/zeta does not exist/);
+    assert.match(statuses.get('zeta')!.reason!, /the file spec\.kubeconfig names does not exist/);
   });
 });
