@@ -60,8 +60,12 @@ export interface RemoteClusterRanges {
 
 /** How ranges get in: declared ones a whole cluster at a time, discovered ones object by object. */
 export interface RemoteClusterRangeSink {
-  /** Replaces the ranges `source` knows for `cluster` ([] removes them); each block is kept once. */
-  setRemoteRanges(cluster: string, source: RemoteRangeSource, ranges: readonly { cidr: Cidr; object: RemoteRangeOrigin }[]): void;
+  /** Replaces the ranges `source` knows for `cluster` ([] removes them); each block is kept once (per object, when discovered). */
+  setRemoteRanges(
+    cluster: string,
+    source: RemoteRangeSource,
+    ranges: readonly { cidr: Cidr; object: RemoteRangeOrigin; nodeAddress?: boolean }[],
+  ): void;
   /** Replaces the discovered ranges of one remote object ([] removes them). */
   setRemoteObjectRanges(cluster: string, object: RemoteRangeOrigin, ranges: readonly DiscoveredRange[]): void;
   /** The remote objects whose discovered ranges are held, for a relist to remove those gone. */

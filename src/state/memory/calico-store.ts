@@ -145,7 +145,7 @@ export class CalicoStore implements CalicoState, RemoteClusterRangeSink {
   setRemoteRanges(
     cluster: string,
     source: RemoteRangeSource,
-    ranges: readonly { cidr: Cidr; object: RemoteRangeOrigin }[],
+    ranges: readonly { cidr: Cidr; object: RemoteRangeOrigin; nodeAddress?: boolean }[],
     written: readonly string[] = [],
   ): void {
     const entries = this.remoteEntries.get(cluster) ?? { declared: [], discovered: new Map<string, Indexed[]>() };
@@ -162,10 +162,10 @@ export class CalicoStore implements CalicoState, RemoteClusterRangeSink {
       return;
     }
     const byObject = new Map<string, { object: RemoteRangeOrigin; ranges: DiscoveredRange[] }>();
-    for (const { cidr, object } of ranges) {
+    for (const { cidr, object, nodeAddress } of ranges) {
       const key = objectKey(object);
       const slot = byObject.get(key) ?? { object, ranges: [] };
-      slot.ranges.push({ cidr });
+      slot.ranges.push(nodeAddress ? { cidr, nodeAddress } : { cidr });
       byObject.set(key, slot);
     }
     for (const key of [...entries.discovered.keys()]) if (!byObject.has(key)) this.setObjectEntries(cluster, entries, key, undefined, []);
