@@ -16,18 +16,10 @@ import { BoundedWatch, DEFAULT_WATCH_TIMING, watchTimeoutSeconds } from '../../.
 import { ClusterWatcher, type WatcherOptions } from '../../../src/state/live/cluster-watcher.js';
 import { evaluate } from '../../helpers/engine.js';
 import { FakeApiServer } from './fake-apiserver.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const IPPOOLS = '/apis/crd.projectcalico.org/v1/ippools';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` every 25 ms; fails with `what` after `ms`. */
-async function eventually(what: string, ms: number, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
-    await sleep(25);
-  }
-}
 
 /** A watcher on a fresh fake server, synced; stopped with the server after the test. */
 async function watching(options: WatcherOptions, prepare: (fake: FakeApiServer) => void = () => {}) {

@@ -19,19 +19,12 @@ import type { FileAccess } from '../../../../src/state/federation/remote-access.
 import { MemoryClusterState } from '../../../../src/state/memory-state.js';
 import { kubeConfigFor } from '../../../helpers/kubeconfig.js';
 import { CRD_IPPOOLS, NODES, RemoteApiServer } from './remote-apiserver.js';
+import { eventually } from '../../../helpers/eventually.js';
 
 const TOKEN = 'SENTINEL-TOKEN-098f6bcd4621d373';
 const NS = 'calico-system';
 const SECRET_PATH = `/api/v1/namespaces/${NS}/secrets/x`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(what: string, ms: number, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 /** The local cluster's API as discovery uses it: GET of a Secret by name. */
 class LocalApiServer {

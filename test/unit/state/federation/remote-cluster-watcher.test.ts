@@ -14,18 +14,10 @@ import { createLogger } from '../../../../src/log/logger.js';
 import { RemoteClusterWatcher, type RemoteWatcherOptions } from '../../../../src/state/federation/remote-cluster-watcher.js';
 import { MemoryClusterState } from '../../../../src/state/memory-state.js';
 import { CRD_IPPOOLS, NODES, RemoteApiServer, V3_IPPOOLS } from './remote-apiserver.js';
+import { eventually } from '../../../helpers/eventually.js';
 
 const TOKEN = 'SENTINEL-TOKEN-5f4dcc3b5aa765d6';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` every 20 ms; fails with `what` after `ms`. */
-async function eventually(what: string, ms: number, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 const pool = (name: string, cidr: string, extra: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { cidr, ...extra } });
 const node = (name: string, podCIDR: string, internalIP: string) => ({
