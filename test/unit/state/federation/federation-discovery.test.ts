@@ -153,6 +153,17 @@ async function harness(): Promise<Harness> {
 const pool = (name: string, cidr: string) => ({ metadata: { name }, spec: { cidr } });
 const synced = (h: Harness, cluster = 'cluster1') => h.state.discoveredRemotes().has(cluster) && !h.state.unsyncedRemotes().has(cluster);
 
+/** A harness whose RCC cluster1 reaches, through the Secret, a remote with one IPPool p (10.8.0.0/16); synced. */
+async function syncedWithOneRemote(): Promise<{ h: Harness; remote: RemoteApiServer }> {
+  const h = await harness();
+  const remote = await h.remote((s) => s.put(CRD_IPPOOLS, pool('p', '10.8.0.0/16')));
+  h.local.secrets.set(SECRET_PATH, { kubeconfig: remoteKubeconfig(remote.port) });
+  h.rccs.push(bySecret('cluster1'));
+  h.discovery.start();
+  await eventually('synced', 10_000, () => synced(h));
+  return { h, remote };
+}
+
 describe('FederationDiscovery', () => {
   it('an RCC whose Secret gives a kubeconfig gets a watcher: its remote ranges discovered, synced, logged without the token', async () => {
     const h = await harness();
@@ -227,12 +238,7 @@ describe('FederationDiscovery', () => {
   });
 
   it('a Secret deleted: unsynced "not found", the last ranges kept; back: synced again', async () => {
-    const h = await harness();
-    const remote = await h.remote((s) => s.put(CRD_IPPOOLS, pool('p', '10.8.0.0/16')));
-    h.local.secrets.set(SECRET_PATH, { kubeconfig: remoteKubeconfig(remote.port) });
-    h.rccs.push(bySecret('cluster1'));
-    h.discovery.start();
-    await eventually('synced', 10_000, () => synced(h));
+    const { h, remote } = await syncedWithOneRemote();
 
     h.local.secrets.delete(SECRET_PATH);
     await eventually('unsynced', 5_000, () => /not found/.test(h.state.unsyncedRemotes().get('cluster1') ?? ''));
@@ -282,12 +288,7 @@ describe('FederationDiscovery', () => {
   });
 
   it('an RCC deleted takes its discovered ranges and its status with it, and its watcher stops', async () => {
-    const h = await harness();
-    const remote = await h.remote((s) => s.put(CRD_IPPOOLS, pool('p', '10.8.0.0/16')));
-    h.local.secrets.set(SECRET_PATH, { kubeconfig: remoteKubeconfig(remote.port) });
-    h.rccs.push(bySecret('cluster1'));
-    h.discovery.start();
-    await eventually('synced', 10_000, () => synced(h));
+    const { h, remote } = await syncedWithOneRemote();
     assert.equal(h.state.overlappingCidrs('10.8.0.0/24').length, 1);
 
     h.rccs.splice(0);
@@ -317,12 +318,7 @@ describe('FederationDiscovery', () => {
   });
 
   it('an RCC turned etcdv3 leaves discovery: its discovered ranges and status go', async () => {
-    const h = await harness();
-    const remote = await h.remote((s) => s.put(CRD_IPPOOLS, pool('p', '10.8.0.0/16')));
-    h.local.secrets.set(SECRET_PATH, { kubeconfig: remoteKubeconfig(remote.port) });
-    h.rccs.push(bySecret('cluster1'));
-    h.discovery.start();
-    await eventually('synced', 10_000, () => synced(h));
+    const { h } = await syncedWithOneRemote();
     h.local.secrets.set(SECRET_PATH, { datastoreType: 'etcdv3', etcdEndpoints: 'https://etcd:2379' });
     await eventually('out of discovery', 5_000, () => !h.state.discoveredRemotes().has('cluster1'));
     assert.deepEqual(h.ranges(), []);
