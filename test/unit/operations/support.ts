@@ -7,7 +7,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -66,20 +65,7 @@ export async function waitFor<T>(
   }
 }
 
-/** A log destination that keeps the JSON lines it receives. */
-export function logSink(): { stream: Writable; lines: () => Record<string, unknown>[] } {
-  const raw: string[] = [];
-  const stream = new Writable({ write: (chunk, _enc, cb) => (raw.push(String(chunk)), cb()) });
-  return {
-    stream,
-    lines: () =>
-      raw
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
+export { logSink } from '../../helpers/logs.js';
 
 // Objects ------------------------------------------------------------------
 

@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { RemoteClusterConfiguration } from '../../../../src/kube/calico.js';
@@ -20,6 +19,7 @@ import { MemoryClusterState } from '../../../../src/state/memory-state.js';
 import { kubeConfigFor } from '../../../helpers/kubeconfig.js';
 import { CRD_IPPOOLS, NODES, RemoteApiServer } from './remote-apiserver.js';
 import { eventually } from '../../../helpers/eventually.js';
+import { logSink } from '../../../helpers/logs.js';
 
 const TOKEN = 'SENTINEL-TOKEN-098f6bcd4621d373';
 const NS = 'calico-system';
@@ -112,9 +112,8 @@ async function harness(): Promise<Harness> {
   const state = new MemoryClusterState();
   const rccs: RemoteClusterConfiguration[] = [];
   const source = { synced: true, listRemoteClusterConfigurations: () => rccs, rccsSynced: () => source.synced };
-  const raw: string[] = [];
-  const stream = new Writable({ write: (chunk, _enc, cb) => (raw.push(String(chunk)), cb()) });
-  const discovery = new FederationDiscovery(kubeConfigFor(local.port), source, state.calico, createLogger('info', stream), {
+  const log = logSink();
+  const discovery = new FederationDiscovery(kubeConfigFor(local.port), source, state.calico, createLogger('info', log.stream), {
     secretNamespace: NS,
     reconcileIntervalMs: 50,
     secretRefreshMs: 300,
@@ -140,13 +139,8 @@ async function harness(): Promise<Harness> {
         .remoteRangesOf(cluster)
         .map((r) => `${r.object.kind}/${r.object.name} ${r.cidr.canonical}`)
         .sort(),
-    rawLogs: () => raw.join(''),
-    logs: () =>
-      raw
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    rawLogs: log.text,
+    logs: log.lines,
   };
 }
 

@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { createLogger } from '../../../../src/log/logger.js';
 import { RemoteClusterWatcher, type RemoteWatcherOptions } from '../../../../src/state/federation/remote-cluster-watcher.js';
 import { MemoryClusterState } from '../../../../src/state/memory-state.js';
 import { CRD_IPPOOLS, NODES, RemoteApiServer, V3_IPPOOLS } from './remote-apiserver.js';
 import { eventually } from '../../../helpers/eventually.js';
+import { logSink } from '../../../helpers/logs.js';
 
 const TOKEN = 'SENTINEL-TOKEN-5f4dcc3b5aa765d6';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,20 +57,14 @@ async function harness(setup: (s: RemoteApiServer) => void, options: RemoteWatch
   setup(server);
   await server.start();
   const state = new MemoryClusterState();
-  const raw: string[] = [];
-  const stream = new Writable({ write: (chunk, _enc, cb) => (raw.push(String(chunk)), cb()) });
-  const watcher = new RemoteClusterWatcher('cluster1', server.kubeConfig(TOKEN), state.calico, createLogger('info', stream), options);
+  const log = logSink();
+  const watcher = new RemoteClusterWatcher('cluster1', server.kubeConfig(TOKEN), state.calico, createLogger('info', log.stream), options);
   const h: Harness = {
     server,
     state,
     watcher,
-    rawLogs: () => raw.join(''),
-    logs: () =>
-      raw
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    rawLogs: log.text,
+    logs: log.lines,
     ranges: () =>
       state.remoteRangesOf('cluster1').map((r) => `${r.object.kind}/${r.object.name} ${r.cidr.canonical}${r.nodeAddress ? ' node' : ''}`),
   };
