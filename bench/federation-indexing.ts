@@ -41,6 +41,8 @@ const webhook = inProcessWebhook(local);
 interface Phase {
   name: string;
   ms: number;
+  /** CPU time of this process (all threads) during the phase, ms: the requests' share is the idle phase's per request. */
+  cpuMs: number;
   latency: LatencySummary;
   allowed: number;
   other: number;
@@ -66,6 +68,7 @@ async function phase(name: string, done: () => boolean): Promise<Phase> {
   const t0 = performance.now();
   let sent = 0;
   const outstanding = new Set<Promise<void>>();
+  const cpuAtStart = process.cpuUsage();
   const cpuGaps: number[] = [];
   let lastTick = performance.now();
   let lastCpu = process.cpuUsage();
@@ -93,11 +96,12 @@ async function phase(name: string, done: () => boolean): Promise<Phase> {
   });
   await Promise.all(outstanding);
   const elapsed = performance.now() - t0;
+  const used = process.cpuUsage(cpuAtStart);
   h.disable();
   const loopDelay = { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
   const gaps = summarize(cpuGaps);
   const busyCpu = { gaps: gaps.count, p99: gaps.count ? gaps.p99 : 0, max: gaps.count ? gaps.max : 0 };
-  return { name, ms: elapsed, latency: summarize(latencies), allowed, other, loopDelay, busyCpu };
+  return { name, ms: elapsed, cpuMs: (used.user + used.system) / 1000, latency: summarize(latencies), allowed, other, loopDelay, busyCpu };
 }
 
 const forMs = (msTotal: number) => {
@@ -151,10 +155,10 @@ console.log(`remote with ${pools} IPPools and ${nodes} Nodes: synced after ${Mat
 console.log(
   `heap after GC ${heapBefore.toFixed(1)} → ${heapAfter.toFixed(1)} MiB; RSS peak while indexing ${peakRss.toFixed(0)} MiB, after ${rssMiB(process.pid).toFixed(0)} MiB`,
 );
-console.log('phase      ms     requests  p50      p99      max      loop delay p99 / max ms  busy CPU p99 / max ms  allowed/other');
+console.log('phase      ms     CPU ms  requests  p50      p99      max      loop delay p99 / max ms  busy CPU p99 / max ms  allowed/other');
 for (const p of phases) {
   console.log(
-    `${p.name.padEnd(9)} ${Math.round(p.ms).toString().padStart(6)} ${String(p.latency.count).padStart(8)}  ${ms(p.latency.p50).padEnd(8)} ${ms(p.latency.p99).padEnd(8)} ${ms(p.latency.max).padEnd(8)} ${(ms(p.loopDelay.p99) + ' / ' + ms(p.loopDelay.max)).padEnd(24)} ${(ms(p.busyCpu.p99) + ' / ' + ms(p.busyCpu.max)).padEnd(21)} ${p.allowed}/${p.other}`,
+    `${p.name.padEnd(9)} ${Math.round(p.ms).toString().padStart(6)} ${Math.round(p.cpuMs).toString().padStart(6)} ${String(p.latency.count).padStart(8)}  ${ms(p.latency.p50).padEnd(8)} ${ms(p.latency.p99).padEnd(8)} ${ms(p.latency.max).padEnd(8)} ${(ms(p.loopDelay.p99) + ' / ' + ms(p.loopDelay.max)).padEnd(24)} ${(ms(p.busyCpu.p99) + ' / ' + ms(p.busyCpu.max)).padEnd(21)} ${p.allowed}/${p.other}`,
   );
 }
 await sleep(10);

@@ -29,9 +29,9 @@ async function eventually(what: string, ms: number, check: () => boolean): Promi
   }
 }
 
-/** Serves `pools` (name → CIDR) in pages of `limit`, and no Nodes; with `watchGone`, the next IPPool watch ends at once with 410 Gone. */
+/** Serves `pools` (name → spec) in pages of `limit`, and no Nodes; with `watchGone`, the next IPPool watch ends at once with 410 Gone. */
 class PagedPools {
-  pools = new Map<string, string>();
+  pools = new Map<string, { cidr: string; disabled?: boolean }>();
   watchGone = false;
   lists = 0;
   private readonly open = new Set<http.ServerResponse>();
@@ -56,7 +56,9 @@ class PagedPools {
     if (url.pathname === IPPOOLS && !url.searchParams.get('continue')) this.lists++;
     const from = Number(url.searchParams.get('continue') ?? 0);
     const to = Math.min(all.length, from + Number(url.searchParams.get('limit')));
-    const items = all.slice(from, to).map(([name, cidr]) => ({ metadata: { name }, spec: { cidr } }));
+    const items = all
+      .slice(from, to)
+      .map(([name, spec]) => ({ metadata: { name, uid: `uid-${name}`, labels: { zone: 'a' } }, spec: { ...spec, blockSize: 26 } }));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -107,15 +109,18 @@ describe('RemoteClusterWatcher lists', () => {
   it('applies every page, then removes what a relist (after 410 Gone) or a rebuilt watcher no longer finds', async () => {
     const port = await server.start();
     const store = new CalicoStore();
-    for (let i = 1; i <= 5; i++) server.pools.set(`p${i}`, `10.0.${i}.0/24`);
+    for (let i = 1; i <= 5; i++) server.pools.set(`p${i}`, { cidr: `10.0.${i}.0/24` });
+    server.pools.set('off', { cidr: '10.0.9.0/24', disabled: true });
     const first = watcher(store, port);
     await eventually('synced with 5 pools', 5000, () => first.status().synced);
     assert.deepEqual(poolNames(store), ['p1', 'p2', 'p3', 'p4', 'p5']);
     assert.equal(store.overlappingCidrs('10.0.5.0/24')[0]?.remote?.object.name, 'p5');
+    // A disabled remote pool hands out no address: no range.
+    assert.deepEqual(store.overlappingCidrs('10.0.9.0/24'), []);
 
     // Relist: p2 gone, p6 new; the watch ends with 410 Gone, so the watcher lists again.
     server.pools.delete('p2');
-    server.pools.set('p6', '10.0.6.0/24');
+    server.pools.set('p6', { cidr: '10.0.6.0/24' });
     server.watchGone = true;
     const lists = server.lists;
     server.endWatches();
@@ -130,6 +135,6 @@ describe('RemoteClusterWatcher lists', () => {
     const second = watcher(store, port);
     await eventually('rebuilt watcher synced', 5000, () => second.status().synced && !poolNames(store).includes('p1'));
     assert.deepEqual(poolNames(store), ['p3', 'p4', 'p5', 'p6']);
-    assert.deepEqual(second.status().objects, { IPPool: 4, Node: 0 });
+    assert.deepEqual(second.status().objects, { IPPool: 5, Node: 0 });
   });
 });
