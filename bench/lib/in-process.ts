@@ -59,11 +59,13 @@ export function inProcessWebhook(size = 0): InProcessWebhook {
     new Promise((resolve) => {
       let status = 0;
       let onClose: (() => void) | undefined;
+      const req = fakeRequest(path, body);
       const res = {
+        req,
         setHeader() {},
-        // The body budget's release: Node emits 'close' once the answer is written.
-        on(event: string, fn: () => void) {
-          if (event === 'close') onClose = fn;
+        // The body budget's release: Node emits 'close' on the response once the answer is written (the listener reads `this.req`).
+        on(event: string, fn: (this: ServerResponse) => void) {
+          if (event === 'close') onClose = () => fn.call(res);
           return res;
         },
         writeHead(code: number) {
@@ -75,7 +77,7 @@ export function inProcessWebhook(size = 0): InProcessWebhook {
           onClose?.();
         },
       } as unknown as ServerResponse;
-      listener(fakeRequest(path, body), res);
+      listener(req, res);
     });
   return { state, engine, call };
 }

@@ -181,32 +181,44 @@ export class RemoteClusterWatcher {
     }
   }
 
-  /** Lists every page, then queues the objects and the removal of those gone; sets the resource version to watch from. */
+  /**
+   * Lists every page, queueing each page's objects as it comes (so no turn
+   * handles more than a page, and no page is kept once queued), then queues
+   * the removal of those gone; sets the resource version to watch from.
+   */
   private async list(s: Source): Promise<void> {
     const candidates = s.path ? [s.path] : s.candidates;
+    // The objects that go unless the list returns them: those this watcher knows and, before its first
+    // list is complete, those an earlier watcher of this remote left in the state.
+    const unlisted = new Set(s.known);
+    if (!s.listed) for (const o of this.sink.remoteObjectsOf(this.cluster)) if (o.kind === s.kind) unlisted.add(o.name);
     for (const path of candidates) {
-      const items: RemoteObject[] = [];
       let cont = '';
       let resourceVersion: string;
+      let served = false;
       try {
         do {
           const query = new URLSearchParams({ limit: String(this.pageSize), ...(cont ? { continue: cont } : {}) });
           const page = (await remoteGet(this.kc, `${path}?${query}`, this.listTimeoutMs, this.stopping.signal)) as ListPage;
+          served = true;
           const apiVersion = page.apiVersion ?? 'v1';
           for (const raw of page.items ?? []) {
             const o = s.kind === 'IPPool' ? poolRanges(raw, apiVersion) : nodeRanges(raw);
-            if (o) items.push(o);
+            if (!o) continue;
+            unlisted.delete(o.metadata.name);
+            this.enqueue(s, o.metadata.name, o);
           }
           s.apiVersion = apiVersion;
           cont = page.metadata?.continue ?? '';
           resourceVersion = page.metadata?.resourceVersion ?? '';
         } while (cont && !this.stopped);
       } catch (err) {
-        if (err instanceof RemoteGetError && err.statusCode === 404 && !s.path) continue;
+        // Not served (no such group): try the next candidate. A 404 once pages came is a failed list.
+        if (err instanceof RemoteGetError && err.statusCode === 404 && !s.path && !served) continue;
         throw err;
       }
       s.path = path;
-      this.replaceAll(s, items);
+      for (const name of unlisted) this.enqueue(s, name, undefined);
       s.resourceVersion = resourceVersion;
       s.listed = true;
       return;
@@ -215,7 +227,7 @@ export class RemoteClusterWatcher {
     s.listed = true;
     s.staleSince = undefined;
     s.resourceVersion = '';
-    this.replaceAll(s, []);
+    for (const name of unlisted) this.enqueue(s, name, undefined);
     this.recovered(s);
     await new Promise<void>((resolve) => {
       s.timer = setTimeout(resolve, 60_000);
@@ -248,15 +260,6 @@ export class RemoteClusterWatcher {
         )
         .catch((err: unknown) => resolve(err as Error));
     });
-  }
-
-  private replaceAll(s: Source, items: RemoteObject[]): void {
-    const names = new Set(items.map((o) => o.metadata.name));
-    // Objects the state holds from before (an earlier watcher of this remote, or this one before a relist) and that are gone.
-    for (const o of this.sink.remoteObjectsOf(this.cluster))
-      if (o.kind === s.kind && !names.has(o.name)) this.enqueue(s, o.name, undefined);
-    for (const name of s.known) if (!names.has(name)) this.enqueue(s, name, undefined);
-    for (const o of items) this.enqueue(s, o.metadata.name, o);
   }
 
   private enqueue(s: Source, name: string, object: RemoteObject | undefined): void {
