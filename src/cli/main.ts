@@ -28,6 +28,7 @@ import { Engine } from '../engine/engine.js';
 import { HANDLED_KINDS, type HandledKind } from '../kube/kinds.js';
 import { addToState, loadManifests, ManifestError } from '../state/manifests.js';
 import { DEFAULT_FEDERATION_SECRET_NAMESPACE } from '../state/federation/federation-discovery.js';
+import { DEFAULT_MAX_REMOTE_OBJECTS } from '../state/federation/remote-cluster-watcher.js';
 // `serve` and the live state (express, prom-client, @kubernetes/client-node: about 1.3 s of module loading
 // on the 2-core machine) are imported when used, so `validate` of files starts in a fraction of that.
 import type { ClusterWatcher } from '../state/live/cluster-watcher.js';
@@ -270,6 +271,12 @@ export function buildProgram(): Command {
       '--federation-secret-namespace <ns>',
       'the only namespace clusterAccessSecrets are read from (get on secrets there)',
       DEFAULT_FEDERATION_SECRET_NAMESPACE,
+    )
+    .option(
+      '--federation-max-remote-objects <n>',
+      'most IPPools, and most Nodes, of one remote cluster that discovery indexes; a larger remote is reported unsynced',
+      integer(1, 1_000_000),
+      DEFAULT_MAX_REMOTE_OBJECTS,
     )
     .option('--operator-namespace <ns>', 'ECK operator namespace (licence ConfigMap and Secrets)', 'elastic-system')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))

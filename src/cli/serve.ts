@@ -47,6 +47,7 @@ import { STATE_RESOURCES } from '../state/cluster-state.js';
 import type { SecretReadScope } from '../config/secret-reads.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterWatcher, loadKubeConfig } from '../state/live/cluster-watcher.js';
+import { DEFAULT_MAX_REMOTE_OBJECTS } from '../state/federation/remote-cluster-watcher.js';
 import {
   DEFAULT_FEDERATION_SECRET_NAMESPACE,
   FederationDiscovery,
@@ -92,6 +93,8 @@ export interface ServeOptions {
   federationDiscovery?: boolean;
   /** `--federation-secret-namespace`: the only namespace clusterAccessSecrets are read from. */
   federationSecretNamespace?: string;
+  /** `--federation-max-remote-objects`: most IPPools, and most Nodes, of one remote cluster indexed. */
+  federationMaxRemoteObjects?: number;
   /** Timings of federation discovery (tests). */
   federationTimings?: FederationDiscoveryOptions;
   /** What rules answer while the live state is not synced (overridden by the config file). */
@@ -255,6 +258,10 @@ function startFederationDiscovery(
     {
       ...opts.federationTimings,
       secretNamespace: settings?.secretNamespace ?? opts.federationSecretNamespace ?? DEFAULT_FEDERATION_SECRET_NAMESPACE,
+      remote: {
+        ...opts.federationTimings?.remote,
+        maxObjects: settings?.maxRemoteObjects ?? opts.federationMaxRemoteObjects ?? DEFAULT_MAX_REMOTE_OBJECTS,
+      },
     },
   );
   discovery.start();

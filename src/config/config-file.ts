@@ -14,6 +14,7 @@
  * federation:                    # remote cluster discovery (serve --federation-discovery); read at start
  *   discovery: true
  *   secretNamespace: calico-system
+ *   maxRemoteObjects: 20000      # most IPPools (and Nodes) of one remote cluster indexed
  * ```
  *
  * Every key is checked; an error names the key (`rules.es-foo: unknown rule`).
@@ -56,6 +57,8 @@ export interface FederationSettings {
   discovery: boolean;
   /** The only namespace clusterAccessSecrets are read from; default calico-system. */
   secretNamespace?: string;
+  /** Most IPPools, and most Nodes, a remote cluster may have to be indexed; default 20,000. */
+  maxRemoteObjects?: number;
 }
 
 /** A configuration file that cannot be used; the message names the file and the key. */
@@ -72,7 +75,13 @@ const Schema = z.strictObject({
   emitEvents: z.array(z.enum(EVENT_SOURCES)).optional(),
   reports: z.enum(REPORTS_SETTINGS).optional(),
   readCaSecrets: z.union([z.boolean(), z.array(z.string().min(1))]).optional(),
-  federation: z.strictObject({ discovery: z.boolean(), secretNamespace: z.string().min(1).optional() }).optional(),
+  federation: z
+    .strictObject({
+      discovery: z.boolean(),
+      secretNamespace: z.string().min(1).optional(),
+      maxRemoteObjects: z.number().int().min(1).max(1_000_000).optional(),
+    })
+    .optional(),
 });
 
 /** Parses configuration text; `knownRules` are the rule ids a `rules` key may name. */

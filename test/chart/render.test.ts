@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/config-file.js';
 import { ALL_RULES } from '../../src/rules/index.js';
+import { DEFAULT_MAX_REMOTE_OBJECTS } from '../../src/state/federation/remote-cluster-watcher.js';
 import { DEFAULT_FEDERATION_SECRET_NAMESPACE } from '../../src/state/federation/federation-discovery.js';
 import { find, modeValues, RELEASE, render, testCa, type K8sObject } from './support.js';
 
@@ -349,17 +350,25 @@ describe('decisionLog and events', () => {
     assert.ok(!none.some((o) => o.metadata.name === reader));
     assert.ok(!container(none).args.some((a) => a.startsWith('--federation')));
 
-    for (const [values, namespace] of [
-      [['--set', 'federationDiscovery.enabled=true'], DEFAULT_FEDERATION_SECRET_NAMESPACE],
+    for (const [values, namespace, max] of [
+      [['--set', 'federationDiscovery.enabled=true'], DEFAULT_FEDERATION_SECRET_NAMESPACE, DEFAULT_MAX_REMOTE_OBJECTS],
       [
-        ['--set', 'federationDiscovery.enabled=true', '--set', 'federationDiscovery.secretNamespace=tigera-federation'],
+        [
+          '--set',
+          'federationDiscovery.enabled=true',
+          '--set',
+          'federationDiscovery.secretNamespace=tigera-federation',
+          '--set',
+          'federationDiscovery.maxRemoteObjects=50000',
+        ],
         'tigera-federation',
+        50000,
       ],
     ] as const) {
       const objects = await render([...values]);
       assert.deepEqual(
         container(objects).args.filter((a) => a.startsWith('--federation')),
-        ['--federation-discovery', `--federation-secret-namespace=${namespace}`],
+        ['--federation-discovery', `--federation-secret-namespace=${namespace}`, `--federation-max-remote-objects=${max}`],
       );
       const role = find(objects, 'Role', reader);
       assert.equal(role.metadata.namespace, namespace);

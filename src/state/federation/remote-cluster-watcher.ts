@@ -36,7 +36,29 @@ export interface RemoteWatcherOptions {
   listTimeoutMs?: number;
   /** Objects per list page (`limit`). Default 500. */
   pageSize?: number;
+  /**
+   * Most IPPools, and most Nodes, a remote may have to be indexed
+   * (`DEFAULT_MAX_REMOTE_OBJECTS`); past it the remote is unsynced with the
+   * count, and none of that kind's ranges is kept.
+   */
+  maxObjects?: number;
   watch?: WatchTiming;
+}
+
+/**
+ * The default cap on the objects of one kind a remote may have: above the
+ * largest cluster Kubernetes supports (5,000 nodes,
+ * https://kubernetes.io/docs/setup/best-practices/cluster-large/) fourfold,
+ * and far above any real number of IPPools. Indexing costs about 1 KB of heap
+ * per range, and while a remote with 100,000 pools is indexed (2.4 s) the
+ * garbage collector slows local admissions (bench/RESULTS.md): a remote
+ * that large is a fault, reported rather than indexed.
+ */
+export const DEFAULT_MAX_REMOTE_OBJECTS = 20_000;
+
+/** A remote list longer than the cap (`maxObjects`); `statusCode`-less, so it is a failure of its own kind. */
+export class TooManyRemoteObjectsError extends Error {
+  override name = 'TooManyRemoteObjectsError';
 }
 
 /** What the metrics and the state read of one remote. */
@@ -83,6 +105,7 @@ export class RemoteClusterWatcher {
   private readonly probeIntervalMs: number;
   private readonly listTimeoutMs: number;
   private readonly pageSize: number;
+  private readonly maxObjects: number;
 
   constructor(
     readonly cluster: string,
@@ -95,6 +118,7 @@ export class RemoteClusterWatcher {
     this.probeIntervalMs = options.probeIntervalMs ?? 5_000;
     this.listTimeoutMs = options.listTimeoutMs ?? 30_000;
     this.pageSize = options.pageSize ?? 500;
+    this.maxObjects = options.maxObjects ?? DEFAULT_MAX_REMOTE_OBJECTS;
     const timing = options.watch ?? DEFAULT_WATCH_TIMING;
     const source = (kind: RemoteKind, candidates: string[]): Source => {
       const s: Source = {
@@ -196,12 +220,17 @@ export class RemoteClusterWatcher {
       let cont = '';
       let resourceVersion: string;
       let served = false;
+      let listedCount = 0;
       try {
         do {
           const query = new URLSearchParams({ limit: String(this.pageSize), ...(cont ? { continue: cont } : {}) });
           const page = (await remoteGet(this.kc, `${path}?${query}`, this.listTimeoutMs, this.stopping.signal)) as ListPage;
           served = true;
           const apiVersion = page.apiVersion ?? 'v1';
+          // The server says how many items are left (`remainingItemCount`): a list over the cap ends at its first page.
+          const total = listedCount + (page.items?.length ?? 0) + (page.metadata?.remainingItemCount ?? 0);
+          if (total > this.maxObjects) this.tooMany(s, total, page.metadata?.remainingItemCount === undefined);
+          listedCount += page.items?.length ?? 0;
           for (const raw of page.items ?? []) {
             const o = s.kind === 'IPPool' ? poolRanges(raw, apiVersion) : nodeRanges(raw);
             if (!o) continue;
@@ -254,12 +283,23 @@ export class RemoteClusterWatcher {
             const o = s.kind === 'IPPool' ? poolRanges(obj, s.apiVersion ?? 'v1') : nodeRanges(obj);
             if (!o) return;
             if (type === 'DELETED') this.enqueue(s, o.metadata.name, undefined);
+            // Past the cap by watch events: relist, which refuses the list (and drops the kind's ranges).
+            else if (s.known.size >= this.maxObjects && !s.known.has(o.metadata.name)) s.watch.restart('more objects than the cap');
             else this.enqueue(s, o.metadata.name, o);
           },
           (err) => resolve(err ? (err as Error) : null),
         )
         .catch((err: unknown) => resolve(err as Error));
     });
+  }
+
+  /** Drops every range of the source's kind (those of this list's pages too) and fails the list with the count. */
+  private tooMany(s: Source, count: number, atLeast: boolean): never {
+    for (const name of [...s.known]) this.enqueue(s, name, undefined);
+    for (const o of this.sink.remoteObjectsOf(this.cluster)) if (o.kind === s.kind) this.enqueue(s, o.name, undefined);
+    throw new TooManyRemoteObjectsError(
+      `it has ${atLeast ? 'more than ' : ''}${atLeast ? this.maxObjects : count} ${s.kind}s, more than the ${this.maxObjects} discovery indexes: not indexed (raise federation.maxRemoteObjects)`,
+    );
   }
 
   private enqueue(s: Source, name: string, object: RemoteObject | undefined): void {
@@ -323,12 +363,13 @@ export class RemoteClusterWatcher {
 
 interface ListPage {
   apiVersion?: string;
-  metadata?: { resourceVersion?: string; continue?: string };
+  metadata?: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
   items?: unknown[];
 }
 
 /** One line per cause, no credential: the HTTP status and what it means here, or the network error code. */
 export function causeOf(err: Error, s: Pick<Source, 'kind'>): string {
+  if (err instanceof TooManyRemoteObjectsError) return err.message;
   const status = (err as { statusCode?: number }).statusCode;
   const what = `${s.kind}s`;
   if (status === 401) return `its API server refused the credentials (HTTP 401)`;

@@ -1,6 +1,6 @@
 /**
  * The `federation` key of the configuration file: `discovery` (required) and
- * `secretNamespace` (optional) are read as written; any other key or a wrong
+ * `secretNamespace` and `maxRemoteObjects` (optional) are read as written; any other key or a wrong
  * type is refused in one line naming the key.
  */
 import assert from 'node:assert/strict';
@@ -18,6 +18,10 @@ describe('configuration file: federation', () => {
       secretNamespace: 'tigera-federation',
     });
     assert.deepEqual(parse('federation:\n  discovery: false\n').federation, { discovery: false }, 'false is kept: it overrides the flag');
+    assert.deepEqual(parse('federation: {discovery: true, maxRemoteObjects: 50000}\n').federation, {
+      discovery: true,
+      maxRemoteObjects: 50000,
+    });
     assert.equal(parse('unsynced: warn\n').federation, undefined);
     assert.equal(parse('').federation, undefined);
   });
@@ -35,6 +39,11 @@ describe('configuration file: federation', () => {
         /^c\.yaml: federation\.enabled, federation\.namespace: unknown key$/,
       ],
       ['federation not a map', 'federation: true', /^c\.yaml: federation: expected object, received boolean$/],
+      [
+        'maxRemoteObjects not a positive integer',
+        'federation: {discovery: true, maxRemoteObjects: 0}',
+        /^c\.yaml: federation\.maxRemoteObjects: /,
+      ],
       ['discovery not a boolean', 'federation: {discovery: "yes"}', /^c\.yaml: federation\.discovery: expected boolean, received string$/],
       [
         'discovery missing',

@@ -178,7 +178,10 @@ export class RemoteApiServer {
     json(200, {
       apiVersion,
       kind: 'List',
-      metadata: { resourceVersion: String(this.rv), ...(next ? { continue: next } : {}) },
+      metadata: {
+        resourceVersion: String(this.rv),
+        ...(next ? { continue: next, remainingItemCount: items.length - offset - page.length } : {}),
+      },
       items: page,
     });
   }

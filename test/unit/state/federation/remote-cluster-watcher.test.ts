@@ -115,6 +115,44 @@ describe('RemoteClusterWatcher', () => {
     assert.deepEqual(pages, ['2 ', '2 2', '2 4']);
   });
 
+  it('a remote with more IPPools than maxObjects is unsynced with the count after one page, indexes none of them, and recovers when it shrinks', async () => {
+    const h = await harness(
+      (s) => {
+        for (let i = 0; i < 5; i++) s.put(CRD_IPPOOLS, pool(`p${i}`, `10.${i}.0.0/16`));
+        s.put(NODES, node('n0', '10.100.0.0/24', '172.18.0.1'));
+      },
+      { ...FAST, pageSize: 2, maxObjects: 3 },
+    );
+    h.watcher.start();
+    await eventually('unsynced with the count', 5_000, () => /it has 5 IPPools, more than the 3/.test(h.watcher.status().reason ?? ''));
+    assert.equal(h.ranges().filter((r) => r.startsWith('IPPool/')).length, 0, 'no pool of that remote indexed');
+    assert.ok(h.ranges().includes('Node/n0 172.18.0.1/32 node'), 'its Nodes are, being under the cap');
+    assert.ok(
+      h.server.seen(CRD_IPPOOLS, false).every((r) => !r.query.get('continue')),
+      'each try stops at the first page',
+    );
+    assert.equal(h.logs().filter((l) => /more than the 3/.test(String(l['cause']))).length, 1, 'logged once');
+    h.server.remove(CRD_IPPOOLS, 'p3');
+    h.server.remove(CRD_IPPOOLS, 'p4');
+    await eventually('synced once under the cap', 15_000, () => synced(h));
+    assert.equal(h.ranges().filter((r) => r.startsWith('IPPool/')).length, 3);
+  });
+
+  it('watch events taking a remote past maxObjects drop its ranges of that kind and make it unsynced', async () => {
+    const h = await harness(
+      (s) => {
+        for (let i = 0; i < 3; i++) s.put(CRD_IPPOOLS, pool(`p${i}`, `10.${i}.0.0/16`));
+      },
+      { ...FAST, maxObjects: 3 },
+    );
+    h.watcher.start();
+    await eventually('synced', 10_000, () => synced(h));
+    await eventually('the IPPool watch open', 5_000, () => (h.server.watches.get(CRD_IPPOOLS) ?? []).length > 0);
+    h.server.put(CRD_IPPOOLS, pool('p3', '10.3.0.0/16'));
+    await eventually('unsynced with the cap', 5_000, () => /more than the 3/.test(h.watcher.status().reason ?? ''));
+    await eventually('its pools dropped', 2_000, () => h.ranges().every((r) => !r.startsWith('IPPool/')));
+  });
+
   it('applies watch events: ADDED within 1 s, MODIFIED replaces, DELETED removes', async () => {
     const h = await harness((s) => s.put(CRD_IPPOOLS, pool('a', '10.8.0.0/16')));
     h.watcher.start();
